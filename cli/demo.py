@@ -1,0 +1,145 @@
+"""The worked example behind `mission-ledger demo`: one reporting round in Krabi.
+
+The ledger clock is set to the days the reports arrive (historical backfill, DESIGN §4), so
+the example can show the difference between what was known by the deadline of 30 December
+2567 BE and what is known after the late corrections.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from cli.output import echo_table
+from ledger.application import MissionLedger
+from ledger.clock import FixedClock
+from ledger.errors import NotFound, Refused
+from ledger.stores import StoreLocation
+from ledger.thai import BANGKOK, end_of_day, format_date
+from ledger.values import Fields
+
+DEADLINE = date(2024, 12, 30)  # Monday 30 December 2567 BE
+
+# (LAO, mission) pairs the example writes, in the order it shows them.
+RECORDS = (
+    ("6810103", "INF-01"),
+    ("6810103", "QOL-01"),
+    ("4810102", "QOL-03"),
+    ("5810109", "INF-04"),
+)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=BANGKOK)
+
+
+def run_demo(path: Path, *, replace: bool) -> None:
+    """run_demo writes the example ledger at `path` and prints what it shows."""
+    from cli.main import package_file
+
+    location = StoreLocation(str(path))
+    if location.exists():
+        if not replace:
+            raise Refused(f"{path} already holds a ledger; the demo needs a new file")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    clock = FixedClock(_at(date(2024, 10, 15), 9))
+    ledger = MissionLedger(location, clock=clock, actor="demo", source="demo")
+    ledger.initialise("mission-ledger/demo")
+
+    def step(day: date, text: str) -> None:
+        clock.at = _at(day)
+        click.echo(f"{format_date(day, calendar='be')}  {text}")
+
+    click.echo(f"Demo ledger: {path}\n")
+    step(date(2024, 10, 15), "load Krabi's 62 LAOs and the sample mission catalog")
+    ledger.load_registry(package_file("krabi_laos.csv"), name="krabi_laos.csv")
+    ledger.load_catalog(package_file("sample_catalog.csv"), name="sample_catalog.csv")
+
+    step(date(2024, 11, 20), "อบต.เขาคราม records its rural roads and its child development centre")
+    ledger.record(
+        "6810103",
+        "INF-01",
+        effective_from=date(2002, 10, 1),
+        values=Fields(
+            status="operating",
+            received_fy=2546,
+            quantity=Decimal("12.5"),
+            unit="กิโลเมตร",
+            budget=Decimal("1250000.50"),
+        ),
+    )
+    ledger.record(
+        "6810103",
+        "QOL-01",
+        effective_from=date(2007, 10, 1),
+        values=Fields(status="operating", received_fy=2551, quantity=Decimal("2"), unit="ศูนย์", staff=6),
+    )
+    step(date(2024, 12, 2), "เทศบาลเมืองกระบี่ records its health promoting hospital")
+    ledger.record(
+        "4810102",
+        "QOL-03",
+        effective_from=date(2022, 10, 1),
+        values=Fields(status="operating", received_fy=2566, quantity=Decimal("1"), unit="แห่ง", staff=9),
+    )
+    step(date(2024, 12, 27), "ทต.กระบี่น้อย records a small water source, not yet operating")
+    ledger.record(
+        "5810109",
+        "INF-04",
+        effective_from=date(2024, 10, 1),
+        values=Fields(status="not_yet", received_fy=2568, quantity=Decimal("1"), unit="แห่ง"),
+    )
+    click.echo(f"{format_date(DEADLINE, calendar='be')}  ── deadline of the 2567 round ──")
+
+    step(date(2025, 1, 8), "อบต.เขาคราม corrects its road length (late: after the deadline)")
+    ledger.correct(
+        "6810103",
+        "INF-01",
+        set=Fields(quantity=Decimal("13.2")),
+        reason="re-measured with the provincial GIS survey",
+    )
+    step(date(2025, 2, 3), "อบต.เขาคราม's road budget changes from 2568-01-01")
+    ledger.change(
+        "6810103",
+        "INF-01",
+        set=Fields(budget=Decimal("1500000")),
+        effective_from=date(2025, 1, 1),
+        reason="FY2568 allocation increased",
+    )
+    step(date(2025, 3, 10), "ทต.กระบี่น้อย's water source is cancelled from 2568-03-01")
+    ledger.cancel(
+        "5810109",
+        "INF-04",
+        effective_from=date(2025, 3, 1),
+        reason="handed back to the Royal Irrigation Department",
+    )
+
+    deadline = end_of_day(DEADLINE)
+    now = clock.now() + timedelta(days=1)
+    for title, known_at in (
+        ("What the ledger knew by the deadline (known at 2567-12-30, valid on 2567-12-30):", deadline),
+        ("What the ledger knows now:", now),
+    ):
+        click.echo(f"\n{title}")
+        rows = []
+        for lao, mission in RECORDS:
+            try:
+                v = ledger.show(lao, mission, known_at=known_at)
+            except NotFound:
+                continue
+            rows.append(
+                (v.lao_code, v.mission_code, v.status, v.received_fy, v.quantity, v.unit, v.budget, v.version)
+            )
+        echo_table(
+            ("lao", "mission", "status", "received_fy", "quantity", "unit", "budget", "version"),
+            rows,
+            calendar="be",
+        )
+    click.echo(
+        f"\nLedger: {ledger.ledger_recorder.log_size()} events. Try:\n"
+        f"  mission-ledger --db {path} show 6810103 INF-01 --known-at 2567-12-30\n"
+        f"  mission-ledger --db {path} show 6810103 INF-01 --json"
+    )

@@ -1,0 +1,86 @@
+"""How results are printed: JSON for machines, aligned text for people, BE dates on request.
+
+JSON follows DESIGN §9: Decimals as exact strings, dates ISO CE, timestamps RFC 3339 with the
+Bangkok offset, absent values null, Thai text as UTF-8 (not \\u escapes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+import msgspec
+
+from ledger.thai import format_date, format_instant
+
+_json = msgspec.json.Encoder(decimal_format="string")
+
+
+def plain(value: Any, *, calendar: str = "ce") -> Any:
+    """plain turns a result into JSON-ready values (dates and instants as DESIGN §9 prints them)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name), calendar=calendar) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: plain(v, calendar=calendar) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, calendar=calendar) for v in value]
+    if isinstance(value, datetime):
+        return format_instant(value, calendar=calendar)
+    if isinstance(value, date):
+        return format_date(value, calendar=calendar)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def echo_json(value: Any, *, calendar: str = "ce") -> None:
+    """echo_json prints one JSON document on one line."""
+    click.echo(_json.encode(plain(value, calendar=calendar)).decode())
+
+
+def text_of(value: Any, *, calendar: str = "ce") -> str:
+    """text_of renders one value for a person: '—' for nothing."""
+    if value is None:
+        return "—"
+    v = plain(value, calendar=calendar)
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "—"
+    return str(v)
+
+
+def width(text: str) -> int:
+    """width is how many terminal columns text takes: Thai combining marks take none."""
+    return sum(
+        0
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
+
+
+def pad(text: str, columns: int) -> str:
+    """pad right-pads text to `columns` terminal columns."""
+    return text + " " * max(0, columns - width(text))
+
+
+def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str = "ce") -> None:
+    """echo_fields prints name: value lines, names aligned."""
+    cols = max((width(k) for k, _ in pairs), default=0)
+    for key, value in pairs:
+        click.echo(f"{pad(key, cols)}  {text_of(value, calendar=calendar)}")
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calendar: str = "ce") -> None:
+    """echo_table prints rows under headers in aligned columns."""
+    cells = [[text_of(v, calendar=calendar) for v in row] for row in rows]
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    click.echo("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for r in cells:
+        click.echo("  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -1,0 +1,574 @@
+"""The mission-ledger application: commands that append events, and reads of one record.
+
+An eventsourcing `Application` whose seams (`construct_*`) give it the msgspec mapper and the
+ledger's recorder. A command reads the streams it needs, decides its events by folding them
+(ledger.timeline refuses what the rules forbid), stamps them with the ledger clock and saves
+them in one transaction. Optimistic concurrency comes from the store's primary key on
+(stream, version): two writers that read the same version cannot both append.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.utils import Environment
+
+from ledger.clock import Clock, SystemClock
+from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused
+from ledger.events import (
+    Cancelled,
+    Changed,
+    Corrected,
+    Event,
+    LedgerEvent,
+    Recorded,
+    RecordEvent,
+    Reinstated,
+    Voided,
+    lao_id,
+    mission_id,
+    record_id,
+    stream_id,
+)
+from ledger.mapper import Envelope, MsgspecMapper
+from ledger.registry import (
+    Lao,
+    Mission,
+    fold_lao,
+    fold_mission,
+    parse_catalog,
+    parse_registry,
+    plan_catalog,
+    plan_registry,
+    read_csv_text,
+)
+from ledger.stores import (
+    ClockBehind,
+    SQLiteLedgerRecorder,
+    StoreLocation,
+    store_environment,
+    translate_store_error,
+)
+from ledger.thai import bangkok_date, format_instant
+from ledger.timeline import Period, RecordState, Timeline, apply, fold
+from ledger.values import Fields, Status, check_fields, parse_lao_code, parse_mission_code
+
+E = TypeVar("E", bound=Event)
+
+# How often a command is retried when another writer's clock ran a hair ahead of ours.
+_CLOCK_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Receipt says what a command appended: the events' ledger positions and their time."""
+
+    positions: tuple[int, ...]
+    recorded_at: datetime | None
+    kinds: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """count is the number of events appended."""
+        return len(self.positions)
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """RecordView is a mission record at (known_at, valid_on): the JSON of `show` (DESIGN §9)."""
+
+    lao_code: str
+    mission_code: str
+    status: str
+    received_fy: int | None
+    quantity: Any
+    unit: str | None
+    budget: Any
+    staff: int | None
+    note: str | None
+    version: int
+    effective_from: date
+    valid_from: date
+    valid_to: date | None
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, lao: str, mission: str, state: RecordState, period: Period) -> RecordView:
+        """of builds the view of one record's period as folded in `state`."""
+        v = period.values
+        start = state.timeline.start
+        assert start is not None and state.last_recorded_at is not None  # a period implies both
+        return cls(
+            lao_code=lao,
+            mission_code=mission,
+            status=v.shown_status,
+            received_fy=v.received_fy,
+            quantity=v.quantity,
+            unit=v.unit,
+            budget=v.budget,
+            staff=v.staff,
+            note=v.note,
+            version=state.version,
+            effective_from=start,
+            valid_from=period.valid_from,
+            valid_to=period.valid_to,
+            recorded_at=state.last_recorded_at,
+        )
+
+
+def default_actor() -> str:
+    """default_actor is the OS user name (DESIGN §9), or 'unknown' where there is none."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _codes(lao_code: str, mission_code: str) -> tuple[str, str]:
+    return parse_lao_code(lao_code), parse_mission_code(mission_code)
+
+
+def require_reason(reason: str | None, command: str) -> str:
+    """require_reason refuses a missing or blank reason (DESIGN §3: all but `recorded`)."""
+    if reason is None or not reason.strip():
+        raise BadInput(f"{command} needs a reason (--reason TEXT)")
+    return reason.strip()
+
+
+class MissionLedger(Application[str]):
+    """MissionLedger records, corrects, changes, cancels, reinstates and voids mission records,
+    loads the registry and catalog, and reads records at any (known_at, valid_on)."""
+
+    name = "MissionLedger"
+
+    def __init__(
+        self,
+        location: StoreLocation | str | Path,
+        *,
+        clock: Clock | None = None,
+        actor: str | None = None,
+        source: str = "cli",
+    ) -> None:
+        self.location = location if isinstance(location, StoreLocation) else StoreLocation(str(location))
+        self.clock: Clock = clock or SystemClock()
+        self.actor = actor or default_actor()
+        self.source = source
+        try:
+            super().__init__()
+        except PersistenceError as e:
+            raise translate_store_error(e, self.location) from None
+        self.ledger_recorder: SQLiteLedgerRecorder = self.recorder  # type: ignore[assignment]
+
+    # --- eventsourcing seams ------------------------------------------------------------------
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Only the ledger's own settings: a PERSISTENCE_MODULE left in the shell must not
+        # silently point the ledger at another store.
+        return Environment(name, store_environment(self.location))
+
+    def construct_mapper(self) -> MsgspecMapper:
+        return MsgspecMapper()
+
+    # --- reading streams -------------------------------------------------------------------
+
+    def stream(self, sid: str) -> list[LedgerEvent]:
+        """stream returns the events of one stream (record, LAO or mission), oldest first."""
+        return [
+            self.mapper.to_domain_event(s).event  # type: ignore[attr-defined]
+            for s in self.recorder.select_events(sid)
+        ]
+
+    def record_events(self, lao_code: str, mission_code: str) -> list[RecordEvent]:
+        """record_events returns a mission record's events, oldest first."""
+        return self.stream(record_id(lao_code, mission_code))  # type: ignore[return-value]
+
+    def lao(self, lao_code: str, on: date | None = None) -> Lao:
+        """lao returns an LAO's registry entry, or raises NotFound."""
+        found = fold_lao(self.stream(lao_id(lao_code)), on)  # type: ignore[arg-type]
+        if found is None:
+            raise NotFound(f"LAO {lao_code} is not in the registry (load it with `registry load`)")
+        return found
+
+    def mission(self, mission_code: str) -> Mission:
+        """mission returns a catalog entry, or raises NotFound."""
+        found = fold_mission(self.stream(mission_id(mission_code)))  # type: ignore[arg-type]
+        if found is None:
+            raise NotFound(f"mission {mission_code} is not in the catalog (load it with `catalog load`)")
+        return found
+
+    # --- appending ---------------------------------------------------------------------------
+
+    def _meta(self, now: datetime, reason: str | None, reported_at: datetime | None = None) -> dict[str, Any]:
+        return {
+            "recorded_at": now,
+            "actor": self.actor,
+            "source": self.source,
+            "reason": reason,
+            "reported_at": reported_at,
+        }
+
+    def _append(self, decide: Callable[[datetime], Sequence[Envelope]], *, conflict: str) -> Receipt:
+        """Stamp, decide and save in one transaction; map store conflicts to ledger errors."""
+        for _ in range(_CLOCK_RETRIES):
+            now = self.clock.now()
+            last = self.ledger_recorder.last_recorded_at()
+            if last is not None and now < last:
+                if self.clock.fixed:
+                    raise Backdating(
+                        f"the ledger clock ({format_instant(now)}) is earlier than the last "
+                        f"recorded event ({format_instant(last)}): backdating is refused"
+                    )
+                # The wall clock of this machine is a hair behind another writer's: the
+                # ledger clock never runs backwards, so it takes the later time.
+                now = last
+            envelopes = decide(now)
+            if not envelopes:
+                return Receipt((), None)
+            try:
+                recordings = self.save(*envelopes, recorded_at=now)
+            except ClockBehind as e:
+                if self.clock.fixed:
+                    raise Backdating(str(e)) from None
+                continue
+            except IntegrityError:
+                raise Conflict(conflict) from None
+            except PersistenceError as e:
+                raise translate_store_error(e, self.location) from None
+            positions = self._positions([r.notification.id for r in recordings])
+            return Receipt(positions, now, tuple(e.event.__struct_config__.tag for e in envelopes))  # type: ignore[misc]
+        raise Refused("the ledger clock kept falling behind other writers; try again")
+
+    def _positions(self, notification_ids: list[int]) -> tuple[int, ...]:
+        with self.ledger_recorder.datastore.transaction(commit=False) as c:
+            marks = ",".join("?" * len(notification_ids))
+            c.execute(
+                f"SELECT position FROM ledger_log WHERE notification_id IN ({marks}) ORDER BY position",
+                notification_ids,
+            )
+            return tuple(int(r[0]) for r in c.fetchall())
+
+    def _decide_on_record(
+        self,
+        lao_code: str,
+        mission_code: str,
+        make: Callable[[datetime], RecordEvent],
+        *,
+        expect_version: int | None = None,
+        must_exist: bool = True,
+        unchanged: str | None = None,
+    ) -> Receipt:
+        key = f"{lao_code}/{mission_code}"
+
+        def decide(now: datetime) -> list[Envelope]:
+            events = self.record_events(lao_code, mission_code)
+            state = fold(events)
+            if expect_version is not None and state.version != expect_version:
+                raise Conflict(
+                    f"record {key} is at version {state.version}, not {expect_version} as "
+                    "expected: someone changed it since you read it"
+                )
+            if must_exist and not state.timeline.exists:
+                self._raise_absent(lao_code, mission_code, state.timeline)
+            event = make(now)
+            after = apply(state.timeline, event)
+            if unchanged is not None and after == state.timeline:
+                raise Refused(f"{unchanged}: record {key} already holds these values")
+            return [Envelope(record_id(lao_code, mission_code), state.version + 1, event)]
+
+        return self._append(
+            decide,
+            conflict=f"record {key} was written by someone else at the same time; read it again and retry",
+        )
+
+    def _raise_absent(self, lao_code: str, mission_code: str, timeline: Timeline) -> None:
+        if timeline.voided:
+            raise NotFound(f"record {lao_code}/{mission_code} was voided (record it anew if needed)")
+        self.lao(lao_code)
+        self.mission(mission_code)
+        raise NotFound(
+            f"no record {lao_code}/{mission_code}: LAO {lao_code} has not recorded mission {mission_code}"
+        )
+
+    # --- commands on mission records -----------------------------------------------------------
+
+    def record(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        effective_from: date,
+        values: Fields,
+        reason: str | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """record appends `recorded`: the first report of a mission record by an LAO."""
+        check_fields(values)
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        lao = self.lao(lao_code)
+        mission = self.mission(mission_code)
+        if not mission.applies(lao.lao_type):
+            raise Refused(
+                f"mission {mission_code} does not apply to LAO {lao_code} ({lao.lao_type}); "
+                f"it applies to: {', '.join(mission.applies_to)}"
+            )
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Recorded(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                effective_from=effective_from,
+                values=values,
+                **self._meta(now, reason.strip() if reason else None, reported_at),
+            ),
+            must_exist=False,
+        )
+
+    def correct(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        set: Fields,
+        reason: str | None,
+        effective_from: date | None = None,
+        period_from: date | None = None,
+        period_to: date | None = None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """correct appends `corrected`: an earlier report was wrong."""
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = require_reason(reason, "correct")
+        check_fields(set)
+        if set.is_empty() and effective_from is None:
+            raise BadInput("correct needs at least one --set FIELD=VALUE")
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Corrected(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                set=set,
+                effective_from=effective_from,
+                period_from=period_from,
+                period_to=period_to,
+                **self._meta(now, why, reported_at),
+            ),
+            expect_version=expect_version,
+            unchanged="the correction changes nothing",
+        )
+
+    def change(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        set: Fields,
+        effective_from: date,
+        reason: str | None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """change appends `changed`: circumstances changed from effective_from on."""
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = require_reason(reason, "change")
+        check_fields(set)
+        if set.is_empty():
+            raise BadInput("change needs at least one --set FIELD=VALUE")
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Changed(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                set=set,
+                effective_from=effective_from,
+                **self._meta(now, why, reported_at),
+            ),
+            expect_version=expect_version,
+            unchanged="the change changes nothing",
+        )
+
+    def cancel(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        effective_from: date,
+        reason: str | None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """cancel appends `cancelled`: the mission is cancelled from effective_from on."""
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = require_reason(reason, "cancel")
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Cancelled(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                effective_from=effective_from,
+                **self._meta(now, why, reported_at),
+            ),
+            expect_version=expect_version,
+        )
+
+    def reinstate(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        effective_from: date,
+        reason: str | None,
+        status: Status | None = None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """reinstate appends `reinstated`: a cancellation is reversed from effective_from on."""
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = require_reason(reason, "reinstate")
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Reinstated(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                effective_from=effective_from,
+                status=status,
+                **self._meta(now, why, reported_at),
+            ),
+            expect_version=expect_version,
+        )
+
+    def void(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        reason: str | None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> Receipt:
+        """void appends `voided`: the record was entered in error and exists at no valid time."""
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = require_reason(reason, "void")
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: Voided(
+                lao_code=lao_code,
+                mission_code=mission_code,
+                **self._meta(now, why, reported_at),
+            ),
+            expect_version=expect_version,
+        )
+
+    # --- registry and catalog --------------------------------------------------------------------
+
+    def load_registry(
+        self, data: bytes, *, name: str, effective_from: date | None = None
+    ) -> tuple[Receipt, int]:
+        """load_registry registers new LAOs and amends changed ones from a CSV file; returns
+        the receipt and the number of LAOs already up to date."""
+        loaded = parse_registry(read_csv_text(data, name=name), name=name)
+
+        def decide(now: datetime) -> list[Envelope]:
+            current = {e.lao_code: e for e in (self._lao_or_none(lao.lao_code) for lao in loaded) if e}
+            events = plan_registry(
+                loaded,
+                current,
+                effective_from=effective_from or bangkok_date(now),
+                meta=self._meta(now, f"registry load {name}"),
+            )
+            return self._envelopes(events)
+
+        receipt = self._append(decide, conflict="another registry load ran at the same time; retry")
+        return receipt, len(loaded) - receipt.count
+
+    def load_catalog(self, data: bytes, *, name: str) -> tuple[Receipt, int]:
+        """load_catalog defines new missions and amends changed ones from a CSV file."""
+        loaded = parse_catalog(read_csv_text(data, name=name), name=name)
+
+        def decide(now: datetime) -> list[Envelope]:
+            current = {
+                m.mission_code: m for m in (self._mission_or_none(x.mission_code) for x in loaded) if m
+            }
+            events = plan_catalog(loaded, current, meta=self._meta(now, f"catalog load {name}"))
+            return self._envelopes(events)
+
+        receipt = self._append(decide, conflict="another catalog load ran at the same time; retry")
+        return receipt, len(loaded) - receipt.count
+
+    def _lao_or_none(self, code: str) -> Lao | None:
+        return fold_lao(self.stream(lao_id(code)))  # type: ignore[arg-type]
+
+    def _mission_or_none(self, code: str) -> Mission | None:
+        return fold_mission(self.stream(mission_id(code)))  # type: ignore[arg-type]
+
+    def _envelopes(self, events: Iterable[LedgerEvent]) -> list[Envelope]:
+        """Number new events of possibly many streams after each stream's current version."""
+        versions: dict[str, int] = {}
+        out = []
+        for event in events:
+            sid = stream_id(event)
+            if sid not in versions:
+                versions[sid] = len(self.recorder.select_events(sid))
+            versions[sid] += 1
+            out.append(Envelope(sid, versions[sid], event))
+        return out
+
+    # --- reading one record --------------------------------------------------------------------
+
+    def state(self, lao_code: str, mission_code: str, known_at: datetime | None = None) -> RecordState:
+        """state folds a record's events known at `known_at` (None: all)."""
+        return fold(self.record_events(parse_lao_code(lao_code), parse_mission_code(mission_code)), known_at)
+
+    def show(
+        self,
+        lao_code: str,
+        mission_code: str,
+        *,
+        known_at: datetime | None = None,
+        valid_on: date | None = None,
+    ) -> RecordView:
+        """show gives a record as the ledger knew it at known_at (default now), valid on
+        valid_on (default: known_at's date in Bangkok). Raises NotFound when absent then."""
+        lao_code, mission_code = parse_lao_code(lao_code), parse_mission_code(mission_code)
+        known_at = known_at or self.clock.now()
+        valid_on = valid_on or bangkok_date(known_at)
+        state = self.state(lao_code, mission_code, known_at)
+        key = f"{lao_code}/{mission_code}"
+        when = f"as known at {format_instant(known_at)}"
+        if state.version == 0:
+            self.lao(lao_code)
+            self.mission(mission_code)
+            raise NotFound(f"no record {key} {when}")
+        if state.timeline.voided:
+            raise NotFound(f"record {key} was voided ({when})")
+        period = state.timeline.at(valid_on)
+        if period is None:
+            start = state.timeline.start
+            assert start is not None
+            raise NotFound(
+                f"record {key} is not valid on {valid_on.isoformat()}: it starts on "
+                f"{start.isoformat()} ({when})"
+            )
+        return RecordView.of(lao_code, mission_code, state, period)
+
+    def initialise(self, origin: str | None = None) -> bool:
+        """initialise records the ledger's identity; returns False when it already had one."""
+        import uuid
+
+        before = self.ledger_recorder.get_meta("ledger_id")
+        self.ledger_recorder.set_meta_once("ledger_id", str(uuid.uuid4()))
+        self.ledger_recorder.set_meta_once("origin", origin or f"mission-ledger/{self.location.describe()}")
+        return before is None

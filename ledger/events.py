@@ -1,0 +1,228 @@
+"""The ledger's events: one tagged union of frozen msgspec Structs (DESIGN §3).
+
+Every event is forever. The rules that keep old bytes decoding (msgspec's schema evolution):
+a new field always has a default; a field's type and a tag never change; a removed kind stays
+in the union. `tests/fixtures/events-v1.jsonl` holds bytes of every kind as first released,
+and a test decodes them.
+
+The encoded form of an event is msgspec JSON: Decimals as strings, dates as ISO, datetimes as
+RFC 3339. Decoding into these typed Structs restores every value exactly (a Decimal stays a
+Decimal, a datetime keeps its offset), which a schemaless JSON transcoder cannot do.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Final, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from ledger.values import Fields, Status
+
+#: A timezone-aware instant; naive datetimes are refused when decoding.
+Instant = Annotated[datetime, Meta(tz=True)]
+
+LaoType = Literal[
+    "pao", "city_municipality", "town_municipality", "subdistrict_municipality", "sao", "special"
+]
+LAO_TYPES: Final = (
+    "pao",
+    "city_municipality",
+    "town_municipality",
+    "subdistrict_municipality",
+    "sao",
+    "special",
+)
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    """Event holds what every fact carries: when the ledger learnt it, from whom, and why."""
+
+    recorded_at: Instant
+    actor: str
+    source: str
+    reason: str | None = None
+    reported_at: Instant | None = None
+
+
+# --- mission records -------------------------------------------------------------------------
+
+
+class RecordEvent(Event, frozen=True, kw_only=True):
+    """RecordEvent is an event of one mission record, identified by (lao_code, mission_code)."""
+
+    lao_code: str
+    mission_code: str
+
+
+class Recorded(RecordEvent, frozen=True, kw_only=True, tag="recorded"):
+    """Recorded is the first report of a mission record; its values hold from effective_from."""
+
+    effective_from: date
+    values: Fields
+
+
+class Corrected(RecordEvent, frozen=True, kw_only=True, tag="corrected"):
+    """Corrected says an earlier report was wrong: `set` replaces fields over the whole
+    timeline, or over [period_from, period_to) when given; `effective_from`, when given,
+    corrects the record's first valid day."""
+
+    set: Fields = Fields()
+    effective_from: date | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+
+
+class Changed(RecordEvent, frozen=True, kw_only=True, tag="changed"):
+    """Changed says circumstances changed in reality: `set` holds from effective_from on."""
+
+    effective_from: date
+    set: Fields
+
+
+class Cancelled(RecordEvent, frozen=True, kw_only=True, tag="cancelled"):
+    """Cancelled makes the record's status `cancelled` from effective_from on."""
+
+    effective_from: date
+
+
+class Reinstated(RecordEvent, frozen=True, kw_only=True, tag="reinstated"):
+    """Reinstated reverses a cancellation from effective_from on, restoring the status held
+    before it, or `status` when given."""
+
+    effective_from: date
+    status: Status | None = None
+
+
+class Voided(RecordEvent, frozen=True, kw_only=True, tag="voided"):
+    """Voided says the record was entered in error: it exists at no valid time from now on."""
+
+
+# --- registry of LAOs --------------------------------------------------------------------------
+
+
+class LaoFields(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """LaoFields is a partial set of an LAO's registry values (UNSET = unchanged)."""
+
+    lao_type: LaoType | UnsetType = UNSET
+    name_th: str | UnsetType = UNSET
+    province_code: str | UnsetType = UNSET
+    province_th: str | UnsetType = UNSET
+    district_code: str | UnsetType = UNSET
+    district_th: str | UnsetType = UNSET
+
+
+class LaoRegistered(Event, frozen=True, kw_only=True, tag="lao_registered"):
+    """LaoRegistered enters an LAO in the registry, valid from effective_from."""
+
+    lao_code: str
+    lao_type: LaoType
+    name_th: str
+    province_code: str
+    province_th: str
+    district_code: str
+    district_th: str
+    effective_from: date
+
+
+class LaoAmended(Event, frozen=True, kw_only=True, tag="lao_amended"):
+    """LaoAmended records a change of an LAO's type, name or place (e.g. an SAO upgraded to a
+    sub-district municipality), valid from effective_from."""
+
+    lao_code: str
+    set: LaoFields
+    effective_from: date
+
+
+# --- catalog of missions -----------------------------------------------------------------------
+
+
+class MissionFields(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """MissionFields is a partial set of a catalog entry's values (UNSET = unchanged)."""
+
+    name_th: str | UnsetType = UNSET
+    area: str | UnsetType = UNSET
+    source_agency: str | UnsetType = UNSET
+    unit: str | UnsetType | None = UNSET
+    applies_to: tuple[LaoType, ...] | UnsetType = UNSET
+
+
+class MissionDefined(Event, frozen=True, kw_only=True, tag="mission_defined"):
+    """MissionDefined adds a mission to the catalog; empty applies_to means every LAO type."""
+
+    mission_code: str
+    name_th: str
+    area: str
+    source_agency: str
+    unit: str | None = None
+    applies_to: tuple[LaoType, ...] = ()
+
+
+class MissionAmended(Event, frozen=True, kw_only=True, tag="mission_amended"):
+    """MissionAmended changes a catalog entry's values."""
+
+    mission_code: str
+    set: MissionFields
+
+
+LedgerEvent = (
+    Recorded
+    | Corrected
+    | Changed
+    | Cancelled
+    | Reinstated
+    | Voided
+    | LaoRegistered
+    | LaoAmended
+    | MissionDefined
+    | MissionAmended
+)
+RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
+EVENT_TYPES: Final = (*RECORD_EVENT_TYPES, LaoRegistered, LaoAmended, MissionDefined, MissionAmended)
+KINDS: Final = {cls.__struct_config__.tag: cls for cls in EVENT_TYPES}
+RECORD_KINDS: Final = tuple(cls.__struct_config__.tag for cls in RECORD_EVENT_TYPES)
+
+_encoder: Final = msgspec.json.Encoder(decimal_format="string")
+_decoder: Final = msgspec.json.Decoder(LedgerEvent)
+
+
+def kind_of(event: Event) -> str:
+    """kind_of is the event's stable tag (`recorded`, `corrected`, …)."""
+    tag = event.__struct_config__.tag
+    assert isinstance(tag, str)  # every concrete kind has a string tag; a type invariant
+    return tag
+
+
+def encode_event(event: Event) -> bytes:
+    """encode_event gives the stored bytes of an event (msgspec JSON, keys in field order)."""
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes) -> LedgerEvent:
+    """decode_event restores an event exactly from its stored bytes."""
+    return _decoder.decode(data)
+
+
+def record_id(lao_code: str, mission_code: str) -> str:
+    """record_id is the event-store id of a mission record's stream."""
+    return f"record/{lao_code}/{mission_code}"
+
+
+def lao_id(lao_code: str) -> str:
+    """lao_id is the event-store id of an LAO's registry stream."""
+    return f"lao/{lao_code}"
+
+
+def mission_id(mission_code: str) -> str:
+    """mission_id is the event-store id of a catalog entry's stream."""
+    return f"mission/{mission_code}"
+
+
+def stream_id(event: LedgerEvent) -> str:
+    """stream_id is the id of the stream an event belongs to."""
+    if isinstance(event, RecordEvent):
+        return record_id(event.lao_code, event.mission_code)
+    if isinstance(event, (LaoRegistered, LaoAmended)):
+        return lao_id(event.lao_code)
+    return mission_id(event.mission_code)

@@ -1,0 +1,147 @@
+"""Thai dates and numbers: Buddhist Era years, Thai digits, Bangkok time, fiscal years.
+
+Pure functions, no I/O. Parsers are strict: they accept what DESIGN §4 lists and refuse
+anything they would have to guess at, with a message that says what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from ledger.errors import BadInput
+
+# Thailand has kept UTC+07:00 without daylight saving since 1920, so a fixed offset is exact
+# for every date this ledger holds and spares a dependency on the tz database.
+BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
+
+BE_OFFSET = 543
+#: A year at or above this is read as Buddhist Era (DESIGN §4): 2567 → 2024.
+BE_THRESHOLD = 2400
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def arabic_digits(text: str) -> str:
+    """arabic_digits returns text with every Thai digit (๐–๙) replaced by its ASCII digit."""
+    return text.translate(_THAI_DIGITS)
+
+
+def ce_year(year: int, *, what: str = "date") -> int:
+    """ce_year maps a year written in BE (≥ 2400) or CE to CE, refusing implausible years."""
+    if year >= BE_THRESHOLD:
+        return year - BE_OFFSET
+    if 1900 <= year < 2100:
+        return year
+    raise BadInput(f"{year} is not a plausible year in {what} (write CE like 2024 or BE like 2567)")
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    """parse_date reads an ISO date in CE or BE, with ASCII or Thai digits.
+
+    Also accepted: D/M/YYYY when it cannot be misread (the day is above 12, or day equals
+    month); any other slash date is ambiguous between day/month orders and is refused.
+    """
+    raw = text
+    text = arabic_digits(text.strip())
+    m = _ISO_DATE.fullmatch(text)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = _SLASH_DATE.fullmatch(text)
+        if not m:
+            raise BadInput(f"{what} {raw!r} is not a date (write YYYY-MM-DD, CE or BE)")
+        d, mo, y = int(m[1]), int(m[2]), int(m[3])
+        if d <= 12 and d != mo:
+            raise BadInput(f"{what} {raw!r} is ambiguous (day/month or month/day?): write it as YYYY-MM-DD")
+    year = ce_year(y, what=f"{what} {raw!r}")
+    try:
+        return date(year, mo, d)
+    except ValueError as e:
+        raise BadInput(f"{what} {raw!r} is not a valid date: {e}") from None
+
+
+def parse_instant(text: str, *, what: str = "time") -> datetime:
+    """parse_instant reads a point on the ledger clock (a `known_at`), returning UTC.
+
+    A date alone means the *end* of that day in Bangkok (DESIGN §4: "as of 2567-12-30" includes
+    everything reported on the deadline day). A timestamp without offset is Bangkok time.
+    Years may be BE; digits may be Thai.
+    """
+    raw = text
+    text = arabic_digits(text.strip())
+    if "T" not in text and " " not in text:
+        day = parse_date(text, what=what)
+        return end_of_day(day)
+    sep = "T" if "T" in text else " "
+    day_part, _, rest = text.partition(sep)
+    day = parse_date(day_part, what=what)
+    try:
+        parsed = datetime.fromisoformat(f"{day.isoformat()}T{rest.replace('Z', '+00:00')}")
+    except ValueError:
+        raise BadInput(
+            f"{what} {raw!r} is not a timestamp (write YYYY-MM-DDTHH:MM[:SS][+07:00] or a date)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=BANGKOK)
+    return parsed.astimezone(UTC)
+
+
+def end_of_day(day: date) -> datetime:
+    """end_of_day is the last microsecond of `day` in Bangkok, in UTC."""
+    return (datetime.combine(day, time.max, BANGKOK)).astimezone(UTC)
+
+
+def bangkok_date(instant: datetime) -> date:
+    """bangkok_date is the calendar date of an instant in Bangkok."""
+    return instant.astimezone(BANGKOK).date()
+
+
+def format_date(day: date, *, calendar: str = "ce") -> str:
+    """format_date prints ISO (CE) or, with calendar='be', the same form with a BE year."""
+    if calendar == "be":
+        return f"{day.year + BE_OFFSET:04d}-{day.month:02d}-{day.day:02d}"
+    return day.isoformat()
+
+
+def format_instant(instant: datetime, *, calendar: str = "ce") -> str:
+    """format_instant prints an instant as RFC 3339 in Bangkok time (BE year on request)."""
+    local = instant.astimezone(BANGKOK)
+    text = local.isoformat(timespec="seconds" if local.microsecond == 0 else "microseconds")
+    if calendar == "be":
+        return f"{local.year + BE_OFFSET:04d}{text[4:]}"
+    return text
+
+
+def fiscal_year_of(day: date) -> int:
+    """fiscal_year_of gives the BE fiscal year containing `day` (FY N runs 1 Oct N-1 to 30 Sep N)."""
+    return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)
+
+
+def parse_decimal(text: str, *, what: str = "number") -> Decimal:
+    """parse_decimal reads a decimal number exactly; Thai digits and 1,234,567.89 grouping accepted.
+
+    Grouping must be regular (groups of three); anything else (`1,25,000`, `1.250,50`) is
+    ambiguous and refused.
+    """
+    raw = text
+    text = arabic_digits(text.strip())
+    if not re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", text):
+        raise BadInput(f"{what} {raw!r} is not a number (write e.g. 1250000.50 or 1,250,000.50)")
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        raise BadInput(f"{what} {raw!r} is not a number") from None
+    return value
+
+
+def parse_int(text: str, *, what: str = "number") -> int:
+    """parse_int reads a whole number; Thai digits and regular thousands grouping accepted."""
+    value = parse_decimal(text, what=what)
+    if value != value.to_integral_value() or "." in text:
+        raise BadInput(f"{what} {text!r} is not a whole number")
+    return int(value)

@@ -1,0 +1,175 @@
+"""The fields of a mission record (DESIGN §2): their types, their parsing, their rules.
+
+`Fields` is a partial set of field values, as a command sets them: a field left `UNSET` is
+not touched; a field set to `None` is cleared. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from ledger.errors import BadInput
+from ledger.thai import arabic_digits, parse_decimal, parse_int
+
+Status = Literal["operating", "not_yet"]
+#: The statuses a record can be given directly; `cancelled` comes only through a cancellation.
+SETTABLE_STATUSES: Final = ("operating", "not_yet")
+_STATUS_WORDS: Final = {
+    "operating": "operating",
+    "ดำเนินการ": "operating",
+    "not_yet": "not_yet",
+    "ยังไม่ได้ดำเนินการ": "not_yet",
+    "cancelled": "cancelled",
+    "ยกเลิก": "cancelled",
+}
+
+#: Names of the record's fields, in the order DESIGN §2 lists them.
+FIELD_NAMES: Final = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
+
+# A fiscal year is BE; a CE year typed by mistake is caught by this range, not guessed at.
+_FY_MIN, _FY_MAX = 2500, 2800
+_LAO_CODE = re.compile(r"\d{7}")
+_MISSION_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+
+
+class Fields(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Fields is a partial set of a record's values: UNSET leaves a field as it is, None clears it."""
+
+    status: Status | UnsetType = UNSET
+    received_fy: int | UnsetType | None = UNSET
+    quantity: Decimal | UnsetType | None = UNSET
+    unit: str | UnsetType | None = UNSET
+    budget: Decimal | UnsetType | None = UNSET
+    staff: int | UnsetType | None = UNSET
+    note: str | UnsetType | None = UNSET
+
+    def items(self) -> list[tuple[str, Any]]:
+        """items lists the (name, value) pairs that are set, in field order."""
+        return [(n, getattr(self, n)) for n in FIELD_NAMES if getattr(self, n) is not UNSET]
+
+    def is_empty(self) -> bool:
+        """is_empty is true when no field is set."""
+        return not self.items()
+
+
+def parse_lao_code(text: str) -> str:
+    """parse_lao_code checks a DLA LAO code: exactly 7 digits (Thai digits accepted)."""
+    code = arabic_digits(text.strip())
+    if not _LAO_CODE.fullmatch(code):
+        raise BadInput(f"LAO code {text!r} is not a 7-digit DLA code")
+    return code
+
+
+def parse_mission_code(text: str) -> str:
+    """parse_mission_code checks a mission code: letters, digits, '.', '_' or '-', up to 32."""
+    code = arabic_digits(text.strip())
+    if not _MISSION_CODE.fullmatch(code):
+        raise BadInput(f"mission code {text!r} is not a code (letters, digits, '.', '_', '-'; up to 32)")
+    return code
+
+
+def parse_status(text: str) -> Status:
+    """parse_status reads `operating` or `not_yet` (or their Thai words)."""
+    word = _STATUS_WORDS.get(text.strip().lower()) or _STATUS_WORDS.get(text.strip())
+    if word == "cancelled":
+        raise BadInput("status 'cancelled' is set only by a cancellation: use `cancel`")
+    if word is None:
+        raise BadInput(f"status {text!r} is not one of: operating, not_yet")
+    return word  # type: ignore[return-value]
+
+
+def check_received_fy(year: int) -> int:
+    """check_received_fy accepts a BE fiscal year; a CE year gets a hint, not a guess."""
+    if _FY_MIN <= year <= _FY_MAX:
+        return year
+    if 1900 <= year < 2100:
+        raise BadInput(
+            f"received_fy {year} looks like a CE year; fiscal years are BE (did you mean {year + 543}?)"
+        )
+    raise BadInput(f"received_fy {year} is not a fiscal year (BE, {_FY_MIN}–{_FY_MAX})")
+
+
+def check_quantity(value: Decimal) -> Decimal:
+    """check_quantity accepts a finite quantity of zero or more."""
+    if not value.is_finite() or value < 0:
+        raise BadInput(f"{value} is not a quantity (must be 0 or more)")
+    return value
+
+
+def check_budget(value: Decimal) -> Decimal:
+    """check_budget accepts a THB amount of zero or more with at most 2 decimals (satang)."""
+    if not value.is_finite() or value < 0:
+        raise BadInput(f"{value} is not a budget (must be 0 THB or more)")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise BadInput(f"{value} is not a budget (THB has at most 2 decimals)")
+    return value
+
+
+def check_staff(value: int) -> int:
+    """check_staff accepts a head count of zero or more."""
+    if value < 0:
+        raise BadInput(f"{value} is not a number of staff (must be 0 or more)")
+    return value
+
+
+def check_text(value: str, *, what: str) -> str:
+    """check_text accepts one line of text (units, notes) with surrounding blanks removed."""
+    value = value.strip()
+    if "\n" in value or "\r" in value:
+        raise BadInput(f"{what} must be one line of text")
+    return value
+
+
+def parse_field(name: str, text: str) -> Any:
+    """parse_field reads one field's value from text; empty text clears the field (None).
+
+    Raises BadInput naming the field and the value when the text is not a valid value.
+    """
+    if name not in FIELD_NAMES:
+        raise BadInput(f"{name!r} is not a field (fields: {', '.join(FIELD_NAMES)})")
+    text = text.strip()
+    if text == "":
+        if name == "status":
+            raise BadInput("status cannot be cleared (operating or not_yet)")
+        return None
+    try:
+        if name == "status":
+            return parse_status(text)
+        if name == "received_fy":
+            return check_received_fy(parse_int(text, what="received_fy"))
+        if name == "quantity":
+            return check_quantity(parse_decimal(text, what="quantity"))
+        if name == "budget":
+            return check_budget(parse_decimal(text, what="budget"))
+        if name == "staff":
+            return check_staff(parse_int(text, what="staff"))
+        return check_text(text, what=name)
+    except BadInput as e:
+        message = str(e)
+        raise BadInput(message if message.startswith(name) else f"{name}: {message}") from None
+
+
+def check_fields(fields: Fields) -> Fields:
+    """check_fields re-applies the per-field rules to values that did not come through text."""
+    for name, value in fields.items():
+        if value is None:
+            if name == "status":
+                raise BadInput("status cannot be cleared (operating or not_yet)")
+            continue
+        if name == "received_fy":
+            check_received_fy(value)
+        elif name == "quantity":
+            check_quantity(value)
+        elif name == "budget":
+            check_budget(value)
+        elif name == "staff":
+            check_staff(value)
+        elif name in ("unit", "note"):
+            check_text(value, what=name)
+    return fields
