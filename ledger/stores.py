@@ -258,7 +258,8 @@ def translate_store_error(error: PersistenceError, location: StoreLocation) -> S
     return StoreUnavailable(f"ledger {location.describe()}: {error}")
 
 
-__all__ = [
+__all__ = [  # SQLiteDatastore: the datastore this module's recorder takes
+
     "ClockBehind",
     "LoggedEvent",
     "SQLiteDatastore",

@@ -1,0 +1,70 @@
+"""Writers in separate real processes on one ledger file: no update is ever lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from ledger.application import MissionLedger
+from ledger.events import Corrected
+from ledger.values import Fields
+
+ROOT = Path(__file__).resolve().parent.parent
+RACER = Path(__file__).with_name("racer.py")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    env.pop("MISSION_LEDGER_CLOCK", None)
+    return env
+
+
+def _seed(ledger: MissionLedger) -> None:
+    ledger.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(
+        status="operating", quantity=Decimal("12.5"), unit="km"))
+
+
+def test_two_processes_correcting_the_same_record_exactly_one_wins(ledger: MissionLedger, db_path: Path, tmp_path: Path) -> None:
+    _seed(ledger)
+    ledger.close()
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    racers = [
+        subprocess.Popen([sys.executable, str(RACER), str(db_path), str(barrier), name, "2", staff],
+                         env=_env(), stderr=subprocess.PIPE, text=True)
+        for name, staff in (("alice", "3"), ("bob", "4"))
+    ]
+    results = [(r.wait(timeout=60), r.stderr.read() if r.stderr else "") for r in racers]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 1], results
+    loser = next(err for code, err in results if code == 1)
+    assert loser.startswith("Conflict: record 6810103/INF-01 was written by someone else"), loser
+    reopened = MissionLedger(db_path)
+    events = reopened.record_events("6810103", "INF-01")
+    assert len(events) == 2 and isinstance(events[1], Corrected)
+    winner = "alice" if results[0][0] == 0 else "bob"
+    assert events[1].actor == winner
+
+
+def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(ledger: MissionLedger, db_path: Path) -> None:
+    _seed(ledger)
+    ledger.close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "--db", str(db_path), "--actor", f"w{i}", "correct", "6810103",
+             "INF-01", "--set", f"staff={i + 1}", "--reason", "count", "--expect-version", "1"],
+            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for i in range(4)
+    ]
+    outcomes = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]
+    assert sorted(code for code, _ in outcomes) == [0, 1, 1, 1], outcomes
+    for code, err in outcomes:
+        if code == 1:
+            assert err.startswith("Error: ") and ("version" in err or "someone else" in err), err
+            assert err.count("\n") == 1 and "Traceback" not in err
+    assert len(MissionLedger(db_path).record_events("6810103", "INF-01")) == 2
