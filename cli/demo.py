@@ -38,7 +38,7 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 def run_demo(path: Path, *, replace: bool) -> None:
     """run_demo writes the example ledger at `path` and prints what it shows."""
-    from cli.main import package_file
+    from cli.base import package_file
 
     location = StoreLocation(str(path))
     if location.exists():
@@ -130,9 +130,7 @@ def run_demo(path: Path, *, replace: bool) -> None:
                 v = ledger.show(lao, mission, known_at=known_at)
             except NotFound:
                 continue
-            rows.append(
-                (v.lao_code, v.mission_code, v.status, v.received_fy, v.quantity, v.unit, v.budget, v.version)
-            )
+            rows.append((v.lao_code, v.mission_code, v.status, v.received_fy, v.quantity, v.unit, v.budget, v.version))
         echo_table(
             ("lao", "mission", "status", "received_fy", "quantity", "unit", "budget", "version"),
             rows,

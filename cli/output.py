@@ -6,9 +6,11 @@ Bangkok offset, absent values null, Thai text as UTF-8 (not \\u escapes).
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,11 +58,7 @@ def text_of(value: Any, *, calendar: str = "ce") -> str:
 def width(text: str) -> int:
     """width is how many terminal columns text takes: Thai combining marks take none."""
     return sum(
-        0
-        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
-        else 2
-        if unicodedata.east_asian_width(ch) in "WF"
-        else 1
+        0 if unicodedata.category(ch) in ("Mn", "Me", "Cf") else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
         for ch in text
     )
 
@@ -84,3 +82,26 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calenda
     click.echo("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:
         click.echo("  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> None:
+    """echo_json_lines_as_list prints a JSON list one element per line, streaming."""
+    click.echo("[", nl=False)
+    first = True
+    for item in items:
+        click.echo(("\n" if first else ",\n") + _json.encode(plain(item, calendar=calendar)).decode(), nl=False)
+        first = False
+    click.echo("\n]" if not first else "]")
+
+
+def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
+    """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    click.echo("\ufeff" + buffer.getvalue(), nl=False)
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["" if v is None else text_of(v, calendar=calendar) for v in row])
+        click.echo(buffer.getvalue(), nl=False)

@@ -292,9 +292,7 @@ class MissionLedger(Application[str]):
             raise NotFound(f"record {lao_code}/{mission_code} was voided (record it anew if needed)")
         self.lao(lao_code)
         self.mission(mission_code)
-        raise NotFound(
-            f"no record {lao_code}/{mission_code}: LAO {lao_code} has not recorded mission {mission_code}"
-        )
+        raise NotFound(f"no record {lao_code}/{mission_code}: LAO {lao_code} has not recorded mission {mission_code}")
 
     # --- commands on mission records -----------------------------------------------------------
 
@@ -474,9 +472,7 @@ class MissionLedger(Application[str]):
 
     # --- registry and catalog --------------------------------------------------------------------
 
-    def load_registry(
-        self, data: bytes, *, name: str, effective_from: date | None = None
-    ) -> tuple[Receipt, int]:
+    def load_registry(self, data: bytes, *, name: str, effective_from: date | None = None) -> tuple[Receipt, int]:
         """load_registry registers new LAOs and amends changed ones from a CSV file; returns
         the receipt and the number of LAOs already up to date."""
         loaded = parse_registry(read_csv_text(data, name=name), name=name)
@@ -499,9 +495,7 @@ class MissionLedger(Application[str]):
         loaded = parse_catalog(read_csv_text(data, name=name), name=name)
 
         def decide(now: datetime) -> list[Envelope]:
-            current = {
-                m.mission_code: m for m in (self._mission_or_none(x.mission_code) for x in loaded) if m
-            }
+            current = {m.mission_code: m for m in (self._mission_or_none(x.mission_code) for x in loaded) if m}
             events = plan_catalog(loaded, current, meta=self._meta(now, f"catalog load {name}"))
             return self._envelopes(events)
 
@@ -559,8 +553,7 @@ class MissionLedger(Application[str]):
             start = state.timeline.start
             assert start is not None
             raise NotFound(
-                f"record {key} is not valid on {valid_on.isoformat()}: it starts on "
-                f"{start.isoformat()} ({when})"
+                f"record {key} is not valid on {valid_on.isoformat()}: it starts on {start.isoformat()} ({when})"
             )
         return RecordView.of(lao_code, mission_code, state, period)
 

@@ -23,9 +23,7 @@ from ledger.values import Fields, Status
 #: A timezone-aware instant; naive datetimes are refused when decoding.
 Instant = Annotated[datetime, Meta(tz=True)]
 
-LaoType = Literal[
-    "pao", "city_municipality", "town_municipality", "subdistrict_municipality", "sao", "special"
-]
+LaoType = Literal["pao", "city_municipality", "town_municipality", "subdistrict_municipality", "sao", "special"]
 LAO_TYPES: Final = (
     "pao",
     "city_municipality",
@@ -180,11 +178,11 @@ LedgerEvent = (
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
 EVENT_TYPES: Final = (*RECORD_EVENT_TYPES, LaoRegistered, LaoAmended, MissionDefined, MissionAmended)
-KINDS: Final = {cls.__struct_config__.tag: cls for cls in EVENT_TYPES}
-RECORD_KINDS: Final = tuple(cls.__struct_config__.tag for cls in RECORD_EVENT_TYPES)
+KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
+RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
 
 _encoder: Final = msgspec.json.Encoder(decimal_format="string")
-_decoder: Final = msgspec.json.Decoder(LedgerEvent)
+_decoder: Final[msgspec.json.Decoder[LedgerEvent]] = msgspec.json.Decoder(LedgerEvent)
 
 
 def kind_of(event: Event) -> str:

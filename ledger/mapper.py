@@ -47,8 +47,7 @@ class MsgspecMapper(Mapper[str]):
             event = decode_event(stored_event.state)
         except msgspec.DecodeError as e:
             raise MapperDeserialisationError(
-                f"stored event {stored_event.originator_id} v{stored_event.originator_version} "
-                f"does not decode: {e}"
+                f"stored event {stored_event.originator_id} v{stored_event.originator_version} does not decode: {e}"
             ) from e
         return Envelope(str(stored_event.originator_id), stored_event.originator_version, event)
 

@@ -65,6 +65,7 @@ class LoggedEvent:
     topic: str
     state: bytes
     recorded_at: datetime | None
+    leaf_hash: bytes
 
 
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
@@ -113,9 +114,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         rows = []
         for offset, (event, nid) in enumerate(zip(stored_events, notification_ids, strict=True)):
             position = size + offset + 1
-            leaf = event_leaf(
-                position, str(event.originator_id), event.originator_version, event.topic, event.state
-            )
+            leaf = event_leaf(position, str(event.originator_id), event.originator_version, event.topic, event.state)
             frontier = frontier.append(leaf)
             rows.append((position, nid, stamp, leaf))
         c.executemany(f"INSERT INTO {LOG_TABLE} VALUES (?,?,?,?)", rows)
@@ -141,12 +140,18 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT MAX(position) FROM {LOG_TABLE}")
             return int(c.fetchone()[0] or 0)
 
+    def leaf_at(self, position: int) -> bytes | None:
+        """leaf_at is the stored leaf hash at a position, or None beyond the log."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT leaf_hash FROM {LOG_TABLE} WHERE position = ?", (position,))
+            row = c.fetchone()
+            return bytes(row[0]) if row else None
+
     def last_recorded_at(self) -> datetime | None:
         """last_recorded_at is the ledger clock's high-water mark: the newest recorded_at."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT recorded_at FROM {LOG_TABLE} WHERE recorded_at IS NOT NULL "
-                "ORDER BY position DESC LIMIT 1"
+                f"SELECT recorded_at FROM {LOG_TABLE} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1"
             )
             row = c.fetchone()
             return parse_stamp(row[0]) if row else None
@@ -156,12 +161,12 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state, "
-                f"l.recorded_at FROM {LOG_TABLE} l JOIN {self.events_table_name} e "
+                f"l.recorded_at, l.leaf_hash FROM {LOG_TABLE} l JOIN {self.events_table_name} e "
                 "ON e.rowid = l.notification_id WHERE l.position > ? ORDER BY l.position LIMIT ?",
                 (after, limit),
             )
             return [
-                LoggedEvent(r[0], r[1], r[2], r[3], bytes(r[4]), parse_stamp(r[5]) if r[5] else None)
+                LoggedEvent(r[0], r[1], r[2], r[3], bytes(r[4]), parse_stamp(r[5]) if r[5] else None, bytes(r[6]))
                 for r in c.fetchall()
             ]
 
@@ -223,9 +228,7 @@ class StoreLocation:
         try:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
-                row = con.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
-                ).fetchone()
+                row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)).fetchone()
             finally:
                 con.close()
         except sqlite3.DatabaseError as e:
@@ -259,7 +262,6 @@ def translate_store_error(error: PersistenceError, location: StoreLocation) -> S
 
 
 __all__ = [  # SQLiteDatastore: the datastore this module's recorder takes
-
     "ClockBehind",
     "LoggedEvent",
     "SQLiteDatastore",

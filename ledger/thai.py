@@ -83,9 +83,7 @@ def parse_instant(text: str, *, what: str = "time") -> datetime:
     try:
         parsed = datetime.fromisoformat(f"{day.isoformat()}T{rest.replace('Z', '+00:00')}")
     except ValueError:
-        raise BadInput(
-            f"{what} {raw!r} is not a timestamp (write YYYY-MM-DDTHH:MM[:SS][+07:00] or a date)"
-        ) from None
+        raise BadInput(f"{what} {raw!r} is not a timestamp (write YYYY-MM-DDTHH:MM[:SS][+07:00] or a date)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=BANGKOK)
     return parsed.astimezone(UTC)
@@ -145,3 +143,24 @@ def parse_int(text: str, *, what: str = "number") -> int:
     if value != value.to_integral_value() or "." in text:
         raise BadInput(f"{what} {text!r} is not a whole number")
     return int(value)
+
+
+# Thai leading vowels are written before the consonant they follow in speech; dictionaries sort
+# by the consonant, so the vowel is moved after it. Tone marks and the silencer only break ties.
+_LEADING_VOWELS = "เแโใไ"
+_TONE_MARKS = "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+
+
+def thai_sort_key(text: str) -> tuple[str, str]:
+    """thai_sort_key orders Thai names as a Thai dictionary does (Royal Institute order, to the
+    precision of consonant–vowel–tone), ASCII and digits by code point."""
+    chars = list(text)
+    i = 0
+    while i < len(chars) - 1:
+        if chars[i] in _LEADING_VOWELS and "\u0e01" <= chars[i + 1] <= "\u0e2e":
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+            i += 2
+        else:
+            i += 1
+    swapped = "".join(chars)
+    return ("".join(c for c in swapped if c not in _TONE_MARKS), swapped)

@@ -169,8 +169,7 @@ def _check_units(timeline: Timeline) -> None:
     for p in timeline.periods:
         if p.values.quantity is not None and p.values.unit is None:
             raise BadInput(
-                f"quantity {p.values.quantity} has no unit (from {p.valid_from.isoformat()}): "
-                "give --unit or set unit"
+                f"quantity {p.values.quantity} has no unit (from {p.valid_from.isoformat()}): give --unit or set unit"
             )
 
 
@@ -178,9 +177,7 @@ def apply(timeline: Timeline, event: RecordEvent) -> Timeline:
     """apply folds one event into a timeline, refusing transitions the ledger forbids."""
     if isinstance(event, Recorded):
         if timeline.exists:
-            raise Refused(
-                f"record {event.lao_code}/{event.mission_code} is already recorded: use correct or change"
-            )
+            raise Refused(f"record {event.lao_code}/{event.mission_code} is already recorded: use correct or change")
         if event.values.status is UNSET:
             raise BadInput("a new record needs a status (operating or not_yet)")
         base = Values(status=event.values.status).patched(event.values)
@@ -206,9 +203,7 @@ def apply(timeline: Timeline, event: RecordEvent) -> Timeline:
     elif isinstance(event, Changed):
         _require_exists(timeline, event)
         _require_within(timeline, event.effective_from, "a change effective")
-        result = Timeline(
-            _map_from(timeline.periods, event.effective_from, None, lambda v: v.patched(event.set))
-        )
+        result = Timeline(_map_from(timeline.periods, event.effective_from, None, lambda v: v.patched(event.set)))
     elif isinstance(event, Cancelled):
         _require_exists(timeline, event)
         _require_within(timeline, event.effective_from, "a cancellation effective")
@@ -218,17 +213,14 @@ def apply(timeline: Timeline, event: RecordEvent) -> Timeline:
                 f"record {event.lao_code}/{event.mission_code} is already cancelled on "
                 f"{event.effective_from.isoformat()}"
             )
-        result = Timeline(
-            _map_from(timeline.periods, event.effective_from, None, lambda v: replace(v, cancelled=True))
-        )
+        result = Timeline(_map_from(timeline.periods, event.effective_from, None, lambda v: replace(v, cancelled=True)))
     elif isinstance(event, Reinstated):
         _require_exists(timeline, event)
         _require_within(timeline, event.effective_from, "a reinstatement effective")
         held = timeline.at(event.effective_from)
         if held is None or not held.values.cancelled:
             raise Refused(
-                f"record {event.lao_code}/{event.mission_code} is not cancelled on "
-                f"{event.effective_from.isoformat()}"
+                f"record {event.lao_code}/{event.mission_code} is not cancelled on {event.effective_from.isoformat()}"
             )
         status = event.status
         result = Timeline(

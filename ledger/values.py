@@ -88,9 +88,7 @@ def check_received_fy(year: int) -> int:
     if _FY_MIN <= year <= _FY_MAX:
         return year
     if 1900 <= year < 2100:
-        raise BadInput(
-            f"received_fy {year} looks like a CE year; fiscal years are BE (did you mean {year + 543}?)"
-        )
+        raise BadInput(f"received_fy {year} looks like a CE year; fiscal years are BE (did you mean {year + 543}?)")
     raise BadInput(f"received_fy {year} is not a fiscal year (BE, {_FY_MIN}–{_FY_MAX})")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,7 +26,12 @@ def test_record_then_show(ledger: MissionLedger) -> None:
     roads(ledger, budget=Decimal("1250000.50"))
     view = ledger.show(*ROAD)
     assert (view.status, view.quantity, view.unit, view.budget, view.version) == (
-        "operating", Decimal("12.5"), "กิโลเมตร", Decimal("1250000.50"), 1)
+        "operating",
+        Decimal("12.5"),
+        "กิโลเมตร",
+        Decimal("1250000.50"),
+        1,
+    )
     assert view.effective_from == view.valid_from == date(2024, 1, 1) and view.valid_to is None
     (event,) = ledger.record_events(*ROAD)
     assert isinstance(event, Recorded) and event.actor == "tester" and event.source == "cli"
@@ -84,7 +89,7 @@ def test_void_removes_the_record_from_every_valid_time_from_then_on(ledger: Miss
 
 
 def test_known_at_a_date_includes_that_whole_day_in_bangkok(ledger: MissionLedger, clock) -> None:
-    clock.at = datetime(2024, 12, 30, 16, 59, tzinfo=timezone.utc)  # 23:59 in Bangkok
+    clock.at = datetime(2024, 12, 30, 16, 59, tzinfo=UTC)  # 23:59 in Bangkok
     roads(ledger)
     from ledger.thai import parse_instant
 
@@ -99,33 +104,104 @@ def test_known_at_a_date_includes_that_whole_day_in_bangkok(ledger: MissionLedge
 def refusals(ledger: MissionLedger) -> list[tuple[str, Callable[[], object], type[LedgerError], str]]:
     q = Decimal
     return [
-        ("unknown LAO", lambda: ledger.record("9999999", "INF-01", effective_from=date(2024, 1, 1),
-                                              values=Fields(status="operating")), NotFound, "LAO 9999999 is not in the registry"),
-        ("unknown mission", lambda: ledger.record("6810103", "NOPE", effective_from=date(2024, 1, 1),
-                                                  values=Fields(status="operating")), NotFound, "mission NOPE is not in the catalog"),
-        ("mission not for this LAO type", lambda: ledger.record("2810101", "QOL-01", effective_from=date(2024, 1, 1),
-                                                                 values=Fields(status="operating")), Refused, "does not apply to LAO 2810101"),
+        (
+            "unknown LAO",
+            lambda: ledger.record(
+                "9999999", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating")
+            ),
+            NotFound,
+            "LAO 9999999 is not in the registry",
+        ),
+        (
+            "unknown mission",
+            lambda: ledger.record(
+                "6810103", "NOPE", effective_from=date(2024, 1, 1), values=Fields(status="operating")
+            ),
+            NotFound,
+            "mission NOPE is not in the catalog",
+        ),
+        (
+            "mission not for this LAO type",
+            lambda: ledger.record(
+                "2810101", "QOL-01", effective_from=date(2024, 1, 1), values=Fields(status="operating")
+            ),
+            Refused,
+            "does not apply to LAO 2810101",
+        ),
         ("malformed LAO code", lambda: ledger.show("68101", "INF-01"), BadInput, "not a 7-digit"),
         ("recorded twice", lambda: roads(ledger), Refused, "already recorded"),
-        ("correction changing nothing", lambda: ledger.correct(*ROAD, set=Fields(quantity=q("12.50")), reason="x"),
-         Refused, "changes nothing"),
-        ("correction without reason", lambda: ledger.correct(*ROAD, set=Fields(quantity=q("1")), reason=" "),
-         BadInput, "needs a reason"),
-        ("correction without fields", lambda: ledger.correct(*ROAD, set=Fields(), reason="x"), BadInput, "--set"),
-        ("change before the record starts", lambda: ledger.change(*ROAD, set=Fields(staff=2), effective_from=date(2023, 12, 31),
-                                                                 reason="x"), Refused, "before the record starts"),
-        ("change without reason", lambda: ledger.change(*ROAD, set=Fields(staff=2), effective_from=date(2024, 2, 1),
-                                                        reason=None), BadInput, "needs a reason"),
-        ("negative budget", lambda: ledger.correct(*ROAD, set=Fields(budget=q("-5")), reason="x"), BadInput, "-5 is not a budget"),
-        ("budget below a satang", lambda: ledger.correct(*ROAD, set=Fields(budget=q("1.005")), reason="x"), BadInput, "at most 2 decimals"),
-        ("quantity without unit", lambda: ledger.correct(*ROAD, set=Fields(unit=None), reason="x"), BadInput, "has no unit"),
-        ("CE fiscal year", lambda: ledger.correct(*ROAD, set=Fields(received_fy=2024), reason="x"), BadInput, "did you mean 2567"),
-        ("reinstate what is not cancelled", lambda: ledger.reinstate(*ROAD, effective_from=date(2024, 2, 1), reason="x"),
-         Refused, "is not cancelled"),
-        ("stale expected version", lambda: ledger.correct(*ROAD, set=Fields(staff=1), reason="x", expect_version=0),
-         Conflict, "at version 1, not 0"),
-        ("absent record", lambda: ledger.cancel("6810103", "INF-02", effective_from=date(2024, 2, 1), reason="x"),
-         NotFound, "no record 6810103/INF-02"),
+        (
+            "correction changing nothing",
+            lambda: ledger.correct(*ROAD, set=Fields(quantity=q("12.50")), reason="x"),
+            Refused,
+            "changes nothing",
+        ),
+        (
+            "correction without reason",
+            lambda: ledger.correct(*ROAD, set=Fields(quantity=q("1")), reason=" "),
+            BadInput,
+            "needs a reason",
+        ),
+        (
+            "correction without fields",
+            lambda: ledger.correct(*ROAD, set=Fields(), reason="x"),
+            BadInput,
+            "--set",
+        ),
+        (
+            "change before the record starts",
+            lambda: ledger.change(*ROAD, set=Fields(staff=2), effective_from=date(2023, 12, 31), reason="x"),
+            Refused,
+            "before the record starts",
+        ),
+        (
+            "change without reason",
+            lambda: ledger.change(*ROAD, set=Fields(staff=2), effective_from=date(2024, 2, 1), reason=None),
+            BadInput,
+            "needs a reason",
+        ),
+        (
+            "negative budget",
+            lambda: ledger.correct(*ROAD, set=Fields(budget=q("-5")), reason="x"),
+            BadInput,
+            "-5 is not a budget",
+        ),
+        (
+            "budget below a satang",
+            lambda: ledger.correct(*ROAD, set=Fields(budget=q("1.005")), reason="x"),
+            BadInput,
+            "at most 2 decimals",
+        ),
+        (
+            "quantity without unit",
+            lambda: ledger.correct(*ROAD, set=Fields(unit=None), reason="x"),
+            BadInput,
+            "has no unit",
+        ),
+        (
+            "CE fiscal year",
+            lambda: ledger.correct(*ROAD, set=Fields(received_fy=2024), reason="x"),
+            BadInput,
+            "did you mean 2567",
+        ),
+        (
+            "reinstate what is not cancelled",
+            lambda: ledger.reinstate(*ROAD, effective_from=date(2024, 2, 1), reason="x"),
+            Refused,
+            "is not cancelled",
+        ),
+        (
+            "stale expected version",
+            lambda: ledger.correct(*ROAD, set=Fields(staff=1), reason="x", expect_version=0),
+            Conflict,
+            "at version 1, not 0",
+        ),
+        (
+            "absent record",
+            lambda: ledger.cancel("6810103", "INF-02", effective_from=date(2024, 2, 1), reason="x"),
+            NotFound,
+            "no record 6810103/INF-02",
+        ),
     ]
 
 
@@ -165,8 +241,15 @@ def test_the_store_itself_refuses_backdating_inside_the_transaction(ledger: Miss
     from ledger.stores import ClockBehind
 
     roads(ledger)
-    late = Corrected(lao_code=ROAD[0], mission_code=ROAD[1], set=Fields(staff=1), reason="x",
-                     recorded_at=clock.now() - timedelta(days=1), actor="a", source="cli")
+    late = Corrected(
+        lao_code=ROAD[0],
+        mission_code=ROAD[1],
+        set=Fields(staff=1),
+        reason="x",
+        recorded_at=clock.now() - timedelta(days=1),
+        actor="a",
+        source="cli",
+    )
     with pytest.raises(ClockBehind):
         ledger.save(Envelope("record/6810103/INF-01", 2, late), recorded_at=late.recorded_at)
     assert len(ledger.record_events(*ROAD)) == 1
@@ -174,11 +257,16 @@ def test_the_store_itself_refuses_backdating_inside_the_transaction(ledger: Miss
 
 def test_events_carry_actor_source_reason_and_reported_at(ledger: MissionLedger) -> None:
     roads(ledger)
-    reported = datetime(2024, 9, 30, 8, tzinfo=timezone.utc)
+    reported = datetime(2024, 9, 30, 8, tzinfo=UTC)
     ledger.cancel(*ROAD, effective_from=date(2024, 5, 1), reason="handed back", reported_at=reported)
     event = ledger.record_events(*ROAD)[-1]
     assert isinstance(event, Cancelled)
-    assert (event.actor, event.source, event.reason, event.reported_at) == ("tester", "cli", "handed back", reported)
+    assert (event.actor, event.source, event.reason, event.reported_at) == (
+        "tester",
+        "cli",
+        "handed back",
+        reported,
+    )
 
 
 def test_a_batch_shares_one_recorded_at(empty_ledger: MissionLedger) -> None:

@@ -25,18 +25,28 @@ def _env() -> dict[str, str]:
 
 
 def _seed(ledger: MissionLedger) -> None:
-    ledger.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(
-        status="operating", quantity=Decimal("12.5"), unit="km"))
+    ledger.record(
+        "6810103",
+        "INF-01",
+        effective_from=date(2024, 1, 1),
+        values=Fields(status="operating", quantity=Decimal("12.5"), unit="km"),
+    )
 
 
-def test_two_processes_correcting_the_same_record_exactly_one_wins(ledger: MissionLedger, db_path: Path, tmp_path: Path) -> None:
+def test_two_processes_correcting_the_same_record_exactly_one_wins(
+    ledger: MissionLedger, db_path: Path, tmp_path: Path
+) -> None:
     _seed(ledger)
     ledger.close()
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     racers = [
-        subprocess.Popen([sys.executable, str(RACER), str(db_path), str(barrier), name, "2", staff],
-                         env=_env(), stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(RACER), str(db_path), str(barrier), name, "2", staff],
+            env=_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name, staff in (("alice", "3"), ("bob", "4"))
     ]
     results = [(r.wait(timeout=60), r.stderr.read() if r.stderr else "") for r in racers]
@@ -56,9 +66,30 @@ def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(ledger
     ledger.close()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "--db", str(db_path), "--actor", f"w{i}", "correct", "6810103",
-             "INF-01", "--set", f"staff={i + 1}", "--reason", "count", "--expect-version", "1"],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "--db",
+                str(db_path),
+                "--actor",
+                f"w{i}",
+                "correct",
+                "6810103",
+                "INF-01",
+                "--set",
+                f"staff={i + 1}",
+                "--reason",
+                "count",
+                "--expect-version",
+                "1",
+            ],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         for i in range(4)
     ]
     outcomes = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]

@@ -4,7 +4,7 @@ and the bytes of every kind as first released still decode."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from ledger.values import Fields
 FIXTURES = Path(__file__).parent / "fixtures" / "events-v1.jsonl"
 
 aware_datetimes = st.datetimes(
-    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=7)), timezone(timedelta(hours=-3))])
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=7)), timezone(timedelta(hours=-3))])
 )
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**12), max_value=10**12)
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
@@ -29,8 +29,14 @@ st.register_type_strategy(Decimal, decimals)
 
 
 def events_of(cls: type) -> st.SearchStrategy[LedgerEvent]:
-    return st.builds(cls, recorded_at=aware_datetimes, reported_at=st.one_of(st.none(), aware_datetimes),
-                     actor=texts, source=texts, reason=st.one_of(st.none(), texts))
+    return st.builds(
+        cls,
+        recorded_at=aware_datetimes,
+        reported_at=st.one_of(st.none(), aware_datetimes),
+        actor=texts,
+        source=texts,
+        reason=st.one_of(st.none(), texts),
+    )
 
 
 any_event = st.one_of(*[events_of(cls) for cls in EVENT_TYPES])
@@ -57,8 +63,12 @@ def test_the_mapper_restores_types_and_stream_position(event: LedgerEvent, versi
 
 
 def test_decimals_and_datetimes_come_back_typed_from_a_real_store(ledger) -> None:
-    ledger.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(
-        status="operating", quantity=Decimal("12.50"), unit="km", budget=Decimal("1250000.50")))
+    ledger.record(
+        "6810103",
+        "INF-01",
+        effective_from=date(2024, 1, 1),
+        values=Fields(status="operating", quantity=Decimal("12.50"), unit="km", budget=Decimal("1250000.50")),
+    )
     (event,) = ledger.record_events("6810103", "INF-01")
     assert isinstance(event.values.budget, Decimal) and str(event.values.budget) == "1250000.50"
     assert isinstance(event.values.quantity, Decimal) and str(event.values.quantity) == "12.50"

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
 
+from day_oracle import DAYS, Rejected, state_at, step
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from msgspec import UNSET
 
-from day_oracle import DAYS, Rejected, state_at, step
 from ledger.application import MissionLedger
 from ledger.errors import LedgerError, NotFound
 from ledger.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
@@ -45,7 +44,7 @@ field_sets = st.builds(
     staff=_maybe(st.one_of(st.none(), st.integers(0, 30))),
     note=_maybe(st.one_of(st.none(), st.sampled_from(["ถนนลาดยาง", "ok"]))),
 )
-SAMPLE_DAYS = DAYS[::6] + [DAYS[-1]]
+SAMPLE_DAYS = [*DAYS[::6], DAYS[-1]]
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -94,19 +93,39 @@ class LedgerMachine(RuleBasedStateMachine):
         event = Recorded(lao_code=key[0], mission_code=key[1], effective_from=day, values=values, **self.meta(None))
         self.attempt(key, event, lambda: self.app.record(*key, effective_from=day, values=values))
 
-    @rule(key=keys, fields=field_sets, start=st.one_of(st.none(), days),
-          period=st.one_of(st.none(), st.tuples(days, st.one_of(st.none(), days))))
+    @rule(
+        key=keys,
+        fields=field_sets,
+        start=st.one_of(st.none(), days),
+        period=st.one_of(st.none(), st.tuples(days, st.one_of(st.none(), days))),
+    )
     def correct(self, key, fields: Fields, start: date | None, period) -> None:
         if fields.is_empty() and start is None:
             return
         period_from, period_to = period if period else (None, None)
         if period_to is not None and period_from is not None and period_to <= period_from:
             return
-        event = Corrected(lao_code=key[0], mission_code=key[1], set=fields, effective_from=start,
-                          period_from=period_from, period_to=period_to, **self.meta())
-        self.attempt(key, event, lambda: self.app.correct(
-            *key, set=fields, reason="because", effective_from=start, period_from=period_from,
-            period_to=period_to))
+        event = Corrected(
+            lao_code=key[0],
+            mission_code=key[1],
+            set=fields,
+            effective_from=start,
+            period_from=period_from,
+            period_to=period_to,
+            **self.meta(),
+        )
+        self.attempt(
+            key,
+            event,
+            lambda: self.app.correct(
+                *key,
+                set=fields,
+                reason="because",
+                effective_from=start,
+                period_from=period_from,
+                period_to=period_to,
+            ),
+        )
 
     @rule(key=keys, fields=field_sets, day=days)
     def change(self, key, fields: Fields, day: date) -> None:
@@ -147,10 +166,23 @@ class LedgerMachine(RuleBasedStateMachine):
                         continue
                     assert period is not None, (key, known_at, valid_on, expected)
                     got = period.values
-                    assert (got.shown_status, got.received_fy, got.quantity, got.unit, got.budget,
-                            got.staff, got.note) == (
-                        "cancelled" if expected.cancelled else expected.status, expected.received_fy,
-                        expected.quantity, expected.unit, expected.budget, expected.staff, expected.note)
+                    assert (
+                        got.shown_status,
+                        got.received_fy,
+                        got.quantity,
+                        got.unit,
+                        got.budget,
+                        got.staff,
+                        got.note,
+                    ) == (
+                        "cancelled" if expected.cancelled else expected.status,
+                        expected.received_fy,
+                        expected.quantity,
+                        expected.unit,
+                        expected.budget,
+                        expected.staff,
+                        expected.note,
+                    )
                 # `show` is the same fold seen through the command line's view of it.
                 valid_on = SAMPLE_DAYS[len(SAMPLE_DAYS) // 2]
                 try:
@@ -163,7 +195,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 LedgerMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=25, deadline=None,
+    max_examples=40,
+    stateful_step_count=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_ledger_agrees_with_the_day_model = LedgerMachine.TestCase

@@ -34,10 +34,14 @@ def test_names_repeat_within_a_district_only_the_code_identifies(empty_ledger: M
 
 def test_a_changed_file_appends_one_amendment_with_only_the_changed_fields(empty_ledger: MissionLedger, clock) -> None:
     empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
-    upgraded = KRABI.decode().replace(
-        "6810103,sao,องค์การบริหารส่วนตำบล,องค์การบริหารส่วนตำบลเขาคราม",
-        "6810103,subdistrict_municipality,เทศบาลตำบล,เทศบาลตำบลเขาคราม",
-    ).encode()
+    upgraded = (
+        KRABI.decode()
+        .replace(
+            "6810103,sao,องค์การบริหารส่วนตำบล,องค์การบริหารส่วนตำบลเขาคราม",
+            "6810103,subdistrict_municipality,เทศบาลตำบล,เทศบาลตำบลเขาคราม",
+        )
+        .encode()
+    )
     clock.advance(days=30)
     receipt, unchanged = empty_ledger.load_registry(upgraded, name="2568.csv", effective_from=date(2025, 1, 1))
     assert (receipt.count, unchanged) == (1, 61)
@@ -70,16 +74,27 @@ def test_dla_open_data_headers_are_read_and_codes_derived(empty_ledger: MissionL
     [
         (b"", "empty"),
         (b"lao_code,name_th\n6810103,x\n", "missing column(s) lao_type"),
-        ("lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
-         "68101,sao,x,81,กระบี่,8101,เมือง\n".encode(), "row 2: LAO code '68101'"),
-        ("lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
-         "6810103,village,x,81,กระบี่,8101,เมือง\n".encode(), "row 2: lao_type 'village'"),
-        ("lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
-         "6810103,sao,x,81,กระบี่,8101,เมือง\n6810103,sao,x,81,กระบี่,8101,เมือง\n".encode(), "row 3: LAO 6810103 appears twice"),
+        (
+            "lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
+            "68101,sao,x,81,กระบี่,8101,เมือง\n".encode(),
+            "row 2: LAO code '68101'",
+        ),
+        (
+            "lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
+            "6810103,village,x,81,กระบี่,8101,เมือง\n".encode(),
+            "row 2: lao_type 'village'",
+        ),
+        (
+            "lao_code,lao_type,name_th,province_code,province_th,district_code,district_th\n"
+            "6810103,sao,x,81,กระบี่,8101,เมือง\n6810103,sao,x,81,กระบี่,8101,เมือง\n".encode(),
+            "row 3: LAO 6810103 appears twice",
+        ),
         ("x\n".encode("utf-16"), "not UTF-8"),
     ],
 )
-def test_bad_registry_files_name_the_row_and_append_nothing(empty_ledger: MissionLedger, content: bytes, message: str) -> None:
+def test_bad_registry_files_name_the_row_and_append_nothing(
+    empty_ledger: MissionLedger, content: bytes, message: str
+) -> None:
     with pytest.raises(BadInput, match=message.replace("(", r"\(").replace(")", r"\)")):
         empty_ledger.load_registry(content, name="bad.csv")
     assert empty_ledger.ledger_recorder.log_size() == 0

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -50,12 +50,12 @@ def test_bad_or_ambiguous_dates_are_refused_not_guessed(text: str, message: str)
 def test_a_date_as_known_at_means_the_end_of_that_day_in_bangkok() -> None:
     t = parse_instant("2567-12-30")
     assert t == end_of_day(date(2024, 12, 30))
-    assert t == datetime(2024, 12, 30, 16, 59, 59, 999999, tzinfo=timezone.utc)
+    assert t == datetime(2024, 12, 30, 16, 59, 59, 999999, tzinfo=UTC)
 
 
 def test_timestamps_without_offset_are_bangkok_time() -> None:
-    assert parse_instant("2567-12-30T10:00") == datetime(2024, 12, 30, 3, tzinfo=timezone.utc)
-    assert parse_instant("2024-12-30T10:00:00Z") == datetime(2024, 12, 30, 10, tzinfo=timezone.utc)
+    assert parse_instant("2567-12-30T10:00") == datetime(2024, 12, 30, 3, tzinfo=UTC)
+    assert parse_instant("2024-12-30T10:00:00Z") == datetime(2024, 12, 30, 10, tzinfo=UTC)
     with pytest.raises(BadInput, match="not a timestamp"):
         parse_instant("2024-12-30T25:00")
 
@@ -63,7 +63,7 @@ def test_timestamps_without_offset_are_bangkok_time() -> None:
 def test_be_output_on_request() -> None:
     assert format_date(date(2024, 12, 30), calendar="be") == "2567-12-30"
     assert format_date(date(2024, 12, 30)) == "2024-12-30"
-    t = datetime(2024, 12, 30, 3, tzinfo=timezone.utc)
+    t = datetime(2024, 12, 30, 3, tzinfo=UTC)
     assert format_instant(t) == "2024-12-30T10:00:00+07:00"
     assert format_instant(t, calendar="be") == "2567-12-30T10:00:00+07:00"
 

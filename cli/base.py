@@ -1,0 +1,207 @@
+"""The command group, its global options and the option parsers every command shares.
+
+Errors become one line on stderr and the exit code of their kind (DESIGN §9):
+1 refused or failed check, 2 bad usage or input, 3 not found."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ledger.application import MissionLedger, Receipt, default_actor
+from ledger.clock import clock_from_environment
+from ledger.errors import BadInput, LedgerError, NotFound
+from ledger.stores import StoreLocation
+from ledger.thai import format_instant, parse_date, parse_instant
+from ledger.values import FIELD_NAMES, Fields, parse_field
+from projections.runner import Projector
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LedgerGroup(click.Group):
+    """LedgerGroup turns every foreseeable error into one line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+class Settings:
+    """Settings holds the global options; `open()` opens the ledger they name."""
+
+    def __init__(self, db: str, views: str | None, actor: str | None) -> None:
+        self.location = StoreLocation(db)
+        self.views = Path(views) if views else self.location.views_path()
+        self.actor = actor or default_actor()
+
+    def open(self, *, create: bool = False, clock_env: dict[str, str] | None = None) -> MissionLedger:
+        """open opens the ledger; unless `create`, it must have been initialised."""
+        if not create and not self.location.exists():
+            raise NotFound(f"no ledger at {self.location.describe()}: run `mission-ledger init` or give --db")
+        clock = clock_from_environment(clock_env if clock_env is not None else dict(os.environ))
+        return MissionLedger(self.location, clock=clock, actor=self.actor)
+
+    def open_for_write(self) -> MissionLedger:
+        """open_for_write opens the ledger and, when the command is done, catches the views up
+        so that every query reflects the write at once."""
+        app = self.open()
+        click.get_current_context().call_on_close(lambda: self.catch_up_after_write(app))
+        return app
+
+    def catch_up_after_write(self, app: MissionLedger) -> None:
+        """catch_up_after_write updates the views; a views problem never undoes the write, it
+        is reported as a warning with the way to fix it."""
+        try:
+            projector = Projector(app.ledger_recorder, self.views)
+            try:
+                projector.catch_up()
+            finally:
+                projector.close()
+        except LedgerError as e:
+            click.echo(f"Warning: views not updated: {e}", err=True)
+
+    def views_of(self, app: MissionLedger) -> Projector:
+        """views_of opens the views and catches them up with the ledger (other writers too)."""
+        projector = Projector(app.ledger_recorder, self.views)
+        click.get_current_context().call_on_close(projector.close)
+        projector.catch_up()
+        return projector
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(cls=LedgerGroup)
+@click.option(
+    "--db",
+    envvar="MISSION_LEDGER_DB",
+    default="mission-ledger.db",
+    show_default=True,
+    help="The ledger: a SQLite file path (or a postgresql:// URL).",
+)
+@click.option("--views", default=None, help="The views file (default: beside the ledger, NAME.views.db).")
+@click.option("--actor", envvar="MISSION_LEDGER_ACTOR", default=None, help="Who is writing (default: the OS user).")
+@click.version_option(package_name="mission-ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str, views: str | None, actor: str | None) -> None:
+    """mission-ledger: an audit ledger of the missions transferred to Thai local administrative
+    organizations. Every record, correction, change and cancellation is an immutable event."""
+    ctx.obj = Settings(db, views, actor)
+
+
+# --- option parsing helpers -----------------------------------------------------------------
+
+
+def date_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value, what=f"--{param.name.replace('_', '-')}" if param.name else "date")
+    except BadInput as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def instant_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value, what=f"--{param.name.replace('_', '-')}" if param.name else "time")
+    except BadInput as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def checked(parse: Callable[[str], Any], value: str | None) -> Any:
+    """Run a ledger parser inside a click callback, as a click error (exit 2, with usage)."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except BadInput as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in values:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq:
+            raise click.BadParameter(f"{item!r} is not FIELD=VALUE")
+        if name in out:
+            raise click.BadParameter(f"{name} is set twice")
+        if name == "effective_from" and ctx.info_name == "correct":
+            try:
+                out[name] = parse_date(text, what="effective_from")
+            except BadInput as e:
+                raise click.BadParameter(str(e)) from None
+            continue
+        if name == "status" and text.strip() in ("cancelled", "ยกเลิก"):
+            raise click.BadParameter("status 'cancelled' is set only by a cancellation: use `cancel`")
+        try:
+            out[name] = parse_field(name, text)
+        except BadInput as e:
+            raise click.BadParameter(str(e)) from None
+    return out
+
+
+def fields_of(values: dict[str, Any]) -> Fields:
+    return Fields(**{k: v for k, v in values.items() if k in FIELD_NAMES})
+
+
+def field_option(name: str, help: str) -> Callable[[F], F]:
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse_field(name, value)
+        except BadInput as e:
+            raise click.BadParameter(str(e)) from None
+
+    return click.option(f"--{name.replace('_', '-')}", name, callback=parse, help=help)
+
+
+def write_options(f: F) -> F:
+    """write_options adds the options every correcting command shares."""
+    f = click.option(
+        "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
+    )(f)
+    f = click.option(
+        "--expect-version",
+        type=click.IntRange(min=0),
+        help="Refuse unless the record is at this version (optimistic concurrency).",
+    )(f)
+    return f
+
+
+def say(verb: str, lao: str, mission: str, receipt: Receipt) -> None:
+    when = format_instant(receipt.recorded_at) if receipt.recorded_at else "—"
+    click.echo(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})")
+
+
+def calendar_option(f: F) -> F:
+    """calendar_option adds --calendar ce|be for printed dates."""
+    return click.option(
+        "--calendar",
+        type=click.Choice(["ce", "be"]),
+        default="ce",
+        show_default=True,
+        help="Print dates in CE or in the Buddhist Era.",
+    )(f)
+
+
+def package_file(name: str) -> bytes:
+    """package_file reads a data file shipped with the package (Krabi registry, sample catalog)."""
+    return resources.files("ledger").joinpath("data", name).read_bytes()

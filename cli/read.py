@@ -1,0 +1,402 @@
+"""Commands that read: show, history, as-of, changes, report completeness, project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import click
+
+from cli.base import Settings, calendar_option, cli, date_callback, instant_callback, pass_settings
+from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
+from ledger.errors import BadInput
+from ledger.thai import bangkok_date, format_instant, thai_sort_key
+from projections.completeness import completeness
+from projections.queries import CHANGE_KINDS, HistoryEntry, Scope, as_of, changes, history
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RECORD_COLUMNS = (
+    "lao_code",
+    "mission_code",
+    "status",
+    "received_fy",
+    "quantity",
+    "unit",
+    "budget",
+    "staff",
+    "note",
+    "version",
+    "effective_from",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+)
+
+
+def scope_options(f: F) -> F:
+    """scope_options adds --lao, --district, --province (at most one)."""
+    f = click.option("--province", help="Only this province (2-digit code, e.g. 81).")(f)
+    f = click.option("--district", help="Only this district (4-digit code, e.g. 8101).")(f)
+    f = click.option("--lao", help="Only this LAO (7-digit code).")(f)
+    return f
+
+
+def format_options(f: F) -> F:
+    """format_options adds --json and --csv (a table for people by default)."""
+    f = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with BOM, for Excel).")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+    return f
+
+
+def _one_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+
+
+def _changes_text(changes: dict[str, list[Any]]) -> str:
+    return "; ".join(f"{k}: {text_of(b)} → {text_of(a)}" for k, (b, a) in changes.items())
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option(
+    "--known-at",
+    callback=instant_callback,
+    help="As the ledger knew it then (default now; a date = end of that day).",
+)
+@click.option("--valid-on", callback=date_callback, help="The state holding on this date (default: known-at's date).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@calendar_option
+@pass_settings
+def show(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    known_at: datetime | None,
+    valid_on: date | None,
+    as_json: bool,
+    calendar: str,
+) -> None:
+    """Show a mission record as known at a time, valid on a date.
+
+    Example: mission-ledger show 6810103 INF-01 --known-at 2567-12-30
+    """
+    view = settings.open().show(lao, mission, known_at=known_at, valid_on=valid_on)
+    if as_json:
+        echo_json(view, calendar=calendar)
+        return
+    echo_fields([(k, getattr(view, k)) for k in RECORD_COLUMNS], calendar=calendar)
+
+
+@cli.command("history")
+@click.argument("lao")
+@click.argument("mission")
+@format_options
+@calendar_option
+@pass_settings
+def history_command(settings: Settings, lao: str, mission: str, as_json: bool, as_csv: bool, calendar: str) -> None:
+    """Every event of a mission record, oldest first, with what it changed (before → after).
+
+    Example: mission-ledger history 6810103 INF-01
+    """
+    _one_format(as_json, as_csv)
+    app = settings.open()
+    from ledger.values import parse_lao_code, parse_mission_code
+
+    entries = history(settings.views_of(app).db, parse_lao_code(lao), parse_mission_code(mission))
+    _print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
+
+
+def _print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: bool, calendar: str) -> None:
+    headers = (
+        "position",
+        "recorded_at",
+        "kind",
+        "lao_code",
+        "mission_code",
+        "version",
+        "actor",
+        "source",
+        "reason",
+        "effective_from",
+        "changes",
+    )
+    if as_json:
+        echo_json_lines_as_list(entries, calendar=calendar)
+        return
+    rows = (
+        (
+            e.position,
+            e.recorded_at,
+            e.kind,
+            e.lao_code,
+            e.mission_code,
+            e.version,
+            e.actor,
+            e.source,
+            e.reason,
+            e.effective_from,
+            _changes_text(e.changes),
+        )
+        for e in entries
+    )
+    if as_csv:
+        echo_csv(headers, rows, calendar=calendar)
+    else:
+        echo_table(headers, list(rows), calendar=calendar)
+
+
+@cli.command("as-of")
+@click.option("--known-at", callback=instant_callback, help="As the ledger knew it then (default now).")
+@click.option("--valid-on", callback=date_callback, help="Valid on this date (default: known-at's date).")
+@click.option("--at-seq", type=click.IntRange(min=0), help="As the ledger stood after its first N events.")
+@scope_options
+@format_options
+@click.option(
+    "--sort",
+    type=click.Choice(["code", "name"]),
+    default="code",
+    show_default=True,
+    help="Order by codes, or by LAO name in Thai dictionary order.",
+)
+@calendar_option
+@pass_settings
+def as_of_command(
+    settings: Settings,
+    known_at: datetime | None,
+    valid_on: date | None,
+    at_seq: int | None,
+    lao: str | None,
+    district: str | None,
+    province: str | None,
+    as_json: bool,
+    as_csv: bool,
+    sort: str,
+    calendar: str,
+) -> None:
+    """Every record as the ledger knew it at a time (or after its first N events), valid on a date.
+
+    Example: mission-ledger as-of --known-at 2567-12-30 --province 81 --csv > krabi-deadline.csv
+    """
+    _one_format(as_json, as_csv)
+    if at_seq is not None and known_at is not None:
+        raise click.UsageError("give --known-at or --at-seq, not both")
+    app = settings.open()
+    projector = settings.views_of(app)
+    if at_seq is not None:
+        size = app.ledger_recorder.log_size()
+        if at_seq > size:
+            raise BadInput(f"--at-seq {at_seq} is beyond the ledger ({size} events)")
+        stamp = app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
+        valid_on = valid_on or (bangkok_date(stamp) if stamp else bangkok_date(app.clock.now()))
+    else:
+        known_at = known_at or app.clock.now()
+        valid_on = valid_on or bangkok_date(known_at)
+    rows: Iterator[tuple[dict[str, Any], dict[str, Any]]] = as_of(
+        projector.db,
+        known_at=known_at,
+        at_seq=at_seq,
+        valid_on=valid_on,
+        scope=Scope(lao=lao, district=district, province=province),
+    )
+    if sort == "name":
+        rows = iter(sorted(rows, key=lambda r: (thai_sort_key(r[1]["lao_name_th"] or ""), r[0]["mission_code"])))
+    if as_json:
+        echo_json_lines_as_list((r for r, _ in rows), calendar=calendar)
+    elif as_csv:
+        echo_csv(RECORD_COLUMNS, ([r[k] for k in RECORD_COLUMNS] for r, _ in rows), calendar=calendar)
+    else:
+        headers = (
+            "lao_code",
+            "lao",
+            "mission_code",
+            "status",
+            "received_fy",
+            "quantity",
+            "unit",
+            "budget",
+            "valid_from",
+            "version",
+        )
+        echo_table(
+            headers,
+            [
+                (
+                    r["lao_code"],
+                    names["lao_name_th"],
+                    r["mission_code"],
+                    r["status"],
+                    r["received_fy"],
+                    r["quantity"],
+                    r["unit"],
+                    r["budget"],
+                    r["valid_from"],
+                    r["version"],
+                )
+                for r, names in rows
+            ],
+            calendar=calendar,
+        )
+
+
+@cli.command("changes")
+@click.option("--since", required=True, callback=instant_callback, help="From this time (a date = end of that day).")
+@click.option("--until", callback=instant_callback, help="Up to this time (default: now).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    help=f"Only these kinds (repeatable; default: {', '.join(CHANGE_KINDS)}).",
+)
+@scope_options
+@format_options
+@calendar_option
+@pass_settings
+def changes_command(
+    settings: Settings,
+    since: datetime,
+    until: datetime | None,
+    kinds: tuple[str, ...],
+    lao: str | None,
+    district: str | None,
+    province: str | None,
+    as_json: bool,
+    as_csv: bool,
+    calendar: str,
+) -> None:
+    """What was corrected, changed, cancelled, reinstated or voided in a window, with before → after.
+
+    A date given to --since means the start of that day (Bangkok time).
+
+    Example: mission-ledger changes --since 2567-12-31 --province 81
+    """
+    _one_format(as_json, as_csv)
+    app = settings.open()
+    entries = changes(
+        settings.views_of(app).db,
+        since=since,
+        until=until,
+        kinds=kinds or CHANGE_KINDS,
+        scope=Scope(lao=lao, district=district, province=province),
+    )
+    _print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
+
+
+@cli.group()
+def report() -> None:
+    """Reports for provincial offices."""
+
+
+@report.command("completeness")
+@click.option("--known-at", callback=instant_callback, help="As known then (default now; a date = end of that day).")
+@click.option(
+    "--round-start",
+    callback=date_callback,
+    help="First day of the reporting round (default: 1 October of the fiscal year).",
+)
+@scope_options
+@format_options
+@click.option(
+    "--sort",
+    type=click.Choice(["code", "name"]),
+    default="code",
+    show_default=True,
+    help="Order LAOs by code, or by name in Thai dictionary order.",
+)
+@calendar_option
+@pass_settings
+def completeness_command(
+    settings: Settings,
+    known_at: datetime | None,
+    round_start: date | None,
+    lao: str | None,
+    district: str | None,
+    province: str | None,
+    as_json: bool,
+    as_csv: bool,
+    sort: str,
+    calendar: str,
+) -> None:
+    """Per LAO: records, incomplete records, last report, and a verdict
+    (no_records / incomplete / complete); totals per district and province.
+
+    Example: mission-ledger report completeness --province 81 --known-at 2567-12-30
+    """
+    _one_format(as_json, as_csv)
+    app = settings.open()
+    result = completeness(
+        settings.views_of(app).db,
+        known_at=known_at or app.clock.now(),
+        round_start=round_start,
+        scope=Scope(lao=lao, district=district, province=province),
+        sort=sort,
+    )
+    if as_json:
+        echo_json(result.as_json(), calendar=calendar)
+        return
+    headers = (
+        "lao_code",
+        "name_th",
+        "district_code",
+        "records",
+        "incomplete_records",
+        "last_recorded_at",
+        "reported_since_round_start",
+        "verdict",
+    )
+    rows = [
+        (
+            x.lao_code,
+            x.name_th,
+            x.district_code,
+            x.records,
+            x.incomplete_records,
+            x.last_recorded_at,
+            "yes" if x.reported_since_round_start else "no",
+            x.verdict,
+        )
+        for x in result.laos
+    ]
+    if as_csv:
+        echo_csv(headers, rows, calendar=calendar)
+        return
+    click.echo(
+        f"Completeness as known at {format_instant(result.known_at, calendar=calendar)} "
+        f"(round started {text_of(result.round_start, calendar=calendar)})\n"
+    )
+    echo_table(headers, rows, calendar=calendar)
+    click.echo("")
+    echo_table(
+        ("district", "name", "laos", "complete", "incomplete", "no_records", "records"),
+        [
+            (d.code, d.name_th, d.laos, d.complete, d.incomplete, d.no_records, d.records)
+            for d in (*result.districts, result.province)
+        ],
+        calendar=calendar,
+    )
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Drop the views and rebuild them from event 1.")
+@click.option("--digest", is_flag=True, help="Print a digest of the view tables (equal views, equal digest).")
+@click.option("--page", type=click.IntRange(min=1), default=2000, hidden=True, help="Events per transaction.")
+@pass_settings
+def project(settings: Settings, rebuild: bool, digest: bool, page: int) -> None:
+    """Bring the views up to date with the ledger (they are disposable and rebuildable).
+
+    Example: mission-ledger project --rebuild --digest
+    """
+    from projections.runner import Projector
+
+    app = settings.open()
+    projector = Projector(app.ledger_recorder, settings.views, page=page)
+    try:
+        moved = projector.rebuild() if rebuild else projector.catch_up()
+        click.echo(f"views {settings.views}: {moved.applied} events applied, at position {moved.end}")
+        if digest:
+            click.echo(f"digest {projector.digest()}")
+    finally:
+        projector.close()

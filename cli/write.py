@@ -1,0 +1,320 @@
+"""Commands that append events: init, registry and catalog loads, the six record commands, demo."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.base import (
+    Settings,
+    checked,
+    cli,
+    date_callback,
+    field_option,
+    fields_of,
+    instant_callback,
+    pass_settings,
+    say,
+    sets_callback,
+    write_options,
+)
+from ledger.values import Fields, parse_status
+
+
+@cli.command()
+@click.option("--origin", help="The ledger's origin name (used in checkpoints and the feed).")
+@pass_settings
+def init(settings: Settings, origin: str | None) -> None:
+    """Create the ledger (a second init changes nothing).
+
+    Example: mission-ledger --db krabi.db init
+    """
+    created = settings.open(create=True).initialise(origin)
+    click.echo(f"{'initialised' if created else 'already initialised'}: {settings.location.describe()}")
+
+
+@cli.group()
+def registry() -> None:
+    """The registry of LAOs."""
+
+
+@registry.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--effective", "effective", callback=date_callback, help="Date from which changes hold (default today).")
+@pass_settings
+def registry_load(settings: Settings, file: Path, effective: date | None) -> None:
+    """Load LAOs from a CSV file (columns of krabi_laos.csv, or DLA's open-data headers).
+
+    Reloading the same file appends nothing; a changed file appends one amendment per LAO.
+
+    Example: mission-ledger registry load krabi_laos.csv
+    """
+    receipt, unchanged = settings.open_for_write().load_registry(
+        file.read_bytes(), name=file.name, effective_from=effective
+    )
+    registered = receipt.kinds.count("lao_registered")
+    amended = receipt.kinds.count("lao_amended")
+    click.echo(f"{file.name}: {registered} registered, {amended} amended, {unchanged} unchanged")
+
+
+@cli.group()
+def catalog() -> None:
+    """The catalog of missions."""
+
+
+@catalog.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_settings
+def catalog_load(settings: Settings, file: Path) -> None:
+    """Load missions from a CSV file: mission_code, name_th, area, source_agency, unit,
+    applies_to (LAO types separated by '|', empty = all).
+
+    Example: mission-ledger catalog load catalog.csv
+    """
+    receipt, unchanged = settings.open_for_write().load_catalog(file.read_bytes(), name=file.name)
+    defined = receipt.kinds.count("mission_defined")
+    amended = receipt.kinds.count("mission_amended")
+    click.echo(f"{file.name}: {defined} defined, {amended} amended, {unchanged} unchanged")
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option(
+    "--status",
+    required=True,
+    callback=lambda c, p, v: checked(parse_status, v),
+    help="operating or not_yet.",
+)
+@click.option("--effective", required=True, callback=date_callback, help="First day the values hold (CE or BE).")
+@field_option("received_fy", "Fiscal year received (BE).")
+@field_option("quantity", "Quantity (exact decimal); needs --unit.")
+@field_option("unit", "Unit of the quantity.")
+@field_option("budget", "Budget in THB (exact decimal).")
+@field_option("staff", "Persons transferred.")
+@field_option("note", "A note.")
+@click.option("--reason", help="Why (optional for a first report).")
+@click.option("--reported-at", callback=instant_callback, help="When the source system says the LAO reported it.")
+@pass_settings
+def record(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    status: str,
+    effective: date,
+    reason: str | None,
+    reported_at: datetime | None,
+    **values: Any,
+) -> None:
+    """Record a mission record: an LAO's first report of a mission.
+
+    Example: mission-ledger record 6810103 INF-01 --status operating --effective 2567-10-01
+    --received-fy 2545 --quantity 12.5 --unit กิโลเมตร
+    """
+    fields = Fields(status=status, **{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
+    receipt = settings.open_for_write().record(
+        lao, mission, effective_from=effective, values=fields, reason=reason, reported_at=reported_at
+    )
+    say("recorded", lao, mission, receipt)
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    callback=sets_callback,
+    metavar="FIELD=VALUE",
+    help="A field's right value (empty VALUE clears it); also effective_from=DATE.",
+)
+@click.option("--reason", help="Why the earlier report was wrong (required).")
+@click.option("--period-from", callback=date_callback, help="Correct only from this date …")
+@click.option("--period-to", callback=date_callback, help="… up to (not including) this date.")
+@write_options
+@pass_settings
+def correct(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    sets: dict[str, Any],
+    reason: str | None,
+    period_from: date | None,
+    period_to: date | None,
+    expect_version: int | None,
+    reported_at: datetime | None,
+) -> None:
+    """Correct an earlier report that was wrong (over the record's whole timeline).
+
+    Example: mission-ledger correct 6810103 INF-01 --set quantity=13.2 --reason "re-measured"
+    """
+    receipt = settings.open_for_write().correct(
+        lao,
+        mission,
+        set=fields_of(sets),
+        reason=reason,
+        effective_from=sets.get("effective_from"),
+        period_from=period_from,
+        period_to=period_to,
+        expect_version=expect_version,
+        reported_at=reported_at,
+    )
+    say("corrected", lao, mission, receipt)
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    callback=sets_callback,
+    metavar="FIELD=VALUE",
+    help="A field's new value from --effective on (empty VALUE clears it).",
+)
+@click.option("--effective", required=True, callback=date_callback, help="First day of the new values.")
+@click.option("--reason", help="What changed in reality (required).")
+@write_options
+@pass_settings
+def change(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    sets: dict[str, Any],
+    effective: date,
+    reason: str | None,
+    expect_version: int | None,
+    reported_at: datetime | None,
+) -> None:
+    """Record that circumstances changed from a date on.
+
+    Example: mission-ledger change 6810103 INF-01 --set quantity=15 --effective 2568-01-01
+    --reason "new road section transferred"
+    """
+    receipt = settings.open_for_write().change(
+        lao,
+        mission,
+        set=fields_of(sets),
+        effective_from=effective,
+        reason=reason,
+        expect_version=expect_version,
+        reported_at=reported_at,
+    )
+    say("changed", lao, mission, receipt)
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option("--effective", required=True, callback=date_callback, help="First day the mission is cancelled.")
+@click.option("--reason", help="Why it was cancelled (required).")
+@write_options
+@pass_settings
+def cancel(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    effective: date,
+    reason: str | None,
+    expect_version: int | None,
+    reported_at: datetime | None,
+) -> None:
+    """Record a cancellation from a date on.
+
+    Example: mission-ledger cancel 6810103 QOL-01 --effective 2568-05-16 --reason "centre merged"
+    """
+    receipt = settings.open_for_write().cancel(
+        lao,
+        mission,
+        effective_from=effective,
+        reason=reason,
+        expect_version=expect_version,
+        reported_at=reported_at,
+    )
+    say("cancelled", lao, mission, receipt)
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option("--effective", required=True, callback=date_callback, help="First day the mission holds again.")
+@click.option("--reason", help="Why the cancellation is reversed (required).")
+@click.option(
+    "--status",
+    callback=lambda c, p, v: checked(parse_status, v),
+    help="Status after reinstatement (default: as before the cancellation).",
+)
+@write_options
+@pass_settings
+def reinstate(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    effective: date,
+    reason: str | None,
+    status: Any,
+    expect_version: int | None,
+    reported_at: datetime | None,
+) -> None:
+    """Reverse a cancellation from a date on.
+
+    Example: mission-ledger reinstate 6810103 QOL-01 --effective 2568-06-01 --reason "reopened"
+    """
+    receipt = settings.open_for_write().reinstate(
+        lao,
+        mission,
+        effective_from=effective,
+        reason=reason,
+        status=status,
+        expect_version=expect_version,
+        reported_at=reported_at,
+    )
+    say("reinstated", lao, mission, receipt)
+
+
+@cli.command()
+@click.argument("lao")
+@click.argument("mission")
+@click.option("--reason", help="Why the record was entered in error (required).")
+@write_options
+@pass_settings
+def void(
+    settings: Settings,
+    lao: str,
+    mission: str,
+    reason: str | None,
+    expect_version: int | None,
+    reported_at: datetime | None,
+) -> None:
+    """Void a record entered in error: it then exists at no valid time.
+
+    Example: mission-ledger void 6810103 ART-02 --reason "entered for the wrong LAO"
+    """
+    receipt = settings.open_for_write().void(
+        lao, mission, reason=reason, expect_version=expect_version, reported_at=reported_at
+    )
+    say("voided", lao, mission, receipt)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Run a worked example on a fresh ledger: load Krabi's LAOs and the sample catalog,
+    record, correct, change and cancel missions, then show what the ledger knew by the
+    2567-12-30 deadline and what it knows now.
+
+    It writes mission-ledger-demo.db (replaced on every run), or the --db given, which must
+    not hold a ledger already.
+    """
+    from cli.demo import run_demo
+
+    parent = ctx.parent
+    assert parent is not None
+    explicit = parent.get_parameter_source("db") not in (None, click.core.ParameterSource.DEFAULT)
+    path = Path(parent.params["db"]) if explicit else Path("mission-ledger-demo.db")
+    run_demo(path, replace=not explicit)

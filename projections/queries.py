@@ -1,0 +1,194 @@
+"""Queries over the views: records as of (known_at, valid_on), a record's history, and what
+changed in a window. Each streams its rows; none loads the ledger into memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+import sqlite_utils
+
+from ledger.errors import BadInput, NotFound
+from ledger.events import RECORD_KINDS
+from ledger.stores import format_stamp, parse_stamp
+
+#: Kinds `changes` lists by default: everything after the first report.
+CHANGE_KINDS: Final = ("corrected", "changed", "cancelled", "reinstated", "voided")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Scope narrows a query to one LAO, one district or one province (or nothing: all)."""
+
+    lao: str | None = None
+    district: str | None = None
+    province: str | None = None
+
+    def check(self, db: sqlite_utils.Database) -> None:
+        """check refuses a code the registry does not know."""
+        for column, value, what in (
+            ("lao_code", self.lao, "LAO"),
+            ("district_code", self.district, "district"),
+            ("province_code", self.province, "province"),
+        ):
+            if (
+                value is not None
+                and db.execute(f"SELECT 1 FROM laos WHERE {column} = ? LIMIT 1", (value,)).fetchone() is None
+            ):
+                raise NotFound(f"{what} {value} is not in the registry")
+        if sum(v is not None for v in (self.lao, self.district, self.province)) > 1:
+            raise BadInput("give at most one of --lao, --district, --province")
+
+    def where(self, alias: str = "l") -> tuple[str, list[str]]:
+        """where is the SQL condition (on the laos table `alias`) and its parameters."""
+        for column, value in (
+            ("lao_code", self.lao),
+            ("district_code", self.district),
+            ("province_code", self.province),
+        ):
+            if value is not None:
+                return f"{alias}.{column} = ?", [value]
+        return "1", []
+
+
+def _record_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A record row in the shape of `show --json` (DESIGN §9), with typed values."""
+    return {
+        "lao_code": row["lao_code"],
+        "mission_code": row["mission_code"],
+        "status": row["status"],
+        "received_fy": row["received_fy"],
+        "quantity": Decimal(row["quantity"]) if row["quantity"] is not None else None,
+        "unit": row["unit"],
+        "budget": Decimal(row["budget"]) if row["budget"] is not None else None,
+        "staff": row["staff"],
+        "note": row["note"],
+        "version": row["version"],
+        "effective_from": date.fromisoformat(row["effective_from"]),
+        "valid_from": date.fromisoformat(row["valid_from"]),
+        "valid_to": date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
+        "recorded_at": parse_stamp(row["last_recorded_at"]),
+    }
+
+
+AS_OF_SQL: Final = """
+SELECT v.*, l.name_th AS lao_name_th, m.name_th AS mission_name_th
+FROM record_versions v JOIN laos l USING (lao_code) LEFT JOIN missions m USING (mission_code)
+WHERE {knowledge} AND v.valid_from <= :valid_on AND (v.valid_to IS NULL OR :valid_on < v.valid_to)
+  AND {scope}
+ORDER BY v.lao_code, v.mission_code
+"""
+KNOWN_AT: Final = "v.recorded_from <= :known_at AND (v.recorded_to IS NULL OR :known_at < v.recorded_to)"
+AT_SEQ: Final = "v.seq_from <= :seq AND (v.seq_to IS NULL OR :seq < v.seq_to)"
+
+
+def as_of(
+    db: sqlite_utils.Database,
+    *,
+    known_at: datetime | None = None,
+    at_seq: int | None = None,
+    valid_on: date,
+    scope: Scope = Scope(),
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """as_of yields every record as the ledger knew it at `known_at` (or after its first `at_seq`
+    events), valid on `valid_on`, in code order: (the record as `show --json` gives it, names)."""
+    scope.check(db)
+    condition, params = scope.where()
+    knowledge = AT_SEQ if at_seq is not None else KNOWN_AT
+    sql = AS_OF_SQL.format(knowledge=knowledge, scope=condition.replace("?", ":scope"))
+    args: dict[str, Any] = {"valid_on": valid_on.isoformat()}
+    if at_seq is not None:
+        args["seq"] = at_seq
+    else:
+        assert known_at is not None
+        args["known_at"] = format_stamp(known_at)
+    if params:
+        args["scope"] = params[0]
+    for row in db.query(sql, args):
+        yield (
+            _record_json(row),
+            {"lao_name_th": row["lao_name_th"], "mission_name_th": row["mission_name_th"]},
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """HistoryEntry is one event of a record (or of the registry or catalog), with what it changed."""
+
+    position: int
+    recorded_at: datetime
+    kind: str
+    lao_code: str | None
+    mission_code: str | None
+    version: int
+    actor: str
+    source: str
+    reason: str | None
+    reported_at: datetime | None
+    effective_from: date | None
+    changes: dict[str, list[Any]]
+
+
+def _entry(row: dict[str, Any]) -> HistoryEntry:
+    return HistoryEntry(
+        position=row["position"],
+        recorded_at=parse_stamp(row["recorded_at"]),
+        kind=row["kind"],
+        lao_code=row["lao_code"],
+        mission_code=row["mission_code"],
+        version=row["version"],
+        actor=row["actor"],
+        source=row["source"],
+        reason=row["reason"],
+        reported_at=parse_stamp(row["reported_at"]) if row["reported_at"] else None,
+        effective_from=date.fromisoformat(row["effective_from"]) if row["effective_from"] else None,
+        changes=json.loads(row["changes"]) if row["changes"] else {},
+    )
+
+
+def history(db: sqlite_utils.Database, lao_code: str, mission_code: str) -> list[HistoryEntry]:
+    """history gives every event of one record, oldest first; NotFound if it has none."""
+    rows = [
+        _entry(r)
+        for r in db.query(
+            "SELECT * FROM history WHERE lao_code = ? AND mission_code = ? ORDER BY position",
+            (lao_code, mission_code),
+        )
+    ]
+    if not rows:
+        Scope(lao=lao_code).check(db)
+        if db.execute("SELECT 1 FROM missions WHERE mission_code = ?", (mission_code,)).fetchone() is None:
+            raise NotFound(f"mission {mission_code} is not in the catalog")
+        raise NotFound(f"no record {lao_code}/{mission_code}: it has no history")
+    return rows
+
+
+def changes(
+    db: sqlite_utils.Database,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    kinds: tuple[str, ...] = CHANGE_KINDS,
+    scope: Scope = Scope(),
+) -> Iterator[HistoryEntry]:
+    """changes yields the record events recorded in [since, until], of the given kinds, in
+    ledger order: what a provincial office reviews after a correction round."""
+    unknown = [k for k in kinds if k not in RECORD_KINDS]
+    if unknown:
+        raise BadInput(f"--kind {unknown[0]!r} is not one of: {', '.join(RECORD_KINDS)}")
+    if until is not None and until < since:
+        raise BadInput("--until is before --since")
+    scope.check(db)
+    condition, params = scope.where()
+    sql = (
+        "SELECT h.* FROM history h JOIN laos l USING (lao_code) "
+        f"WHERE h.recorded_at >= ? AND h.recorded_at <= ? AND h.kind IN ({', '.join('?' * len(kinds))}) "
+        f"AND {condition} ORDER BY h.position"
+    )
+    upper = format_stamp(until) if until else "9999"
+    for row in db.query(sql, [format_stamp(since), upper, *kinds, *params]):
+        yield _entry(row)
