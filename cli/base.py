@@ -6,7 +6,8 @@ Errors become one line on stderr and the exit code of their kind (DESIGN §9):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -54,12 +55,13 @@ class Settings:
         clock = clock_from_environment(clock_env if clock_env is not None else dict(os.environ))
         return MissionLedger(self.location, clock=clock, actor=self.actor)
 
-    def open_for_write(self) -> MissionLedger:
-        """open_for_write opens the ledger and, when the command is done, catches the views up
-        so that every query reflects the write at once."""
+    @contextmanager
+    def writing(self) -> Iterator[MissionLedger]:
+        """writing opens the ledger for a write command and, once the command has succeeded,
+        catches the views up so that every query reflects the write at once."""
         app = self.open()
-        click.get_current_context().call_on_close(lambda: self.catch_up_after_write(app))
-        return app
+        yield app
+        self.catch_up_after_write(app)
 
     def catch_up_after_write(self, app: MissionLedger) -> None:
         """catch_up_after_write updates the views; a views problem never undoes the write, it

@@ -52,9 +52,8 @@ def registry_load(settings: Settings, file: Path, effective: date | None) -> Non
 
     Example: mission-ledger registry load krabi_laos.csv
     """
-    receipt, unchanged = settings.open_for_write().load_registry(
-        file.read_bytes(), name=file.name, effective_from=effective
-    )
+    with settings.writing() as app:
+        receipt, unchanged = app.load_registry(file.read_bytes(), name=file.name, effective_from=effective)
     registered = receipt.kinds.count("lao_registered")
     amended = receipt.kinds.count("lao_amended")
     click.echo(f"{file.name}: {registered} registered, {amended} amended, {unchanged} unchanged")
@@ -74,7 +73,8 @@ def catalog_load(settings: Settings, file: Path) -> None:
 
     Example: mission-ledger catalog load catalog.csv
     """
-    receipt, unchanged = settings.open_for_write().load_catalog(file.read_bytes(), name=file.name)
+    with settings.writing() as app:
+        receipt, unchanged = app.load_catalog(file.read_bytes(), name=file.name)
     defined = receipt.kinds.count("mission_defined")
     amended = receipt.kinds.count("mission_amended")
     click.echo(f"{file.name}: {defined} defined, {amended} amended, {unchanged} unchanged")
@@ -115,9 +115,10 @@ def record(
     --received-fy 2545 --quantity 12.5 --unit กิโลเมตร
     """
     fields = Fields(status=status, **{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
-    receipt = settings.open_for_write().record(
-        lao, mission, effective_from=effective, values=fields, reason=reason, reported_at=reported_at
-    )
+    with settings.writing() as app:
+        receipt = app.record(
+            lao, mission, effective_from=effective, values=fields, reason=reason, reported_at=reported_at
+        )
     say("recorded", lao, mission, receipt)
 
 
@@ -152,17 +153,18 @@ def correct(
 
     Example: mission-ledger correct 6810103 INF-01 --set quantity=13.2 --reason "re-measured"
     """
-    receipt = settings.open_for_write().correct(
-        lao,
-        mission,
-        set=fields_of(sets),
-        reason=reason,
-        effective_from=sets.get("effective_from"),
-        period_from=period_from,
-        period_to=period_to,
-        expect_version=expect_version,
-        reported_at=reported_at,
-    )
+    with settings.writing() as app:
+        receipt = app.correct(
+            lao,
+            mission,
+            set=fields_of(sets),
+            reason=reason,
+            effective_from=sets.get("effective_from"),
+            period_from=period_from,
+            period_to=period_to,
+            expect_version=expect_version,
+            reported_at=reported_at,
+        )
     say("corrected", lao, mission, receipt)
 
 
@@ -196,15 +198,16 @@ def change(
     Example: mission-ledger change 6810103 INF-01 --set quantity=15 --effective 2568-01-01
     --reason "new road section transferred"
     """
-    receipt = settings.open_for_write().change(
-        lao,
-        mission,
-        set=fields_of(sets),
-        effective_from=effective,
-        reason=reason,
-        expect_version=expect_version,
-        reported_at=reported_at,
-    )
+    with settings.writing() as app:
+        receipt = app.change(
+            lao,
+            mission,
+            set=fields_of(sets),
+            effective_from=effective,
+            reason=reason,
+            expect_version=expect_version,
+            reported_at=reported_at,
+        )
     say("changed", lao, mission, receipt)
 
 
@@ -228,14 +231,15 @@ def cancel(
 
     Example: mission-ledger cancel 6810103 QOL-01 --effective 2568-05-16 --reason "centre merged"
     """
-    receipt = settings.open_for_write().cancel(
-        lao,
-        mission,
-        effective_from=effective,
-        reason=reason,
-        expect_version=expect_version,
-        reported_at=reported_at,
-    )
+    with settings.writing() as app:
+        receipt = app.cancel(
+            lao,
+            mission,
+            effective_from=effective,
+            reason=reason,
+            expect_version=expect_version,
+            reported_at=reported_at,
+        )
     say("cancelled", lao, mission, receipt)
 
 
@@ -265,15 +269,16 @@ def reinstate(
 
     Example: mission-ledger reinstate 6810103 QOL-01 --effective 2568-06-01 --reason "reopened"
     """
-    receipt = settings.open_for_write().reinstate(
-        lao,
-        mission,
-        effective_from=effective,
-        reason=reason,
-        status=status,
-        expect_version=expect_version,
-        reported_at=reported_at,
-    )
+    with settings.writing() as app:
+        receipt = app.reinstate(
+            lao,
+            mission,
+            effective_from=effective,
+            reason=reason,
+            status=status,
+            expect_version=expect_version,
+            reported_at=reported_at,
+        )
     say("reinstated", lao, mission, receipt)
 
 
@@ -295,9 +300,8 @@ def void(
 
     Example: mission-ledger void 6810103 ART-02 --reason "entered for the wrong LAO"
     """
-    receipt = settings.open_for_write().void(
-        lao, mission, reason=reason, expect_version=expect_version, reported_at=reported_at
-    )
+    with settings.writing() as app:
+        receipt = app.void(lao, mission, reason=reason, expect_version=expect_version, reported_at=reported_at)
     say("voided", lao, mission, receipt)
 
 

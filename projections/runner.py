@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,34 @@ def open_views(path: Path) -> sqlite_utils.Database:
     """
     try:
         db = sqlite_utils.Database(sqlite3.connect(path, timeout=LOCK_TIMEOUT))
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode=WAL")
+        _with_retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
         db.execute("PRAGMA synchronous=NORMAL")
-        with db.atomic():
+        # IMMEDIATE: take the write lock first, so that a concurrent creator makes us wait
+        # (a deferred transaction that reads, then writes, would fail instead).
+        _with_retry(lambda: db.execute("BEGIN IMMEDIATE"))
+        try:
             create_schema(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
     except sqlite3.Error as e:
         raise ViewsUnavailable(f"cannot open the views file {path}: {e}") from None
     return db
+
+
+def _with_retry(step: Callable[[], object]) -> None:
+    """Run a statement SQLite may answer with 'locked' without waiting (changing the journal
+    mode, racing another opener), until it goes through or LOCK_TIMEOUT passes."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _meta(db: sqlite_utils.Database, key: str) -> str | None:

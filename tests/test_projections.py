@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from cli.main import cli
 from ledger.application import MissionLedger
 from ledger.errors import BadInput, NotFound
-from ledger.thai import BANGKOK, end_of_day, parse_instant
+from ledger.thai import BANGKOK, end_of_day
 from ledger.values import Fields
 from projections.completeness import completeness
 from projections.queries import Scope, as_of, changes, history
@@ -198,7 +198,7 @@ def test_rebuild_gives_the_same_digest_as_incremental_catch_up(
 def test_views_of_another_ledger_or_ahead_of_the_ledger_are_refused(views: Projector, tmp_path: Path, clock) -> None:
     other = MissionLedger(tmp_path / "other.db", clock=clock)
     other.initialise()
-    with pytest.raises(ViewsMismatch, match="belongs to another ledger.*project --rebuild"):
+    with pytest.raises(ViewsMismatch, match=r"belongs to another ledger.*project --rebuild"):
         Projector(other.ledger_recorder, views.views_path).catch_up()
     # Same ledger id, but the ledger file was replaced by an older copy: the views are ahead.
     krabi = views.recorder
