@@ -7,7 +7,7 @@ the tree over n leaves splits at the largest power of two below n.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 HASH_SIZE = 32
@@ -65,3 +65,149 @@ class CompactRange:
 def levels_of(size: int) -> list[int]:
     """levels_of gives the height of each frontier subtree of a tree of `size`, largest first."""
     return [bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
+
+
+# --- proofs (RFC 9162 §2.1.3 and §2.1.4) -------------------------------------------------------
+#
+# Provers take `subtree(start, end)`, the root of leaves [start, end): storage reaches the pure
+# core through this one function (as tlog's HashReader), and nothing here trusts it — checkers
+# recompute everything from the proof.
+
+SubtreeRoot = Callable[[int, int], bytes]
+
+
+class ProofError(ValueError):
+    """ProofError: a proof does not prove what it claims (or is malformed)."""
+
+
+def _split_point(n: int) -> int:
+    """The largest power of two smaller than n (n ≥ 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def prove_inclusion(index: int, size: int, subtree: SubtreeRoot) -> list[bytes]:
+    """prove_inclusion gives the audit path of leaf `index` in the tree of `size` leaves."""
+    if not 0 <= index < size:
+        raise ProofError(f"leaf {index} is not in a tree of {size}")
+    path: list[bytes] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split_point(end - start)
+        if index - start < k:
+            path.append(subtree(start + k, end))
+            end = start + k
+        else:
+            path.append(subtree(start, start + k))
+            start += k
+    path.reverse()
+    return path
+
+
+def check_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+    """check_inclusion raises ProofError unless `proof` shows `leaf` at `index` in the tree of
+    `size` leaves whose root is `root` (the algorithm of RFC 9162 §2.1.3.2)."""
+    if index < 0 or index >= size:
+        raise ProofError(f"leaf index {index} is not below the tree size {size}")
+    _check_hashes(leaf, root, *proof)
+    fn, sn = index, size - 1
+    r = leaf
+    for p in proof:
+        if sn == 0:
+            raise ProofError("the proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the proof is shorter than the tree is deep")
+    if r != root:
+        raise ProofError("the proof does not lead to the root")
+
+
+def prove_consistency(old_size: int, size: int, subtree: SubtreeRoot) -> list[bytes]:
+    """prove_consistency shows the tree of `old_size` leaves is a prefix of the one of `size`."""
+    if not 0 < old_size <= size:
+        raise ProofError(f"no consistency proof from size {old_size} to size {size}")
+    proof: list[bytes] = []
+
+    def sub(m: int, start: int, end: int, whole: bool) -> None:
+        n = end - start
+        if m == n:
+            if not whole:
+                proof.append(subtree(start, end))
+            return
+        k = _split_point(n)
+        if m <= k:
+            sub(m, start, start + k, whole)
+            proof.append(subtree(start + k, end))
+        else:
+            sub(m - k, start + k, end, False)
+            proof.append(subtree(start, start + k))
+
+    sub(old_size, 0, size, True)
+    return proof
+
+
+def check_consistency(
+    old_size: int, size: int, proof: Sequence[bytes], old_root: bytes, root: bytes
+) -> None:
+    """check_consistency raises ProofError unless `proof` shows the tree (old_size, old_root) is
+    a prefix of (size, root) (RFC 9162 §2.1.4.2; a proof from the empty tree proves nothing)."""
+    if old_size == 0:
+        raise ProofError("a consistency proof from the empty tree proves nothing")
+    if size < old_size:
+        raise ProofError(f"the new size {size} is smaller than the old size {old_size}")
+    if old_size == size:
+        if proof:
+            raise ProofError("trees of equal size need an empty proof")
+        if old_root != root:
+            raise ProofError("trees of equal size have different roots")
+        return
+    if not proof:
+        raise ProofError("the proof is empty")
+    _check_hashes(old_root, root, *proof)
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ProofError("the proof is longer than the trees are deep")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the proof is shorter than the trees are deep")
+    if fr != old_root:
+        raise ProofError("the proof does not lead to the old root")
+    if sr != root:
+        raise ProofError("the proof does not lead to the new root")
+
+
+def _check_hashes(*hashes: bytes) -> None:
+    for h in hashes:
+        if len(h) != HASH_SIZE:
+            raise ProofError(f"a hash of {len(h)} bytes is not a SHA-256 hash")
+
+
+def root_of(leaves: Sequence[bytes]) -> bytes:
+    """root_of is the tree hash of the given leaf hashes."""
+    return CompactRange().extend(leaves).root()
