@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import read, write  # noqa: F401  (importing registers the commands)
+from cli import integrity, read, write  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
 

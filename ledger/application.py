@@ -562,6 +562,8 @@ class MissionLedger(Application[str]):
         import uuid
 
         before = self.ledger_recorder.get_meta("ledger_id")
-        self.ledger_recorder.set_meta_once("ledger_id", str(uuid.uuid4()))
-        self.ledger_recorder.set_meta_once("origin", origin or f"mission-ledger/{self.location.describe()}")
+        ledger_id = self.ledger_recorder.set_meta_once("ledger_id", str(uuid.uuid4()))
+        if origin is not None and (not origin.strip() or "\n" in origin):
+            raise BadInput("--origin must be one line of text")
+        self.ledger_recorder.set_meta_once("origin", origin or f"mission-ledger/{ledger_id}")
         return before is None

@@ -30,6 +30,10 @@ from ledger.integrity.merkle import CompactRange
 LOG_TABLE = "ledger_log"
 FRONTIER_TABLE = "ledger_frontier"
 META_TABLE = "ledger_meta"
+CHECKPOINT_TABLE = "ledger_checkpoints"
+# Tables whose rows are facts: the store refuses to change or remove them (defence in depth;
+# `verify` still catches a tamperer who drops these triggers).
+IMMUTABLE_TABLES = ("stored_events", LOG_TABLE, CHECKPOINT_TABLE)
 
 
 class ClockBehind(Refused):
@@ -43,6 +47,14 @@ class ClockBehind(Refused):
         )
         self.stamped = stamped
         self.last = last
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value)
 
 
 def format_stamp(instant: datetime) -> str:
@@ -87,6 +99,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             "leaf_hash BLOB NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {FRONTIER_TABLE} (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} ("
+            "id INTEGER PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
+            "signed_at TEXT NOT NULL)",
+            *(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'mission-ledger: {table} rows are never changed or removed'); END"
+                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE)
+                for op in ("UPDATE", "DELETE")
+            ),
         ]
 
     def _insert_events(
@@ -178,6 +199,53 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             if len(batch) < page:
                 return
             after = batch[-1].position
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        """leaves returns the stored leaf hashes of positions start+1 … end (leaf indexes start … end-1)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT leaf_hash FROM {LOG_TABLE} WHERE position > ? AND position <= ? ORDER BY position",
+                (start, end),
+            )
+            return [bytes(r[0]) for r in c.fetchall()]
+
+    def audit_rows(self, after: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]:
+        """audit_rows returns the log with whatever event each entry points to (or NULLs):
+        position, notification_id, recorded_at, leaf_hash, stream id, version, topic, state."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT l.position, l.notification_id, l.recorded_at, l.leaf_hash, e.originator_id, "
+                f"e.originator_version, e.topic, e.state FROM {LOG_TABLE} l LEFT JOIN "
+                f"{self.events_table_name} e ON e.rowid = l.notification_id WHERE l.position > ? "
+                "ORDER BY l.position LIMIT ?",
+                (after, limit),
+            )
+            # A tamperer's SQL may leave text where bytes were: read it as the bytes it spells.
+            return [(*r[:7], _as_bytes(r[7])) for r in c.fetchall()]
+
+    def unlogged_events(self) -> list[tuple[int, str, int]]:
+        """unlogged_events lists stored events that have no place in the log (rowid, stream, version)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.rowid, e.originator_id, e.originator_version FROM {self.events_table_name} e "
+                f"LEFT JOIN {LOG_TABLE} l ON l.notification_id = e.rowid WHERE l.position IS NULL "
+                "ORDER BY e.rowid"
+            )
+            return [(r[0], r[1], r[2]) for r in c.fetchall()]
+
+    def record_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
+        """record_checkpoint appends a signed checkpoint to the ledger's checkpoint history."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {CHECKPOINT_TABLE} (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+                (size, root, note, format_stamp(signed_at)),
+            )
+
+    def checkpoints(self) -> list[tuple[int, bytes, str]]:
+        """checkpoints lists the recorded checkpoints (size, root, note), oldest first."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT size, root, note FROM {CHECKPOINT_TABLE} ORDER BY id")
+            return [(r[0], bytes(r[1]), r[2]) for r in c.fetchall()]
 
     # --- ledger metadata -------------------------------------------------------------------
 

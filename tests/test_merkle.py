@@ -42,7 +42,13 @@ def test_all_196_vector_files_are_here() -> None:
 @pytest.mark.parametrize("path", cases("inclusion"), ids=lambda p: str(p.relative_to(VECTORS)))
 def test_inclusion_vectors(path: Path) -> None:
     case = json.loads(path.read_text())
-    args = (case["leafIdx"], case["treeSize"], b64(case["leafHash"]), [b64(p) for p in case["proof"] or []], b64(case["root"]))
+    args = (
+        case["leafIdx"],
+        case["treeSize"],
+        b64(case["leafHash"]),
+        [b64(p) for p in case["proof"] or []],
+        b64(case["root"]),
+    )
     if case["wantErr"]:
         with pytest.raises(ProofError):
             check_inclusion(*args)
@@ -103,9 +109,14 @@ def rfc_subproof(m: int, data: list[bytes], b: bool) -> list[bytes]:
 
 
 def test_the_eight_leaf_tree_of_the_vectors() -> None:
-    leaves = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                         "606162636465666768696a6b6c6d6e6f")]
-    assert root_of([leaf_hash(x) for x in leaves]).hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+    leaves = [
+        bytes.fromhex(h)
+        for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")
+    ]
+    assert (
+        root_of([leaf_hash(x) for x in leaves]).hex()
+        == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+    )
     assert CompactRange().root() == EMPTY_ROOT
 
 

@@ -154,9 +154,7 @@ def prove_consistency(old_size: int, size: int, subtree: SubtreeRoot) -> list[by
     return proof
 
 
-def check_consistency(
-    old_size: int, size: int, proof: Sequence[bytes], old_root: bytes, root: bytes
-) -> None:
+def check_consistency(old_size: int, size: int, proof: Sequence[bytes], old_root: bytes, root: bytes) -> None:
     """check_consistency raises ProofError unless `proof` shows the tree (old_size, old_root) is
     a prefix of (size, root) (RFC 9162 §2.1.4.2; a proof from the empty tree proves nothing)."""
     if old_size == 0:

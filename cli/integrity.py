@@ -1,0 +1,174 @@
+"""Commands of the verifiable log: keygen, checkpoint, verify, prove, verify-proof."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from cli.base import Settings, cli, pass_settings
+from ledger.errors import BadInput, Refused
+from ledger.integrity.audit import LedgerAuditor, check_proof_file
+from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"cannot read {what} {path}: {e}") from None
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Where to write NAME.key and NAME.pub.",
+)
+def keygen(name: str, folder: Path) -> None:
+    """Write an Ed25519 key pair for signing checkpoints: NAME.key (secret) and NAME.pub
+    (the verifier key to give to auditors), in C2SP signed-note key format.
+
+    Example: mission-ledger keygen krabi-ppao
+    """
+    check_key_name(name)
+    secret, public = folder / f"{name}.key", folder / f"{name}.pub"
+    for path in (secret, public):
+        if path.exists():
+            raise Refused(f"{path} exists already; keys are never overwritten")
+    signer = Signer.generate(name)
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(signer.format() + "\n")
+    public.write_text(signer.verifier().format() + "\n")
+    click.echo(f"wrote {secret} (keep it secret) and {public}: {signer.verifier().format()}")
+
+
+@cli.command()
+@click.option(
+    "--key",
+    "key_file",
+    type=FILE,
+    envvar="MISSION_LEDGER_KEY",
+    required=True,
+    help="The signer key file (from keygen); or MISSION_LEDGER_KEY.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the checkpoint here.")
+@pass_settings
+def checkpoint(settings: Settings, key_file: Path, out: Path | None) -> None:
+    """Sign a checkpoint of the whole ledger (C2SP signed note) and record it in the ledger.
+
+    Keep checkpoints outside the ledger: `verify --checkpoint FILE` and the proofs check against them.
+
+    Example: mission-ledger checkpoint --key krabi-ppao.key --out 2567-12-30.checkpoint
+    """
+    signer = parse_signer(_read(key_file, "key"))
+    app = settings.open()
+    note = LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, app.clock.now())
+    _write(note, out)
+
+
+@cli.command()
+@click.option(
+    "--checkpoint", "checkpoints", type=FILE, multiple=True, help="A checkpoint held outside the ledger (repeatable)."
+)
+@click.option("--key", "key_file", type=FILE, help="A verifier key (.pub): check checkpoint signatures.")
+@pass_settings
+def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None) -> None:
+    """Recompute every leaf from the stored events and the root at every checkpoint; exit 0
+    with a summary when all holds, 1 with the first bad position otherwise.
+
+    Example: mission-ledger verify --checkpoint 2567-12-30.checkpoint --key krabi-ppao.pub
+    """
+    verifier = parse_verifier(_read(key_file, "key")) if key_file else None
+    notes = [_read(p, "checkpoint") for p in checkpoints]
+    app = settings.open()
+    report = LedgerAuditor(app.ledger_recorder).verify(notes, verifier)
+    if not report.ok:
+        position, what, detail = report.first()
+        where = f"position {position}" if position is not None else "ledger"
+        more = f" (and {len(report.problems) - 1} more findings)" if len(report.problems) > 1 else ""
+        raise Refused(f"verify failed at {where}: {what}: {detail}{more}")
+    signed = f", {report.signatures} signatures" if verifier else ""
+    click.echo(
+        f"ok: {report.size} events, every leaf recomputed, root {report.root.hex()}, "
+        f"{report.checkpoints} checkpoints consistent{signed}"
+    )
+
+
+@cli.group()
+def prove() -> None:
+    """Write proofs that anyone can check offline with `verify-proof`."""
+
+
+@prove.command("inclusion")
+@click.argument("position", type=click.IntRange(min=1))
+@click.option("--checkpoint", "checkpoint_file", type=FILE, required=True, help="The checkpoint to prove against.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
+@pass_settings
+def prove_inclusion_command(settings: Settings, position: int, checkpoint_file: Path, out: Path | None) -> None:
+    """Prove that the event at POSITION is in the ledger the checkpoint commits to.
+
+    Example: mission-ledger prove inclusion 94 --checkpoint 2567-12-30.checkpoint --out 94.proof
+    """
+    app = settings.open()
+    doc = LedgerAuditor(app.ledger_recorder).inclusion_proof(position, _read(checkpoint_file, "checkpoint"))
+    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out)
+
+
+@prove.command("consistency")
+@click.option("--old", "old_file", type=FILE, required=True, help="The earlier checkpoint.")
+@click.option("--new", "new_file", type=FILE, required=True, help="The later checkpoint.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
+@pass_settings
+def prove_consistency_command(settings: Settings, old_file: Path, new_file: Path, out: Path | None) -> None:
+    """Prove that the later checkpoint's ledger extends the earlier one's (nothing rewritten).
+
+    Example: mission-ledger prove consistency --old deadline.checkpoint --new today.checkpoint
+    """
+    app = settings.open()
+    doc = LedgerAuditor(app.ledger_recorder).consistency_proof(
+        _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
+    )
+    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out)
+
+
+@cli.command("verify-proof")
+@click.argument("proof_file", type=FILE)
+@click.option("--key", "key_file", type=FILE, help="The verifier key (.pub) that signed the checkpoints.")
+def verify_proof(proof_file: Path, key_file: Path | None) -> None:
+    """Check a proof file offline, with no ledger at hand.
+
+    Example: mission-ledger verify-proof 94.proof --key krabi-ppao.pub
+    """
+    verifier = parse_verifier(_read(key_file, "key")) if key_file else None
+    result = check_proof_file(_read(proof_file, "proof"), verifier)
+    signed = "signature verified" if result.signed else "signature NOT checked (give --key)"
+    if result.kind == "inclusion":
+        event = result.event or {}
+        what = event.get("kind", "?")
+        record = "/".join(str(event[k]) for k in ("lao_code", "mission_code") if k in event)
+        click.echo(
+            f"ok: event {result.position} ({what} {record}, recorded {event.get('recorded_at')}) is in "
+            f"{result.checkpoint.origin} at size {result.checkpoint.size}; {signed}"
+        )
+    else:
+        assert result.old is not None
+        click.echo(
+            f"ok: {result.checkpoint.origin} at size {result.checkpoint.size} extends size {result.old.size}; {signed}"
+        )

@@ -1,0 +1,315 @@
+"""The verifiable ledger end to end: checkpoints, proofs checked offline, and tamper detection
+with raw SQL on a real ledger file (triggers dropped, as a determined operator would)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from ledger.application import MissionLedger
+from ledger.errors import Refused
+from ledger.integrity.audit import LedgerAuditor, check_proof_file
+from ledger.integrity.checkpoint import Signer, parse_checkpoint, parse_signer, parse_verifier
+from ledger.integrity.log import canonical_bytes, event_leaf
+from ledger.integrity.merkle import leaf_hash
+from ledger.values import Fields
+from tests.conftest import package_data
+
+EVENTS = 100  # 62 LAOs + 31 missions + 7 record events
+
+
+@pytest.fixture
+def signed(ledger: MissionLedger, clock, tmp_path: Path) -> tuple[MissionLedger, Signer, dict[int, str]]:
+    """A ledger of 100 events with signed checkpoints kept outside it, at sizes 93, 96, 97 and 100."""
+    signer = Signer.generate("krabi-ppao")
+    notes: dict[int, str] = {}
+    auditor = LedgerAuditor(ledger.ledger_recorder)
+    notes[93] = auditor.sign_checkpoint(signer, clock.now())
+    for i, (lao, mission) in enumerate([("6810103", "INF-01"), ("4810102", "QOL-03"), ("5810109", "INF-04")]):
+        clock.advance(hours=1)
+        ledger.record(
+            lao,
+            mission,
+            effective_from=date(2024, 1, 1),
+            values=Fields(status="operating", received_fy=2560, quantity=Decimal(i + 1), unit="แห่ง"),
+        )
+    notes[96] = auditor.sign_checkpoint(signer, clock.now())
+    clock.advance(hours=1)
+    ledger.correct("6810103", "INF-01", set=Fields(budget=Decimal("1000")), reason="x")
+    notes[97] = auditor.sign_checkpoint(signer, clock.now())
+    for day in range(1, 4):
+        clock.advance(hours=1)
+        ledger.change("4810102", "QOL-03", set=Fields(staff=day), effective_from=date(2024, 2, day), reason="y")
+    notes[100] = auditor.sign_checkpoint(signer, clock.now())
+    assert ledger.ledger_recorder.log_size() == EVENTS
+    return ledger, signer, notes
+
+
+def test_keys_round_trip_and_ids_match(tmp_path: Path) -> None:
+    signer = Signer.generate("ทดสอบ-key")
+    assert parse_signer(signer.format()) == signer
+    verifier = parse_verifier(signer.verifier().format())
+    note = signer.sign("origin\n1\n" + "A" * 43 + "=\n")
+    assert verifier.check(note).startswith("origin\n")
+    other = Signer.generate("ทดสอบ-key").verifier()
+    with pytest.raises(Refused, match=r"does not verify|no signature"):
+        other.check(note)
+    forged = note.replace("origin\n1\n", "origin\n2\n")
+    with pytest.raises(Refused, match="does not verify"):
+        verifier.check(forged)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "o\n007\n" + "A" * 43 + "=\n\n— k AAAAAAA=\n",
+        "o\n7\nAAAA\n\n— k AAAAAAA=\n",
+        "o\n7\n" + "A" * 43 + "=\n",
+        "\n7\n" + "A" * 43 + "=\n\n— k AAAAAAA=\n",
+    ],
+)
+def test_checkpoint_parser_is_strict(bad: str) -> None:
+    from ledger.errors import BadInput
+
+    with pytest.raises(BadInput):
+        parse_checkpoint(bad)
+
+
+def test_checkpoint_commits_to_the_log_and_records_it(signed) -> None:
+    ledger, signer, notes = signed
+    checkpoint = parse_checkpoint(signer.verifier().check(notes[100]) + "\n— x AAAAAAA=\n")
+    assert checkpoint.size == 100 and checkpoint.root == ledger.ledger_recorder.tree().root()
+    assert checkpoint.origin == ledger.ledger_recorder.get_meta("origin")
+    assert [size for size, _, _ in ledger.ledger_recorder.checkpoints()] == [93, 96, 97, 100]
+    report = LedgerAuditor(ledger.ledger_recorder).verify(list(notes.values()), signer.verifier())
+    assert report.ok and report.size == 100 and report.signatures == 8
+
+
+def test_a_leaf_is_the_hash_of_the_documented_canonical_bytes(signed) -> None:
+    ledger, _, _ = signed
+    row = ledger.ledger_recorder.audit_rows(93, 1)[0]
+    position, _, _, leaf, stream, version, topic, state = row
+    expected = b"mission-ledger/leaf/v1\n94\nrecord/6810103/INF-01\n1\nrecorded\n" + bytes(state)
+    assert canonical_bytes(position, stream, version, topic, bytes(state)) == expected
+    assert bytes(leaf) == leaf_hash(expected) == event_leaf(position, stream, version, topic, bytes(state))
+
+
+def test_inclusion_and_consistency_proofs_check_offline(signed, tmp_path: Path) -> None:
+    ledger, signer, notes = signed
+    auditor = LedgerAuditor(ledger.ledger_recorder)
+    for position in (1, 62, 94, 97, 100):
+        doc = auditor.inclusion_proof(position, notes[100])
+        result = check_proof_file(json.dumps(doc), signer.verifier())
+        assert result.position == position and result.signed
+    assert check_proof_file(json.dumps(auditor.inclusion_proof(97, notes[100]))).event["kind"] == "corrected"
+    for old, new in ((93, 100), (96, 97), (97, 100), (100, 100)):
+        check_proof_file(json.dumps(auditor.consistency_proof(notes[old], notes[new])), signer.verifier())
+    # A proof whose event was altered does not hold.
+    doc = auditor.inclusion_proof(97, notes[100])
+    import base64
+
+    state = json.loads(base64.b64decode(doc["event"]["state"]))
+    state["set"]["budget"] = "1000000"
+    doc["event"]["state"] = base64.b64encode(json.dumps(state).encode()).decode()
+    with pytest.raises(Refused, match="does not hold"):
+        check_proof_file(json.dumps(doc), signer.verifier())
+
+
+def test_proofs_through_the_cli_without_a_ledger(signed, db_path: Path, tmp_path: Path) -> None:
+    ledger, signer, notes = signed
+    ledger.close()
+    (tmp_path / "k.pub").write_text(signer.verifier().format() + "\n")
+    (tmp_path / "c97").write_text(notes[97])
+    (tmp_path / "c100").write_text(notes[100])
+    run = CliRunner()
+    out = run.invoke(
+        cli,
+        [
+            "--db",
+            str(db_path),
+            "prove",
+            "inclusion",
+            "95",
+            "--checkpoint",
+            str(tmp_path / "c100"),
+            "--out",
+            str(tmp_path / "p.json"),
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    out = run.invoke(
+        cli,
+        [
+            "--db",
+            str(db_path),
+            "prove",
+            "consistency",
+            "--old",
+            str(tmp_path / "c97"),
+            "--new",
+            str(tmp_path / "c100"),
+            "--out",
+            str(tmp_path / "q.json"),
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    db_path.unlink()  # no ledger at hand
+    ok = run.invoke(cli, ["verify-proof", str(tmp_path / "p.json"), "--key", str(tmp_path / "k.pub")])
+    assert ok.exit_code == 0 and "event 95 (recorded 4810102/QOL-03" in ok.output and "signature verified" in ok.output
+    ok = run.invoke(cli, ["verify-proof", str(tmp_path / "q.json"), "--key", str(tmp_path / "k.pub")])
+    assert ok.exit_code == 0 and "at size 100 extends size 97" in ok.output
+    other = Signer.generate("mallory")
+    (tmp_path / "m.pub").write_text(other.verifier().format())
+    bad = run.invoke(cli, ["verify-proof", str(tmp_path / "p.json"), "--key", str(tmp_path / "m.pub")])
+    assert bad.exit_code == 1 and "no signature by key mallory" in bad.output
+
+
+def test_keygen_and_checkpoint_cli(tmp_path: Path) -> None:
+    run = CliRunner()
+    db = tmp_path / "l.db"
+    env = {"MISSION_LEDGER_CLOCK": "2024-11-01"}
+    (tmp_path / "k.csv").write_bytes(package_data("krabi_laos.csv"))
+    assert run.invoke(cli, ["--db", str(db), "init", "--origin", "dla.go.th/krabi"], env=env).exit_code == 0
+    assert run.invoke(cli, ["--db", str(db), "registry", "load", str(tmp_path / "k.csv")], env=env).exit_code == 0
+    assert run.invoke(cli, ["keygen", "krabi", "--dir", str(tmp_path)]).exit_code == 0
+    assert oct((tmp_path / "krabi.key").stat().st_mode & 0o777) == "0o600"
+    again = run.invoke(cli, ["keygen", "krabi", "--dir", str(tmp_path)])
+    assert again.exit_code == 1 and "never overwritten" in again.output
+    out = run.invoke(cli, ["--db", str(db), "checkpoint", "--key", str(tmp_path / "krabi.key")], env=env)
+    assert out.exit_code == 0 and out.output.startswith("dla.go.th/krabi\n62\n")
+    ok = run.invoke(cli, ["--db", str(db), "verify", "--key", str(tmp_path / "krabi.pub")], env=env)
+    assert ok.exit_code == 0 and ok.output.startswith("ok: 62 events") and "1 signatures" in ok.output
+
+
+def test_the_store_refuses_update_and_delete(signed) -> None:
+    ledger, _, _ = signed
+    con = sqlite3.connect(ledger.ledger_recorder.datastore.pool.db_name)
+    for sql in (
+        "UPDATE stored_events SET state = state",
+        "DELETE FROM stored_events",
+        "UPDATE ledger_log SET leaf_hash = leaf_hash",
+        "DELETE FROM ledger_log WHERE position = 1",
+        "DELETE FROM ledger_checkpoints",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="never changed or removed"):
+            con.execute(sql)
+
+
+def test_a_ledger_never_signs_a_tree_inconsistent_with_its_last_checkpoint(signed) -> None:
+    ledger, signer, _ = signed
+    con = _tamperer(ledger)
+    con.execute("UPDATE stored_events SET state = replace(state, 'x', 'z') WHERE rowid = 97")
+    _rehash_from(con, 97)
+    con.commit()
+    with pytest.raises(Refused, match="not consistent with the checkpoint signed at size 100"):
+        LedgerAuditor(ledger.ledger_recorder).sign_checkpoint(signer, ledger.clock.now())
+
+
+# --- tampering ---------------------------------------------------------------------------------
+
+
+def _tamperer(ledger: MissionLedger) -> sqlite3.Connection:
+    con = sqlite3.connect(ledger.ledger_recorder.datastore.pool.db_name)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    return con
+
+
+def _rehash_from(con: sqlite3.Connection, start: int) -> None:
+    """What a careful forger does: recompute every leaf from `start` on, and the frontier."""
+    from ledger.integrity.merkle import CompactRange
+
+    rows = con.execute(
+        "SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state "
+        "FROM ledger_log l JOIN stored_events e ON e.rowid = l.notification_id ORDER BY l.position"
+    ).fetchall()
+    tree = CompactRange()
+    for position, stream, version, topic, state in rows:
+        leaf = event_leaf(position, stream, version, topic, state if isinstance(state, bytes) else state.encode())
+        if position >= start:
+            con.execute("UPDATE ledger_log SET leaf_hash = ? WHERE position = ?", (leaf, position))
+        tree = tree.append(leaf)
+    con.execute("DELETE FROM ledger_frontier")
+    con.executemany("INSERT INTO ledger_frontier VALUES (?, ?)", list(enumerate(tree.hashes)))
+
+
+def _verify_cli(db: Path, notes: dict[int, str], sizes: tuple[int, ...], folder: Path) -> tuple[int, str]:
+    files = []
+    for size in sizes:
+        path = folder / f"cp{size}"
+        path.write_text(notes[size])
+        files += ["--checkpoint", str(path)]
+    result = CliRunner().invoke(cli, ["--db", str(db), "verify", *files])
+    return result.exit_code, result.output.strip()
+
+
+TAMPERS = {
+    "one byte of one event": (
+        "UPDATE stored_events SET state = replace(state, '\"1000\"', '\"9000\"') WHERE rowid = 97",
+        None,
+        "position 97: changed",
+    ),
+    "one event deleted": ("DELETE FROM stored_events WHERE rowid = 95", None, "position 95: missing"),
+    "two payloads swapped": (
+        "UPDATE stored_events SET state = CASE rowid WHEN 98 THEN (SELECT state FROM stored_events WHERE rowid = 99) "
+        "ELSE (SELECT state FROM stored_events WHERE rowid = 98) END WHERE rowid IN (98, 99)",
+        None,
+        "position 98: changed",
+    ),
+    "two events reordered": (
+        "UPDATE ledger_log SET notification_id = CASE position WHEN 94 THEN -96 WHEN 96 THEN -94 END WHERE position IN (94, 96);"
+        "UPDATE ledger_log SET notification_id = -notification_id WHERE notification_id < 0",
+        None,
+        "position 94: reordered",
+    ),
+    "a forged event inserted": (
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) SELECT 'record/6810103/INF-02', 1, topic, "
+        "replace(state, 'INF-01', 'INF-02') FROM stored_events WHERE rowid = 94;"
+        "UPDATE ledger_log SET position = position + 1000 WHERE position >= 95;"
+        "UPDATE ledger_log SET position = position - 999 WHERE position >= 1000;"
+        "INSERT INTO ledger_log SELECT 95, MAX(rowid), NULL, x'00' FROM stored_events",
+        95,
+        "position 95: inserted",
+    ),
+    "the tail truncated": (
+        "DELETE FROM stored_events WHERE rowid > 97; DELETE FROM ledger_log WHERE position > 97",
+        None,
+        "position 98: missing",
+    ),
+    "leaves replaced consistently with a forged event": (
+        "UPDATE stored_events SET state = replace(state, '\"1000\"', '\"9000\"') WHERE rowid = 97",
+        1,
+        "position 97: changed",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_verify_catches_tampering_and_names_the_position(signed, db_path: Path, tmp_path: Path, name: str) -> None:
+    ledger, _, notes = signed
+    ledger.close()
+    clean_code, clean = _verify_cli(db_path, notes, (93, 96, 97, 100), tmp_path)
+    assert clean_code == 0 and clean.startswith("ok: 100 events"), clean
+    sql, rehash_from, expected = TAMPERS[name]
+    con = sqlite3.connect(db_path)
+    for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {trigger}")
+    con.executescript(sql)
+    if rehash_from is not None:
+        _rehash_from(con, rehash_from)
+        # The forger also rewrites the ledger's own checkpoint history; only the copies held
+        # outside the ledger remain.
+        con.execute("DELETE FROM ledger_checkpoints")
+    con.commit()
+    con.close()
+    code, output = _verify_cli(db_path, notes, (93, 96, 97, 100), tmp_path)
+    assert code == 1, output
+    assert output.startswith(f"Error: verify failed at {expected}"), output
+    assert "Traceback" not in output
