@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -153,6 +154,12 @@ def _print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: bo
 @click.option("--known-at", callback=instant_callback, help="As the ledger knew it then (default now).")
 @click.option("--valid-on", callback=date_callback, help="Valid on this date (default: known-at's date).")
 @click.option("--at-seq", type=click.IntRange(min=0), help="As the ledger stood after its first N events.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="As the ledger stood at this checkpoint (checked against the ledger first).",
+)
 @scope_options
 @format_options
 @click.option(
@@ -169,6 +176,7 @@ def as_of_command(
     known_at: datetime | None,
     valid_on: date | None,
     at_seq: int | None,
+    checkpoint_file: Path | None,
     lao: str | None,
     district: str | None,
     province: str | None,
@@ -182,9 +190,13 @@ def as_of_command(
     Example: mission-ledger as-of --known-at 2567-12-30 --province 81 --csv > krabi-deadline.csv
     """
     _one_format(as_json, as_csv)
-    if at_seq is not None and known_at is not None:
-        raise click.UsageError("give --known-at or --at-seq, not both")
+    if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
+        raise click.UsageError("give one of --known-at, --at-seq, --checkpoint")
     app = settings.open()
+    if checkpoint_file is not None:
+        from ledger.integrity.audit import LedgerAuditor
+
+        at_seq = LedgerAuditor(app.ledger_recorder).checked_checkpoint(checkpoint_file.read_text(encoding="utf-8")).size
     projector = settings.views_of(app)
     if at_seq is not None:
         size = app.ledger_recorder.log_size()

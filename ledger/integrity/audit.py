@@ -59,6 +59,12 @@ class LedgerAuditor:
         """root_at is the tree root over the first `size` events."""
         return self.subtree(0, size)
 
+    def checked_checkpoint(self, note: str) -> Checkpoint:
+        """checked_checkpoint parses a checkpoint and refuses it unless this ledger matches it."""
+        checkpoint = parse_checkpoint(note)
+        self._checked_checkpoint(checkpoint)
+        return checkpoint
+
     def _checked_checkpoint(self, checkpoint: Checkpoint) -> None:
         if checkpoint.origin != self.origin():
             raise Refused(f"the checkpoint is for {checkpoint.origin!r}, not this ledger ({self.origin()!r})")
