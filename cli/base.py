@@ -53,7 +53,7 @@ class Settings:
         if not create and not self.location.exists():
             raise NotFound(f"no ledger at {self.location.describe()}: run `mission-ledger init` or give --db")
         clock = clock_from_environment(clock_env if clock_env is not None else dict(os.environ))
-        return MissionLedger(self.location, clock=clock, actor=self.actor)
+        return MissionLedger(self.location, clock=clock, actor=self.actor, create_tables=create)
 
     @contextmanager
     def writing(self) -> Iterator[MissionLedger]:

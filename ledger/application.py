@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import Environment
@@ -32,6 +33,7 @@ from ledger.events import (
     RecordEvent,
     Reinstated,
     Voided,
+    kind_of,
     lao_id,
     mission_id,
     record_id,
@@ -49,13 +51,7 @@ from ledger.registry import (
     plan_registry,
     read_csv_text,
 )
-from ledger.stores import (
-    ClockBehind,
-    SQLiteLedgerRecorder,
-    StoreLocation,
-    store_environment,
-    translate_store_error,
-)
+from ledger.stores import ClockBehind, LedgerLog, StoreLocation, store_environment, translate_store_error
 from ledger.thai import bangkok_date, format_instant
 from ledger.timeline import Period, RecordState, Timeline, apply, fold
 from ledger.values import Fields, Status, check_fields, parse_lao_code, parse_mission_code
@@ -155,23 +151,30 @@ class MissionLedger(Application[str]):
         clock: Clock | None = None,
         actor: str | None = None,
         source: str = "cli",
+        create_tables: bool | None = None,
     ) -> None:
         self.location = location if isinstance(location, StoreLocation) else StoreLocation(str(location))
         self.clock: Clock = clock or SystemClock()
         self.actor = actor or default_actor()
         self.source = source
+        # DDL only where the ledger is new (or on request, as `init` does): many processes
+        # opening one PostgreSQL ledger at once must not race to re-create its tables.
+        self.create_tables = not self.location.exists() if create_tables is None else create_tables
         try:
             super().__init__()
         except PersistenceError as e:
             raise translate_store_error(e, self.location) from None
-        self.ledger_recorder: SQLiteLedgerRecorder = self.recorder  # type: ignore[assignment]
+        self.ledger_recorder: LedgerLog = self.recorder  # type: ignore[assignment]
 
     # --- eventsourcing seams ------------------------------------------------------------------
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Only the ledger's own settings: a PERSISTENCE_MODULE left in the shell must not
-        # silently point the ledger at another store.
-        return Environment(name, store_environment(self.location))
+        # silently point the ledger at another store. And always the same name, which
+        # eventsourcing turns into table names: a subclass must find the same tables.
+        settings = store_environment(self.location)
+        settings["CREATE_TABLE"] = "yes" if self.create_tables else "no"
+        return Environment(MissionLedger.name, settings)
 
     def construct_mapper(self) -> MsgspecMapper:
         return MsgspecMapper()
@@ -214,45 +217,51 @@ class MissionLedger(Application[str]):
             "reported_at": reported_at,
         }
 
+    def _stamp(self) -> datetime:
+        """The ledger time for the next write: the clock, never behind the last event."""
+        now = self.clock.now()
+        last = self.ledger_recorder.last_recorded_at()
+        if last is not None and now < last:
+            if self.clock.fixed:
+                raise Backdating(
+                    f"the ledger clock ({format_instant(now)}) is earlier than the last "
+                    f"recorded event ({format_instant(last)}): backdating is refused"
+                )
+            # This machine's wall clock is a hair behind another writer's: the ledger clock
+            # never runs backwards, so it takes the later time.
+            now = last
+        return now
+
     def _append(self, decide: Callable[[datetime], Sequence[Envelope]], *, conflict: str) -> Receipt:
-        """Stamp, decide and save in one transaction; map store conflicts to ledger errors."""
+        """Decide, stamp and save in one transaction; map store conflicts to ledger errors.
+
+        When another writer committed a later recorded_at between our stamp and our insert,
+        the *same* events are stamped again — never decided again on fresh state: a decision
+        taken on a version someone else has since changed must end in a conflict.
+        """
+        now = self._stamp()
+        envelopes = decide(now)
+        if not envelopes:
+            return Receipt((), None)
         for _ in range(_CLOCK_RETRIES):
-            now = self.clock.now()
-            last = self.ledger_recorder.last_recorded_at()
-            if last is not None and now < last:
-                if self.clock.fixed:
-                    raise Backdating(
-                        f"the ledger clock ({format_instant(now)}) is earlier than the last "
-                        f"recorded event ({format_instant(last)}): backdating is refused"
-                    )
-                # The wall clock of this machine is a hair behind another writer's: the
-                # ledger clock never runs backwards, so it takes the later time.
-                now = last
-            envelopes = decide(now)
-            if not envelopes:
-                return Receipt((), None)
             try:
                 recordings = self.save(*envelopes, recorded_at=now)
             except ClockBehind as e:
                 if self.clock.fixed:
                     raise Backdating(str(e)) from None
+                now = max(self._stamp(), e.last)
+                envelopes = [
+                    Envelope(x.originator_id, x.originator_version, msgspec.structs.replace(x.event, recorded_at=now))
+                    for x in envelopes
+                ]
                 continue
             except IntegrityError:
                 raise Conflict(conflict) from None
             except PersistenceError as e:
                 raise translate_store_error(e, self.location) from None
-            positions = self._positions([r.notification.id for r in recordings])
-            return Receipt(positions, now, tuple(e.event.__struct_config__.tag for e in envelopes))  # type: ignore[misc]
+            positions = self.ledger_recorder.positions_of([r.notification.id for r in recordings])
+            return Receipt(positions, now, tuple(kind_of(x.event) for x in envelopes))
         raise Refused("the ledger clock kept falling behind other writers; try again")
-
-    def _positions(self, notification_ids: list[int]) -> tuple[int, ...]:
-        with self.ledger_recorder.datastore.transaction(commit=False) as c:
-            marks = ",".join("?" * len(notification_ids))
-            c.execute(
-                f"SELECT position FROM ledger_log WHERE notification_id IN ({marks}) ORDER BY position",
-                notification_ids,
-            )
-            return tuple(int(r[0]) for r in c.fetchall())
 
     def _decide_on_record(
         self,

@@ -1,27 +1,31 @@
-"""Event stores: eventsourcing's recorders, extended with the ledger's log.
+"""Event stores: the contract every backend keeps, and where a ledger lives.
 
-The ledger's log gives every stored event a *position* (1, 2, 3, … with no gaps: the ledger
-order that feeds, projections and the Merkle tree use), its RFC 9162 leaf hash and its
-recorded_at, written in the same transaction as the event itself. The recorder, not the
-application, refuses an event stamped earlier than the last one (backdating), because only
-inside the write transaction is "the last one" certain.
+A store is eventsourcing's application recorder extended with the ledger's *log*: every stored
+event gets a position (1, 2, 3, … with no gaps: the ledger order that feeds, projections and
+the Merkle tree use), its RFC 9162 leaf hash and its recorded_at, written in the same
+transaction as the event. The recorder, not the application, refuses an event stamped earlier
+than the last one (backdating), because only inside the write transaction is "the last one"
+certain.
 
-Each backend is one recorder class over eventsourcing's own; the application picks one with
-`store_environment`.
+`LedgerLog` holds everything the backends share, written once in portable SQL (`?` parameters;
+`{events}`, `{nid}` and the log's table names filled in per backend). Each backend is one
+file implementing the same ladder: `ledger.sqlite_store`, `ledger.postgres_store`.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.persistence import PersistenceError, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from ledger.errors import BadInput, Refused, StoreUnavailable
 from ledger.integrity.log import event_leaf
@@ -31,9 +35,7 @@ LOG_TABLE = "ledger_log"
 FRONTIER_TABLE = "ledger_frontier"
 META_TABLE = "ledger_meta"
 CHECKPOINT_TABLE = "ledger_checkpoints"
-# Tables whose rows are facts: the store refuses to change or remove them (defence in depth;
-# `verify` still catches a tamperer who drops these triggers).
-IMMUTABLE_TABLES = ("stored_events", LOG_TABLE, CHECKPOINT_TABLE)
+IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
 
 
 class ClockBehind(Refused):
@@ -49,14 +51,6 @@ class ClockBehind(Refused):
         self.last = last
 
 
-def _as_bytes(value: Any) -> bytes | None:
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    return bytes(value)
-
-
 def format_stamp(instant: datetime) -> str:
     """format_stamp is the stored form of a recorded_at: UTC, microseconds, sortable as text."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -65,6 +59,15 @@ def format_stamp(instant: datetime) -> str:
 def parse_stamp(text: str) -> datetime:
     """parse_stamp reads a stored recorded_at."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def as_bytes(value: Any) -> bytes | None:
+    """as_bytes reads a stored blob; a tamperer's SQL may have left text, read as the bytes it spells."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value)
 
 
 @dataclass(frozen=True)
@@ -80,115 +83,144 @@ class LoggedEvent:
     leaf_hash: bytes
 
 
-class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
-    """SQLiteLedgerRecorder is eventsourcing's SQLite application recorder that also appends
-    each event to the ledger's log (position, leaf hash, recorded_at) in the same transaction.
+class Cursor(Protocol):
+    """Cursor is the part of a DB-API cursor the log needs, with `?` parameters and tuple rows."""
 
-    `insert_events(events, recorded_at=T)` refuses with ClockBehind when T is earlier than the
-    last logged recorded_at; without `recorded_at` (eventsourcing's own recorder tests) the
-    log still gets a position and a leaf.
-    """
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
 
-    def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} ("
-            "position INTEGER PRIMARY KEY, "
-            "notification_id INTEGER NOT NULL UNIQUE, "
-            "recorded_at TEXT, "
-            "leaf_hash BLOB NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {FRONTIER_TABLE} (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} ("
-            "id INTEGER PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
-            "signed_at TEXT NOT NULL)",
-            *(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'mission-ledger: {table} rows are never changed or removed'); END"
-                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE)
-                for op in ("UPDATE", "DELETE")
-            ),
-        ]
 
-    def _insert_events(
+class LedgerLog:
+    """LedgerLog is the ledger's log over an eventsourcing application recorder: appending
+    (called by each backend inside its insert transaction) and every read of the log."""
+
+    #: The SQL name of the events table, of its notification id column, and of the log tables.
+    names: dict[str, str]
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[Cursor]:
+        """A cursor in a read transaction."""
+
+    @abstractmethod
+    def _writing(self) -> AbstractContextManager[Cursor]:
+        """A cursor in a write transaction, committed on success."""
+
+    def _sql(self, text: str) -> str:
+        return text.format(**self.names)
+
+    # --- appending, inside the backend's insert transaction -------------------------------------
+
+    def _check_clock(self, cur: Cursor, recorded_at: datetime | None) -> tuple[int, str | None]:
+        """Read the log's tail; refuse `recorded_at` earlier than the last event's."""
+        cur.execute(self._sql("SELECT position, recorded_at FROM {log} ORDER BY position DESC LIMIT 1"))
+        row = cur.fetchone()
+        size, last = (int(row[0]), row[1]) if row else (0, None)
+        if recorded_at is not None and last is not None and recorded_at < parse_stamp(last):
+            raise ClockBehind(recorded_at, parse_stamp(last))
+        return size, last
+
+    def _append_to_log(
         self,
-        c: SQLiteCursor,
+        cur: Cursor,
         stored_events: Sequence[StoredEvent],
-        *,
-        recorded_at: datetime | None = None,
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        # Writing first takes SQLite's write lock, so the log's tail read below is current.
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        if not stored_events:
-            return notification_ids
-        assert notification_ids is not None  # the application recorder always returns ids
-        c.execute(f"SELECT position, recorded_at FROM {LOG_TABLE} ORDER BY position DESC LIMIT 1")
-        row = c.fetchone()
-        size = row[0] if row else 0
-        if recorded_at is not None and row is not None and row[1] is not None:
-            last = parse_stamp(row[1])
-            if recorded_at < last:
-                raise ClockBehind(recorded_at, last)
+        notification_ids: Sequence[int],
+        recorded_at: datetime | None,
+        size: int,
+    ) -> None:
+        """Give each new event its position, leaf and recorded_at, and move the frontier on."""
         stamp = format_stamp(recorded_at) if recorded_at is not None else None
-        frontier = self._frontier(c, size)
+        frontier = self._frontier(cur, size)
         rows = []
         for offset, (event, nid) in enumerate(zip(stored_events, notification_ids, strict=True)):
             position = size + offset + 1
             leaf = event_leaf(position, str(event.originator_id), event.originator_version, event.topic, event.state)
             frontier = frontier.append(leaf)
             rows.append((position, nid, stamp, leaf))
-        c.executemany(f"INSERT INTO {LOG_TABLE} VALUES (?,?,?,?)", rows)
-        c.execute(f"DELETE FROM {FRONTIER_TABLE}")
-        c.executemany(f"INSERT INTO {FRONTIER_TABLE} VALUES (?,?)", list(enumerate(frontier.hashes)))
-        return notification_ids
+        cur.executemany(
+            self._sql("INSERT INTO {log} (position, notification_id, recorded_at, leaf_hash) VALUES (?, ?, ?, ?)"), rows
+        )
+        cur.execute(self._sql("DELETE FROM {frontier}"))
+        cur.executemany(self._sql("INSERT INTO {frontier} (idx, hash) VALUES (?, ?)"), list(enumerate(frontier.hashes)))
 
-    def _frontier(self, c: SQLiteCursor, size: int) -> CompactRange:
-        c.execute(f"SELECT hash FROM {FRONTIER_TABLE} ORDER BY idx")
-        return CompactRange(size, tuple(bytes(r[0]) for r in c.fetchall()))
+    @staticmethod
+    def _check_stream_ids(stored_events: Sequence[StoredEvent]) -> None:
+        # Checked before anything is written: the canonical bytes put one id on one line.
+        for event in stored_events:
+            if "\n" in str(event.originator_id) or "\n" in event.topic:
+                raise BadInput(f"stream id {event.originator_id!r} or type {event.topic!r} has a newline")
 
-    # --- reading the log -------------------------------------------------------------------
+    def _frontier(self, cur: Cursor, size: int) -> CompactRange:
+        cur.execute(self._sql("SELECT hash FROM {frontier} ORDER BY idx"))
+        return CompactRange(size, tuple(bytes(r[0]) for r in cur.fetchall()))
+
+    # --- reading the log -------------------------------------------------------------------------
 
     def tree(self) -> CompactRange:
         """tree is the Merkle frontier of the whole log, as stored."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT MAX(position) FROM {LOG_TABLE}")
-            return self._frontier(c, c.fetchone()[0] or 0)
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT MAX(position) FROM {log}"))
+            row = cur.fetchone()
+            return self._frontier(cur, int(row[0] or 0) if row else 0)
 
     def log_size(self) -> int:
         """log_size is the number of events in the ledger (its last position)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT MAX(position) FROM {LOG_TABLE}")
-            return int(c.fetchone()[0] or 0)
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT MAX(position) FROM {log}"))
+            row = cur.fetchone()
+            return int(row[0] or 0) if row else 0
 
     def leaf_at(self, position: int) -> bytes | None:
         """leaf_at is the stored leaf hash at a position, or None beyond the log."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT leaf_hash FROM {LOG_TABLE} WHERE position = ?", (position,))
-            row = c.fetchone()
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT leaf_hash FROM {log} WHERE position = ?"), (position,))
+            row = cur.fetchone()
             return bytes(row[0]) if row else None
 
     def last_recorded_at(self) -> datetime | None:
         """last_recorded_at is the ledger clock's high-water mark: the newest recorded_at."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT recorded_at FROM {LOG_TABLE} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1"
+        with self._reading() as cur:
+            cur.execute(
+                self._sql("SELECT recorded_at FROM {log} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1")
             )
-            row = c.fetchone()
+            row = cur.fetchone()
             return parse_stamp(row[0]) if row else None
+
+    def positions_of(self, notification_ids: Sequence[int]) -> tuple[int, ...]:
+        """positions_of maps the store's notification ids to ledger positions, in order."""
+        if not notification_ids:
+            return ()
+        with self._reading() as cur:
+            marks = ", ".join("?" * len(notification_ids))
+            cur.execute(
+                self._sql(f"SELECT position FROM {{log}} WHERE notification_id IN ({marks}) ORDER BY position"),
+                list(notification_ids),
+            )
+            return tuple(int(r[0]) for r in cur.fetchall())
 
     def select_log(self, after: int = 0, limit: int = 1000) -> list[LoggedEvent]:
         """select_log returns up to `limit` events after position `after`, in ledger order."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state, "
-                f"l.recorded_at, l.leaf_hash FROM {LOG_TABLE} l JOIN {self.events_table_name} e "
-                "ON e.rowid = l.notification_id WHERE l.position > ? ORDER BY l.position LIMIT ?",
+        with self._reading() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state, l.recorded_at, "
+                    "l.leaf_hash FROM {log} l JOIN {events} e ON e.{nid} = l.notification_id "
+                    "WHERE l.position > ? ORDER BY l.position LIMIT ?"
+                ),
                 (after, limit),
             )
             return [
-                LoggedEvent(r[0], r[1], r[2], r[3], bytes(r[4]), parse_stamp(r[5]) if r[5] else None, bytes(r[6]))
-                for r in c.fetchall()
+                LoggedEvent(
+                    int(r[0]),
+                    str(r[1]),
+                    int(r[2]),
+                    r[3],
+                    as_bytes(r[4]) or b"",
+                    parse_stamp(r[5]) if r[5] else None,
+                    bytes(r[6]),
+                )
+                for r in cur.fetchall()
             ]
 
     def iter_log(self, after: int = 0, page: int = 1000) -> Iterator[LoggedEvent]:
@@ -202,71 +234,81 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
     def leaves(self, start: int, end: int) -> list[bytes]:
         """leaves returns the stored leaf hashes of positions start+1 … end (leaf indexes start … end-1)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT leaf_hash FROM {LOG_TABLE} WHERE position > ? AND position <= ? ORDER BY position",
+        with self._reading() as cur:
+            cur.execute(
+                self._sql("SELECT leaf_hash FROM {log} WHERE position > ? AND position <= ? ORDER BY position"),
                 (start, end),
             )
-            return [bytes(r[0]) for r in c.fetchall()]
+            return [bytes(r[0]) for r in cur.fetchall()]
 
     def audit_rows(self, after: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]:
         """audit_rows returns the log with whatever event each entry points to (or NULLs):
         position, notification_id, recorded_at, leaf_hash, stream id, version, topic, state."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT l.position, l.notification_id, l.recorded_at, l.leaf_hash, e.originator_id, "
-                f"e.originator_version, e.topic, e.state FROM {LOG_TABLE} l LEFT JOIN "
-                f"{self.events_table_name} e ON e.rowid = l.notification_id WHERE l.position > ? "
-                "ORDER BY l.position LIMIT ?",
+        with self._reading() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT l.position, l.notification_id, l.recorded_at, l.leaf_hash, e.originator_id, "
+                    "e.originator_version, e.topic, e.state FROM {log} l LEFT JOIN {events} e "
+                    "ON e.{nid} = l.notification_id WHERE l.position > ? ORDER BY l.position LIMIT ?"
+                ),
                 (after, limit),
             )
-            # A tamperer's SQL may leave text where bytes were: read it as the bytes it spells.
-            return [(*r[:7], _as_bytes(r[7])) for r in c.fetchall()]
+            return [(*r[:7], as_bytes(r[7])) for r in cur.fetchall()]
 
     def unlogged_events(self) -> list[tuple[int, str, int]]:
-        """unlogged_events lists stored events that have no place in the log (rowid, stream, version)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT e.rowid, e.originator_id, e.originator_version FROM {self.events_table_name} e "
-                f"LEFT JOIN {LOG_TABLE} l ON l.notification_id = e.rowid WHERE l.position IS NULL "
-                "ORDER BY e.rowid"
+        """unlogged_events lists stored events that have no place in the log (id, stream, version)."""
+        with self._reading() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT e.{nid}, e.originator_id, e.originator_version FROM {events} e LEFT JOIN {log} l "
+                    "ON l.notification_id = e.{nid} WHERE l.position IS NULL ORDER BY e.{nid}"
+                )
             )
-            return [(r[0], r[1], r[2]) for r in c.fetchall()]
+            return [(int(r[0]), str(r[1]), int(r[2])) for r in cur.fetchall()]
 
     def record_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         """record_checkpoint appends a signed checkpoint to the ledger's checkpoint history."""
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                f"INSERT INTO {CHECKPOINT_TABLE} (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+        with self._writing() as cur:
+            cur.execute(
+                self._sql("INSERT INTO {checkpoints} (size, root, note, signed_at) VALUES (?, ?, ?, ?)"),
                 (size, root, note, format_stamp(signed_at)),
             )
 
     def checkpoints(self) -> list[tuple[int, bytes, str]]:
         """checkpoints lists the recorded checkpoints (size, root, note), oldest first."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT size, root, note FROM {CHECKPOINT_TABLE} ORDER BY id")
-            return [(r[0], bytes(r[1]), r[2]) for r in c.fetchall()]
-
-    # --- ledger metadata -------------------------------------------------------------------
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT size, root, note FROM {checkpoints} ORDER BY id"))
+            return [(int(r[0]), bytes(r[1]), r[2]) for r in cur.fetchall()]
 
     def get_meta(self, key: str) -> str | None:
         """get_meta reads one ledger setting (origin, ledger id, …)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,))
-            row = c.fetchone()
-            return row[0] if row else None
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT value FROM {meta} WHERE key = ?"), (key,))
+            row = cur.fetchone()
+            return str(row[0]) if row else None
 
     def set_meta_once(self, key: str, value: str) -> str:
         """set_meta_once stores a setting unless it is already set; returns the stored value."""
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"INSERT OR IGNORE INTO {META_TABLE} VALUES (?, ?)", (key, value))
-            c.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,))
-            return str(c.fetchone()[0])
+        with self._writing() as cur:
+            cur.execute(
+                self._sql("INSERT INTO {meta} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"), (key, value)
+            )
+            cur.execute(self._sql("SELECT value FROM {meta} WHERE key = ?"), (key,))
+            row = cur.fetchone()
+            assert row is not None  # just written or already there
+            return str(row[0])
+
+
+# --- where a ledger lives --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """StoreLocation says where a ledger lives: a SQLite file path (or a postgresql:// URL)."""
+    """StoreLocation says where a ledger lives: a SQLite file path or a postgresql:// URL.
+
+    A URL may carry eventsourcing's PostgreSQL settings as query parameters: `schema`,
+    `pool_size`, `max_overflow`, `connect_timeout`, `lock_timeout`, `idle_in_transaction_timeout`.
+    """
 
     url: str
 
@@ -281,16 +323,30 @@ class StoreLocation:
         return Path(self.url)
 
     def views_path(self) -> Path:
-        """views_path is the default views file beside the ledger: name.views.db."""
+        """views_path is the default views file beside the ledger: name.views.db (for a
+        PostgreSQL ledger: mission-ledger.views.db in the current folder)."""
         if self.is_postgres:
             return Path("mission-ledger.views.db")
         p = self.path
         return p.with_name(f"{p.stem}.views.db")
 
+    def describe(self) -> str:
+        """describe names the store for messages, never with a password."""
+        if not self.is_postgres:
+            return str(self.path)
+        parts = urlsplit(self.url)
+        host = parts.hostname or "localhost"
+        user = f"{unquote(parts.username)}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        schema = dict(parse_qsl(parts.query)).get("schema")
+        return f"postgresql://{user}{host}{port}{parts.path}" + (f" (schema {schema})" if schema else "")
+
     def exists(self) -> bool:
         """exists is true when a ledger was initialised here."""
         if self.is_postgres:
-            return True
+            from ledger.postgres_store import postgres_ledger_exists
+
+            return postgres_ledger_exists(self)
         if not self.path.is_file():
             return False
         try:
@@ -303,15 +359,46 @@ class StoreLocation:
             raise StoreUnavailable(f"{self.path} is not a mission-ledger file: {e}") from None
         return row is not None
 
-    def describe(self) -> str:
-        """describe names the store for messages (never with a password)."""
-        return str(self.path)
+    def postgres_settings(self) -> dict[str, str]:
+        """postgres_settings maps the URL onto eventsourcing's POSTGRES_* settings."""
+        parts = urlsplit(self.url)
+        if not parts.path.strip("/"):
+            raise BadInput(f"{self.describe()}: the URL names no database (postgresql://user@host:port/dbname)")
+        settings = {
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
+            "POSTGRES_HOST": parts.hostname or "localhost",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
+            "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+        }
+        known = {
+            "schema": "POSTGRES_SCHEMA",
+            "pool_size": "POSTGRES_POOL_SIZE",
+            "max_overflow": "POSTGRES_MAX_OVERFLOW",
+            "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+            "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
+            "idle_in_transaction_timeout": "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+        }
+        for key, value in parse_qsl(parts.query):
+            if key not in known:
+                raise BadInput(f"{self.describe()}: unknown setting {key!r} (known: {', '.join(known)})")
+            settings[known[key]] = value
+        return settings
 
 
 def store_environment(location: StoreLocation) -> dict[str, str]:
     """store_environment is the eventsourcing environment that opens `location`."""
     if location.is_postgres:
-        raise BadInput("PostgreSQL ledgers are not supported yet (see issue 7); give a file path")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "ORIGINATOR_ID_TYPE": "text",
+            "APPLICATION_RECORDER_TOPIC": "ledger.postgres_store:PostgresLedgerRecorder",
+            **location.postgres_settings(),
+        }
     parent = location.path.parent
     if not parent.exists():
         raise StoreUnavailable(f"cannot open ledger {location.path}: folder {parent} does not exist")
@@ -320,20 +407,25 @@ def store_environment(location: StoreLocation) -> dict[str, str]:
         "SQLITE_DBNAME": os.fspath(location.path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "ORIGINATOR_ID_TYPE": "text",
-        "APPLICATION_RECORDER_TOPIC": "ledger.stores:SQLiteLedgerRecorder",
+        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite_store:SQLiteLedgerRecorder",
     }
 
 
-def translate_store_error(error: PersistenceError, location: StoreLocation) -> StoreUnavailable:
-    """translate_store_error turns a storage failure into one line naming the store."""
-    return StoreUnavailable(f"ledger {location.describe()}: {error}")
+def translate_store_error(error: Exception, location: StoreLocation) -> StoreUnavailable:
+    """translate_store_error turns a storage failure into one line naming the store (no password)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    password = urlsplit(location.url).password if location.is_postgres else None
+    if password:
+        text = text.replace(password, "***")
+    return StoreUnavailable(f"ledger {location.describe()}: {text}")
 
 
-__all__ = [  # SQLiteDatastore: the datastore this module's recorder takes
+__all__ = [
     "ClockBehind",
+    "Cursor",
+    "LedgerLog",
     "LoggedEvent",
-    "SQLiteDatastore",
-    "SQLiteLedgerRecorder",
+    "PersistenceError",
     "StoreLocation",
     "format_stamp",
     "parse_stamp",

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from ledger.errors import Refused
 from ledger.events import decode_event
-from ledger.stores import SQLiteLedgerRecorder
+from ledger.stores import LedgerLog
 from projections.views import SCHEMA_VERSION, TABLES, apply_event, create_schema
 
 PAGE = 2000
@@ -99,7 +99,7 @@ def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
 class Projector:
     """Projector keeps one views file in step with one ledger."""
 
-    def __init__(self, recorder: SQLiteLedgerRecorder, views_path: Path, *, page: int = PAGE) -> None:
+    def __init__(self, recorder: LedgerLog, views_path: Path, *, page: int = PAGE) -> None:
         self.recorder = recorder
         self.views_path = views_path
         self.page = page

@@ -1,7 +1,16 @@
-"""Shared fixtures: a real ledger file in a temporary folder, on a clock the test moves."""
+"""Shared fixtures: real ledgers on both backends, on a clock the test moves.
+
+`ledger` and `empty_ledger` run every test that uses them twice: on a SQLite file and on the
+PostgreSQL server (one fresh schema per test) — one conformance suite for both stores. The
+PostgreSQL half needs a server: `MISSION_LEDGER_TEST_PG` names it (default the local one); in CI
+(`CI` set) or when that variable is set, an unreachable server fails the tests; elsewhere they
+are skipped with the reason shown.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from importlib import resources
@@ -14,6 +23,8 @@ from ledger.clock import FixedClock
 from ledger.thai import BANGKOK
 
 START = datetime(2024, 10, 1, 9, 0, tzinfo=BANGKOK)
+PG_URL = os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+_pg_state: dict[str, str | None] = {}
 
 
 def package_data(name: str) -> bytes:
@@ -28,6 +39,49 @@ class StepClock(FixedClock):
         return self.at
 
 
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used for tests, or None when it can (asked once)."""
+    if "problem" not in _pg_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            _pg_state["problem"] = None
+        except Exception as e:  # any failure to reach the server is the reason to report
+            _pg_state["problem"] = f"PostgreSQL at {PG_URL} is not reachable: {str(e).strip().splitlines()[0]}"
+    return _pg_state["problem"]
+
+
+def require_postgres() -> None:
+    problem = postgres_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") or os.environ.get("MISSION_LEDGER_TEST_PG"):
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A ledger URL on the PostgreSQL server, in a schema of its own, dropped afterwards."""
+    require_postgres()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{PG_URL}?schema={schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the ledger under test lives: a SQLite file, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 def clock() -> StepClock:
     return StepClock(START)
@@ -38,17 +92,35 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "ledger.db"
 
 
-@pytest.fixture
-def empty_ledger(db_path: Path, clock: StepClock) -> Iterator[MissionLedger]:
-    app = MissionLedger(db_path, clock=clock, actor="tester")
+def _open(where: str | Path, clock: StepClock) -> MissionLedger:
+    app = MissionLedger(where, clock=clock, actor="tester")
     app.initialise("test")
+    return app
+
+
+def _load(app: MissionLedger) -> MissionLedger:
+    app.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")
+    app.load_catalog(package_data("sample_catalog.csv"), name="sample_catalog.csv")
+    return app
+
+
+@pytest.fixture
+def empty_ledger(location: str, clock: StepClock) -> Iterator[MissionLedger]:
+    """An initialised ledger with nothing in it, on each backend."""
+    app = _open(location, clock)
     yield app
     app.close()
 
 
 @pytest.fixture
 def ledger(empty_ledger: MissionLedger) -> MissionLedger:
-    """A ledger with Krabi's registry and the sample catalog loaded."""
-    empty_ledger.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")
-    empty_ledger.load_catalog(package_data("sample_catalog.csv"), name="sample_catalog.csv")
-    return empty_ledger
+    """A ledger with Krabi's registry and the sample catalog loaded, on each backend."""
+    return _load(empty_ledger)
+
+
+@pytest.fixture
+def sqlite_ledger(db_path: Path, clock: StepClock) -> Iterator[MissionLedger]:
+    """The loaded ledger as a SQLite file at db_path, for tests of the file itself."""
+    app = _load(_open(db_path, clock))
+    yield app
+    app.close()

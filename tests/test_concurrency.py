@@ -34,7 +34,7 @@ def _seed(ledger: MissionLedger) -> None:
 
 
 def test_two_processes_correcting_the_same_record_exactly_one_wins(
-    ledger: MissionLedger, db_path: Path, tmp_path: Path
+    ledger: MissionLedger, location: str, tmp_path: Path
 ) -> None:
     _seed(ledger)
     ledger.close()
@@ -42,7 +42,7 @@ def test_two_processes_correcting_the_same_record_exactly_one_wins(
     barrier.mkdir()
     racers = [
         subprocess.Popen(
-            [sys.executable, str(RACER), str(db_path), str(barrier), name, "2", staff],
+            [sys.executable, str(RACER), location, str(barrier), name, "2", staff],
             env=_env(),
             stderr=subprocess.PIPE,
             text=True,
@@ -54,14 +54,16 @@ def test_two_processes_correcting_the_same_record_exactly_one_wins(
     assert codes == [0, 1], results
     loser = next(err for code, err in results if code == 1)
     assert loser.startswith("Conflict: record 6810103/INF-01 was written by someone else"), loser
-    reopened = MissionLedger(db_path)
+    reopened = MissionLedger(location)
     events = reopened.record_events("6810103", "INF-01")
     assert len(events) == 2 and isinstance(events[1], Corrected)
     winner = "alice" if results[0][0] == 0 else "bob"
     assert events[1].actor == winner
 
 
-def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(ledger: MissionLedger, db_path: Path) -> None:
+def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(
+    ledger: MissionLedger, location: str, tmp_path: Path
+) -> None:
     _seed(ledger)
     ledger.close()
     procs = [
@@ -71,7 +73,9 @@ def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(ledger
                 "-m",
                 "cli.main",
                 "--db",
-                str(db_path),
+                location,
+                "--views",
+                str(tmp_path / "v.db"),
                 "--actor",
                 f"w{i}",
                 "correct",
@@ -98,4 +102,4 @@ def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(ledger
         if code == 1:
             assert err.startswith("Error: ") and ("version" in err or "someone else" in err), err
             assert err.count("\n") == 1 and "Traceback" not in err
-    assert len(MissionLedger(db_path).record_events("6810103", "INF-01")) == 2
+    assert len(MissionLedger(location).record_events("6810103", "INF-01")) == 2

@@ -26,8 +26,18 @@ EVENTS = 100  # 62 LAOs + 31 missions + 7 record events
 
 
 @pytest.fixture
-def signed(ledger: MissionLedger, clock, tmp_path: Path) -> tuple[MissionLedger, Signer, dict[int, str]]:
-    """A ledger of 100 events with signed checkpoints kept outside it, at sizes 93, 96, 97 and 100."""
+def signed(ledger: MissionLedger, clock) -> tuple[MissionLedger, Signer, dict[int, str]]:
+    """A ledger of 100 events (each backend) with signed checkpoints kept outside it, at sizes 93, 96, 97, 100."""
+    return _signed(ledger, clock)
+
+
+@pytest.fixture
+def signed_file(sqlite_ledger: MissionLedger, clock) -> tuple[MissionLedger, Signer, dict[int, str]]:
+    """The same, as a SQLite file at db_path, for tests that take the file in hand."""
+    return _signed(sqlite_ledger, clock)
+
+
+def _signed(ledger: MissionLedger, clock) -> tuple[MissionLedger, Signer, dict[int, str]]:
     signer = Signer.generate("krabi-ppao")
     notes: dict[int, str] = {}
     auditor = LedgerAuditor(ledger.ledger_recorder)
@@ -122,8 +132,8 @@ def test_inclusion_and_consistency_proofs_check_offline(signed, tmp_path: Path) 
         check_proof_file(json.dumps(doc), signer.verifier())
 
 
-def test_proofs_through_the_cli_without_a_ledger(signed, db_path: Path, tmp_path: Path) -> None:
-    ledger, signer, notes = signed
+def test_proofs_through_the_cli_without_a_ledger(signed_file, db_path: Path, tmp_path: Path) -> None:
+    ledger, signer, notes = signed_file
     ledger.close()
     (tmp_path / "k.pub").write_text(signer.verifier().format() + "\n")
     (tmp_path / "c97").write_text(notes[97])
@@ -188,8 +198,8 @@ def test_keygen_and_checkpoint_cli(tmp_path: Path) -> None:
     assert ok.exit_code == 0 and ok.output.startswith("ok: 62 events") and "1 signatures" in ok.output
 
 
-def test_the_store_refuses_update_and_delete(signed) -> None:
-    ledger, _, _ = signed
+def test_the_store_refuses_update_and_delete(signed_file) -> None:
+    ledger, _, _ = signed_file
     con = sqlite3.connect(ledger.ledger_recorder.datastore.pool.db_name)
     for sql in (
         "UPDATE stored_events SET state = state",
@@ -202,8 +212,8 @@ def test_the_store_refuses_update_and_delete(signed) -> None:
             con.execute(sql)
 
 
-def test_a_ledger_never_signs_a_tree_inconsistent_with_its_last_checkpoint(signed) -> None:
-    ledger, signer, _ = signed
+def test_a_ledger_never_signs_a_tree_inconsistent_with_its_last_checkpoint(signed_file) -> None:
+    ledger, signer, _ = signed_file
     con = _tamperer(ledger)
     con.execute("UPDATE stored_events SET state = replace(state, 'x', 'z') WHERE rowid = 97")
     _rehash_from(con, 97)
@@ -292,8 +302,8 @@ TAMPERS = {
 
 
 @pytest.mark.parametrize("name", list(TAMPERS))
-def test_verify_catches_tampering_and_names_the_position(signed, db_path: Path, tmp_path: Path, name: str) -> None:
-    ledger, _, notes = signed
+def test_verify_catches_tampering_and_names_the_position(signed_file, db_path: Path, tmp_path: Path, name: str) -> None:
+    ledger, _, notes = signed_file
     ledger.close()
     clean_code, clean = _verify_cli(db_path, notes, (93, 96, 97, 100), tmp_path)
     assert clean_code == 0 and clean.startswith("ok: 100 events"), clean
@@ -315,8 +325,8 @@ def test_verify_catches_tampering_and_names_the_position(signed, db_path: Path, 
     assert "Traceback" not in output
 
 
-def test_as_of_a_checkpoint_reproduces_the_report_byte_for_byte(signed, db_path: Path, tmp_path: Path) -> None:
-    ledger, _, notes = signed
+def test_as_of_a_checkpoint_reproduces_the_report_byte_for_byte(signed_file, db_path: Path, tmp_path: Path) -> None:
+    ledger, _, notes = signed_file
     ledger.close()
     (tmp_path / "c96").write_text(notes[96])
     run = CliRunner()
@@ -394,8 +404,10 @@ def test_proof_files_verify_with_an_independent_rfc_9162_implementation(signed) 
         for position in range(1, size + 1, 7):
             doc = auditor.inclusion_proof(position, notes[size])
             event = doc["event"]
-            data = (f"mission-ledger/leaf/v1\n{position}\n{event['stream_id']}\n{event['version']}\n{event['type']}\n".encode()
-                    + base64.b64decode(event["state"]))
+            data = (
+                f"mission-ledger/leaf/v1\n{position}\n{event['stream_id']}\n{event['version']}\n{event['type']}\n".encode()
+                + base64.b64decode(event["state"])
+            )
             leaf = hashlib.sha256(b"\x00" + data).digest()
             path = [base64.b64decode(p) for p in doc["proof"]]
             assert independent_inclusion_root(position - 1, size, leaf, path) == checkpoint.root

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
-from ledger.stores import SQLiteDatastore, SQLiteLedgerRecorder
+from ledger.sqlite_store import SQLiteDatastore, SQLiteLedgerRecorder
 
 
 class _FileDatabase:

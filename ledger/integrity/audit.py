@@ -28,7 +28,7 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
-from ledger.stores import SQLiteLedgerRecorder, parse_stamp
+from ledger.stores import LedgerLog, parse_stamp
 
 INCLUSION_FORMAT: Final = "mission-ledger/inclusion-proof/v1"
 CONSISTENCY_FORMAT: Final = "mission-ledger/consistency-proof/v1"
@@ -44,7 +44,7 @@ _stamp_decoder: Final = msgspec.json.Decoder(_Stamp)
 class LedgerAuditor:
     """LedgerAuditor computes roots and proofs over one ledger's log and verifies it."""
 
-    def __init__(self, recorder: SQLiteLedgerRecorder) -> None:
+    def __init__(self, recorder: LedgerLog) -> None:
         self.recorder = recorder
 
     def origin(self) -> str:
