@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.utils import Environment
 
 from ledger.clock import Clock, SystemClock
@@ -565,6 +565,40 @@ class MissionLedger(Application[str]):
                 f"record {key} is not valid on {valid_on.isoformat()}: it starts on {start.isoformat()} ({when})"
             )
         return RecordView.of(lao_code, mission_code, state, period)
+
+    def copy_from(self, source: MissionLedger, *, page: int = 2000) -> int:
+        """copy_from appends every event of `source`, in ledger order, with its stream, version,
+        bytes and recorded_at unchanged, so positions and leaves — and the Merkle root — are the
+        same; the ledger's identity (id, origin) and checkpoints come along. This ledger must be
+        empty. Returns the number of events copied."""
+        if self.ledger_recorder.log_size():
+            raise Refused(f"{self.location.describe()} already holds events; copy needs an empty ledger")
+        for key in ("ledger_id", "origin"):
+            value = source.ledger_recorder.get_meta(key)
+            if value is not None:
+                self.ledger_recorder.set_meta_once(key, value)
+        copied = 0
+        batch: list[StoredEvent] = []
+        stamp: datetime | None = None
+        for logged in source.ledger_recorder.iter_log(page=page):
+            # Events recorded together are copied together, with their one recorded_at.
+            if batch and (logged.recorded_at != stamp or len(batch) >= page):
+                copied += self._copy_batch(batch, stamp)
+                batch = []
+            stamp = logged.recorded_at
+            batch.append(StoredEvent(logged.stream_id, logged.version, logged.topic, logged.state))
+        if batch:
+            copied += self._copy_batch(batch, stamp)
+        for size, root, note in source.ledger_recorder.checkpoints():
+            self.ledger_recorder.record_checkpoint(size, root, note, self.clock.now())
+        return copied
+
+    def _copy_batch(self, batch: list[StoredEvent], stamp: datetime | None) -> int:
+        try:
+            self.recorder.insert_events(batch, recorded_at=stamp)
+        except PersistenceError as e:
+            raise translate_store_error(e, self.location) from None
+        return len(batch)
 
     def initialise(self, origin: str | None = None) -> bool:
         """initialise records the ledger's identity; returns False when it already had one."""

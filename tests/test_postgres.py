@@ -1,0 +1,156 @@
+"""What only PostgreSQL has: a shared server with connection failures, copying ledgers between
+stores, and many writer processes at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from ledger.application import MissionLedger
+from ledger.events import Corrected
+from ledger.stores import StoreLocation
+from ledger.values import Fields
+from projections.runner import Projector
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fails(result, code: int, message: str) -> None:
+    assert result.exit_code == code, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("postgresql://postgres@127.0.0.1:1/test", "ledger postgresql://postgres@127.0.0.1:1/test:"),
+        ("postgresql://nobody:s3cret@127.0.0.1:5432/test", "nobody"),
+        ("postgresql://postgres@127.0.0.1:5432/no_such_database", "no_such_database"),
+        ("postgresql://postgres@127.0.0.1:5432/test?pool=3", "unknown setting 'pool'"),
+    ],
+)
+def test_connection_problems_are_one_clear_line_without_the_password(postgres_url: str, url: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", url, "show", "6810103", "INF-01"])
+    assert result.exit_code in (1, 2), result.output
+    assert message in result.output and "s3cret" not in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_init_twice_changes_nothing_and_describe_hides_the_password(postgres_url: str) -> None:
+    run = CliRunner()
+    assert "initialised" in run.invoke(cli, ["--db", postgres_url, "init"]).output
+    assert "already initialised" in run.invoke(cli, ["--db", postgres_url, "init"]).output
+    location = StoreLocation(postgres_url.replace("postgres@", "postgres:hunter2@"))
+    assert "hunter2" not in location.describe()
+
+
+def test_copy_sqlite_to_postgres_and_back_keeps_every_event_and_the_root(
+    ledger_on_sqlite, postgres_url: str, tmp_path: Path
+) -> None:
+    source, db_path = ledger_on_sqlite
+    before = source.ledger_recorder.tree()
+    source.close()
+    run = CliRunner()
+    out = run.invoke(cli, ["copy", "--from", str(db_path), "--to", postgres_url])
+    assert out.exit_code == 0, out.output
+    assert f"root {before.root().hex()} (unchanged)" in out.output
+    back = tmp_path / "back.db"
+    out = run.invoke(cli, ["copy", "--from", postgres_url, "--to", str(back)])
+    assert out.exit_code == 0, out.output
+    original, returned = MissionLedger(db_path), MissionLedger(back)
+    assert [
+        (e.position, e.stream_id, e.version, e.state, e.recorded_at, e.leaf_hash)
+        for e in original.ledger_recorder.iter_log()
+    ] == [
+        (e.position, e.stream_id, e.version, e.state, e.recorded_at, e.leaf_hash)
+        for e in returned.ledger_recorder.iter_log()
+    ]
+    assert returned.ledger_recorder.get_meta("ledger_id") == original.ledger_recorder.get_meta("ledger_id")
+    assert returned.ledger_recorder.checkpoints() == original.ledger_recorder.checkpoints()
+    again = run.invoke(cli, ["copy", "--from", str(db_path), "--to", postgres_url])
+    fails(again, 1, "already holds events")
+
+
+@pytest.fixture
+def ledger_on_sqlite(sqlite_ledger: MissionLedger, db_path: Path, clock):
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import Signer
+
+    sqlite_ledger.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating"))
+    clock.advance(days=1)
+    sqlite_ledger.correct("6810103", "INF-01", set=Fields(staff=3), reason="counted")
+    LedgerAuditor(sqlite_ledger.ledger_recorder).sign_checkpoint(Signer.generate("k"), clock.now())
+    return sqlite_ledger, db_path
+
+
+def test_province_views_sync_from_a_central_ledger(postgres_url: str, clock, tmp_path: Path) -> None:
+    from tests.conftest import package_data
+
+    central = MissionLedger(postgres_url, clock=clock)
+    central.initialise()
+    central.load_registry(package_data("krabi_laos.csv"), name="k")
+    central.load_catalog(package_data("sample_catalog.csv"), name="c")
+    run = CliRunner()
+    views = str(tmp_path / "krabi.views.db")
+    out = run.invoke(cli, ["--db", postgres_url, "--views", views, "project"])
+    assert out.exit_code == 0 and "93 events applied" in out.output
+    clock.advance(hours=1)
+    central.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating"))
+    out = run.invoke(cli, ["--db", postgres_url, "--views", views, "project"])
+    assert "1 events applied, at position 94" in out.output
+    projector = Projector(central.ledger_recorder, Path(views))
+    rebuilt = Projector(central.ledger_recorder, tmp_path / "fresh.views.db")
+    rebuilt.catch_up()
+    assert projector.digest() == rebuilt.digest()
+
+
+def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: Path) -> None:
+    """4 processes record and correct the same and different records at once: no lost update,
+    positions contiguous, recorded_at of each record non-decreasing, the Merkle log consistent."""
+    from tests.conftest import package_data
+
+    central = MissionLedger(postgres_url, clock=clock)
+    central.initialise()
+    central.load_registry(package_data("krabi_laos.csv"), name="k")
+    central.load_catalog(package_data("sample_catalog.csv"), name="c")
+    central.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating"))
+    central.close()
+    script = ROOT / "tests" / "writer.py"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("MISSION_LEDGER_CLOCK", None)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), postgres_url, str(n), "25"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    outcomes = [p.communicate(timeout=180) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outcomes
+    wins = sum(int(out.split()[0]) for out, _ in outcomes)
+    conflicts = sum(int(out.split()[1]) for out, _ in outcomes)
+    ledger = MissionLedger(postgres_url)
+    shared = ledger.record_events("6810103", "INF-01")
+    corrections = [e for e in shared if isinstance(e, Corrected)]
+    assert len(corrections) == wins  # every accepted write is there: nothing lost
+    assert wins + conflicts == 4 * 25 and wins > 0
+    rows = list(ledger.ledger_recorder.iter_log())
+    assert [r.position for r in rows] == list(range(1, len(rows) + 1))
+    for stream in {r.stream_id for r in rows}:
+        stamps = [r.recorded_at for r in rows if r.stream_id == stream]
+        assert stamps == sorted(stamps)
+    from ledger.integrity.audit import LedgerAuditor
+
+    report = LedgerAuditor(ledger.ledger_recorder).verify()
+    assert report.ok, report.problems
+    assert ledger.ledger_recorder.log_size() == 94 + wins + 4 * 25
