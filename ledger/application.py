@@ -165,6 +165,9 @@ class MissionLedger(Application[str]):
         except PersistenceError as e:
             raise translate_store_error(e, self.location) from None
         self.ledger_recorder: LedgerLog = self.recorder  # type: ignore[assignment]
+        # eventsourcing closes the store when the application is collected; whoever holds the
+        # recorder (`MissionLedger(x).ledger_recorder`) keeps the application, so the store, alive.
+        self.ledger_recorder.owner = self
 
     # --- eventsourcing seams ------------------------------------------------------------------
 

@@ -181,6 +181,10 @@ EVENT_TYPES: Final = (*RECORD_EVENT_TYPES, LaoRegistered, LaoAmended, MissionDef
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
 
+#: The schema version of each kind's data. A kind's version goes up when it gains a field (old
+#: events still decode: the field has a default); the tag and the fields' types never change.
+SCHEMA_VERSIONS: Final = dict.fromkeys(KINDS, 1)
+
 _encoder: Final = msgspec.json.Encoder(decimal_format="string")
 _decoder: Final[msgspec.json.Decoder[LedgerEvent]] = msgspec.json.Decoder(LedgerEvent)
 
@@ -200,6 +204,21 @@ def encode_event(event: Event) -> bytes:
 def decode_event(data: bytes) -> LedgerEvent:
     """decode_event restores an event exactly from its stored bytes."""
     return _decoder.decode(data)
+
+
+def json_schemas() -> dict[str, object]:
+    """json_schemas is the JSON Schema (2020-12) of every kind's data, generated from the Structs,
+    with each kind's schema version."""
+    schemas, components = msgspec.json.schema_components(EVENT_TYPES, ref_template="#/$defs/{name}")
+    kinds = {
+        kind: {"version": SCHEMA_VERSIONS[kind], "schema": schema} for kind, schema in zip(KINDS, schemas, strict=True)
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mission-ledger event data",
+        "kinds": kinds,
+        "$defs": components,
+    }
 
 
 def record_id(lao_code: str, mission_code: str) -> str:

@@ -98,6 +98,8 @@ class LedgerLog:
 
     #: The SQL name of the events table, of its notification id column, and of the log tables.
     names: dict[str, str]
+    #: The application this recorder serves, kept alive as long as the recorder is in use.
+    owner: object | None = None
 
     @abstractmethod
     def _reading(self) -> AbstractContextManager[Cursor]:
