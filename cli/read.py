@@ -478,3 +478,48 @@ def schema() -> None:
     from ledger.events import json_schemas
 
     click.echo(json.dumps(json_schemas(), ensure_ascii=False, indent=1))
+
+
+@cli.command("export")
+@click.option("--known-at", callback=instant_callback, help="As the ledger knew it then (default now).")
+@click.option("--valid-on", callback=date_callback, help="Valid on this date (default: known-at's date).")
+@click.option("--province", "provinces", multiple=True, help="Only this province (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
+@click.option("--calendar", type=click.Choice(["ce", "be"]), default="ce", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True, help="Header language.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: standard output).")
+@pass_settings
+def export_command(
+    settings: Settings,
+    known_at: datetime | None,
+    valid_on: date | None,
+    provinces: tuple[str, ...],
+    fmt: str,
+    calendar: str,
+    lang: str,
+    out: Path | None,
+) -> None:
+    """Export the records as the ledger knew them at a time, for Excel or other systems.
+
+    Example: mission-ledger export --known-at 2567-12-30 --province 81 --format xlsx --lang th --out krabi.xlsx
+    """
+    import itertools
+    import sys
+
+    from projections.export import export_rows, write_export
+
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx needs --out FILE")
+    app = settings.open()
+    db = settings.views_of(app).db
+    known_at = known_at or app.clock.now()
+    valid_on = valid_on or bangkok_date(known_at)
+    scopes = [Scope(province=p) for p in provinces] or [Scope()]
+    rows = itertools.chain.from_iterable(as_of(db, known_at=known_at, valid_on=valid_on, scope=s) for s in scopes)
+    cells = export_rows(rows, calendar=calendar, lang=lang)
+    if out is None:
+        count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang)
+    else:
+        with out.open("wb") as f:
+            count = write_export(f, cells, fmt=fmt, lang=lang)
+        click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at)}", err=True)

@@ -348,3 +348,164 @@ def copy(source: str, target: str) -> None:
     if (before.size, before.root()) != (after.size, after.root()):  # pragma: no cover - a store bug
         raise Refused(f"the copy's root {after.root().hex()} differs from the source's {before.root().hex()}")
     click.echo(f"copied {copied} events to {dst.location.describe()}: root {after.root().hex()} (unchanged)")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "mode",
+    type=click.Choice(["corrections", "changes"]),
+    default="corrections",
+    show_default=True,
+    help="Differences are corrections of earlier reports, or changes from --effective on.",
+)
+@click.option(
+    "--effective",
+    callback=date_callback,
+    help="Day changes and cancellations hold from (default today); first day of new records without one.",
+)
+@click.option("--encoding", help="The CSV's encoding (default: UTF-8, with or without BOM, or Thai cp874).")
+@click.option("--dry-run", is_flag=True, help="Show what would be appended; append nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="With --dry-run: every planned event with before → after.")
+@click.option("--skip-invalid", is_flag=True, help="Append the good rows and report the bad ones.")
+@click.option(
+    "--errors",
+    "errors_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the bad rows, with why, as a CSV the LAO can fix.",
+)
+@click.option("--snapshot", is_flag=True, help="The file is complete for its LAOs: list their records it lacks.")
+@click.option("--cancel-missing", is_flag=True, help="With --snapshot: cancel the records the file lacks.")
+@pass_settings
+def import_command(
+    settings: Settings,
+    file: Path,
+    mode: str,
+    effective: date | None,
+    encoding: str | None,
+    dry_run: bool,
+    verbose: bool,
+    skip_invalid: bool,
+    errors_file: Path | None,
+    snapshot: bool,
+    cancel_missing: bool,
+) -> None:
+    """Import a CSV, XLSX or JSON-lines file of mission records (one row per record) as one batch.
+
+    Only what differs from the ledger is appended; importing the same file again appends nothing.
+
+    Example: mission-ledger import krabi-2567.xlsx --dry-run --verbose
+    """
+    import sys
+
+    from cli.output import text_of
+    from ledger.batches import import_file
+    from ledger.errors import BadInput
+
+    if cancel_missing and not snapshot:
+        raise click.UsageError("--cancel-missing goes with --snapshot")
+    data = file.read_bytes()
+    with settings.writing() as app:
+        if sys.stderr.isatty():
+            with click.progressbar(
+                length=max(1, data.count(b"\n")), label=f"reading {file.name}", file=sys.stderr
+            ) as bar:
+                report = import_file(
+                    app,
+                    data,
+                    name=file.name,
+                    encoding=encoding,
+                    mode=mode,
+                    effective=effective,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    snapshot=snapshot,
+                    cancel_missing=cancel_missing,
+                    progress=bar.update,
+                )
+        else:
+            report = import_file(
+                app,
+                data,
+                name=file.name,
+                encoding=encoding,
+                mode=mode,
+                effective=effective,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                snapshot=snapshot,
+                cancel_missing=cancel_missing,
+            )
+    if report.already_imported_at is not None:
+        click.echo(
+            f"{file.name}: already imported (batch {report.batch_id}, "
+            f"{text_of(report.already_imported_at)}); nothing appended"
+        )
+        return
+    if report.unknown_columns:
+        click.echo(f"Warning: {file.name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
+    for error in report.errors:
+        click.echo(f"{file.name}, {error}", err=True)
+    if errors_file is not None and report.errors:
+        _write_errors(errors_file, report)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
+    if report.missing:
+        click.echo(f"{len(report.missing)} records of these LAOs are not in the file: {', '.join(report.missing)}")
+    if report.errors and not skip_invalid:
+        raise BadInput(
+            f"{file.name}: {report.invalid_rows} of {report.rows} rows are invalid; nothing appended "
+            "(fix them, or give --skip-invalid)"
+        )
+    if dry_run:
+        click.echo(f"{file.name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)")
+        if verbose:
+            for plan in report.plans:
+                order = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
+                change = "; ".join(
+                    f"{k}: {text_of(plan.before.get(k))} → {text_of(plan.values[k])}"
+                    for k in order
+                    if k in plan.values and (plan.values[k] is not None or plan.before.get(k) is not None)
+                )
+                if plan.kind == "corrected" and plan.effective_from:
+                    change = "; ".join(
+                        x
+                        for x in (
+                            change,
+                            f"effective_from: {text_of(plan.before.get('effective_from'))} "
+                            f"→ {text_of(plan.effective_from)}",
+                        )
+                        if x
+                    )
+                click.echo(f"  row {plan.row}: {plan.kind} {plan.lao_code}/{plan.mission_code} {change}".rstrip())
+        return
+    skipped = f"; {report.invalid_rows} invalid rows skipped" if report.errors else ""
+    if not report.appended:
+        click.echo(f"{file.name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}")
+        return
+    click.echo(f"{file.name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}")
+
+
+def _write_errors(path: Path, report: Any) -> None:
+    """The bad rows as the file had them, each with what is wrong: fix the cells, delete the two
+    error columns, import again."""
+    import csv
+
+    by_row: dict[int, list[Any]] = {}
+    for e in report.errors:
+        by_row.setdefault(e.row, []).append(e)
+    columns = list(dict.fromkeys(k for errors in by_row.values() for e in errors for k in e.cells))
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["row", *columns, "error_column", "error_why"])
+        for row, errors in sorted(by_row.items()):
+            cells = next((e.cells for e in errors if e.cells), {})
+            writer.writerow(
+                [
+                    row,
+                    *(cells.get(c, "") for c in columns),
+                    "; ".join(e.column for e in errors),
+                    "; ".join(e.why for e in errors),
+                ]
+            )
+    click.echo(f"wrote {path}", err=True)

@@ -164,6 +164,23 @@ class MissionAmended(Event, frozen=True, kw_only=True, tag="mission_amended"):
     set: MissionFields
 
 
+# --- import batches ---------------------------------------------------------------------------------
+
+
+class BatchImported(Event, frozen=True, kw_only=True, tag="batch_imported"):
+    """BatchImported records an import file as a fact: which file (name and SHA-256), how many
+    rows it had and how many were invalid, and how many events of each kind it appended (in the
+    same transaction, with the same recorded_at and source `import:<batch_id>`)."""
+
+    batch_id: str
+    file_name: str
+    sha256: str
+    mode: str
+    rows: int
+    invalid_rows: int = 0
+    appended: dict[str, int] = {}
+
+
 LedgerEvent = (
     Recorded
     | Corrected
@@ -175,9 +192,17 @@ LedgerEvent = (
     | LaoAmended
     | MissionDefined
     | MissionAmended
+    | BatchImported
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
-EVENT_TYPES: Final = (*RECORD_EVENT_TYPES, LaoRegistered, LaoAmended, MissionDefined, MissionAmended)
+EVENT_TYPES: Final = (
+    *RECORD_EVENT_TYPES,
+    LaoRegistered,
+    LaoAmended,
+    MissionDefined,
+    MissionAmended,
+    BatchImported,
+)
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
 
@@ -242,4 +267,11 @@ def stream_id(event: LedgerEvent) -> str:
         return record_id(event.lao_code, event.mission_code)
     if isinstance(event, (LaoRegistered, LaoAmended)):
         return lao_id(event.lao_code)
+    if isinstance(event, BatchImported):
+        return batch_id(event.batch_id)
     return mission_id(event.mission_code)
+
+
+def batch_id(batch: str) -> str:
+    """batch_id is the event-store id of an import batch's stream."""
+    return f"batch/{batch}"

@@ -268,6 +268,17 @@ class LedgerLog:
             )
             return [(int(r[0]), str(r[1]), int(r[2])) for r in cur.fetchall()]
 
+    def stream_ids(self, prefix: str) -> list[str]:
+        """stream_ids lists the streams whose id starts with `prefix` (e.g. every record of an LAO)."""
+        with self._reading() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT DISTINCT originator_id FROM {events} WHERE originator_id LIKE ? ORDER BY originator_id"
+                ),
+                (prefix.replace("%", "") + "%",),
+            )
+            return [str(r[0]) for r in cur.fetchall()]
+
     def record_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         """record_checkpoint appends a signed checkpoint to the ledger's checkpoint history."""
         with self._writing() as cur:

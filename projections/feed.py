@@ -32,14 +32,21 @@ from ledger.stores import LedgerLog, LoggedEvent
 from ledger.thai import BANGKOK, format_instant
 
 SEQUENCE_DIGITS: Final = 12
-TYPE_PREFIX: Final = {"record": "th.go.dla.mission.", "lao": "th.go.dla.registry.", "mission": "th.go.dla.catalog."}
+TYPE_PREFIX: Final = {
+    "record": "th.go.dla.mission.",
+    "lao": "th.go.dla.registry.",
+    "mission": "th.go.dla.catalog.",
+    "batch": "th.go.dla.import.",
+}
 
 
 def event_type(kind: str) -> str:
     """event_type is the CloudEvents type of a kind: th.go.dla.mission.corrected, …"""
     if kind in RECORD_KINDS:
         return TYPE_PREFIX["record"] + kind
-    return TYPE_PREFIX["lao" if kind.startswith("lao_") else "mission"] + kind
+    if kind.startswith("lao_"):
+        return TYPE_PREFIX["lao"] + kind
+    return TYPE_PREFIX["batch" if kind.startswith("batch_") else "mission"] + kind
 
 
 def format_sequence(position: int) -> str:
@@ -65,7 +72,7 @@ def _valid_time(event: LedgerEvent) -> datetime:
 
 def _subject(event: LedgerEvent) -> str:
     lao, mission = getattr(event, "lao_code", None), getattr(event, "mission_code", None)
-    return "/".join(x for x in (lao, mission) if x)
+    return "/".join(x for x in (lao, mission) if x) or str(getattr(event, "batch_id", ""))
 
 
 _to_builtins: Final = msgspec.json.Encoder(decimal_format="string")

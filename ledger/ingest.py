@@ -1,0 +1,347 @@
+"""Reading import files (CSV, XLSX, JSON lines) into checked rows, and planning the events that
+bring the ledger to them.
+
+A row is one mission record's values as the LAO reports them now. Reading streams row by row;
+every problem is collected as (row, column, value, why) so that a whole file can be reported
+at once. Planning compares each row with the record's current state and proposes only what
+differs. No I/O on the ledger here: the application passes the states in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any, Final
+
+from ledger.errors import BadInput, LedgerError
+from ledger.thai import parse_date
+from ledger.timeline import RecordState, Values
+from ledger.values import FIELD_NAMES, parse_field, parse_lao_code, parse_mission_code
+
+#: Column names as DESIGN §9's record JSON names them.
+COLUMNS: Final = ("lao_code", "mission_code", *FIELD_NAMES, "effective_from")
+#: Thai headers accepted for each column (docs/import.md lists them).
+THAI_HEADERS: Final = {
+    "รหัส อปท.": "lao_code",
+    "รหัสอปท.": "lao_code",
+    "รหัส อปท": "lao_code",
+    "รหัสภารกิจ": "mission_code",
+    "สถานะ": "status",
+    "ปีงบประมาณที่รับโอน": "received_fy",
+    "ปีที่รับโอน": "received_fy",
+    "ปีงบประมาณ": "received_fy",
+    "จำนวน": "quantity",
+    "ปริมาณ": "quantity",
+    "หน่วยนับ": "unit",
+    "หน่วย": "unit",
+    "งบประมาณ (บาท)": "budget",
+    "งบประมาณ": "budget",
+    "จำนวนบุคลากร (คน)": "staff",
+    "บุคลากร": "staff",
+    "หมายเหตุ": "note",
+    "วันที่มีผล": "effective_from",
+    "วันที่เริ่มต้น": "effective_from",
+}
+#: Thai headers `export --lang th` writes, one per column.
+THAI_EXPORT_HEADERS: Final = {
+    "lao_code": "รหัส อปท.",
+    "mission_code": "รหัสภารกิจ",
+    "status": "สถานะ",
+    "received_fy": "ปีงบประมาณที่รับโอน",
+    "quantity": "จำนวน",
+    "unit": "หน่วยนับ",
+    "budget": "งบประมาณ (บาท)",
+    "staff": "จำนวนบุคลากร (คน)",
+    "note": "หมายเหตุ",
+    "effective_from": "วันที่มีผล",
+    "version": "ฉบับที่",
+    "valid_from": "มีผลตั้งแต่",
+    "valid_to": "มีผลถึง",
+    "recorded_at": "บันทึกเมื่อ",
+    "lao_name_th": "ชื่อ อปท.",
+    "mission_name_th": "ชื่อภารกิจ",
+}
+#: Columns an export adds that say something about the ledger, not the LAO's report: read
+#: back without complaint, and without effect.
+EXPORT_ONLY: Final = ("version", "valid_from", "valid_to", "recorded_at", "lao_name_th", "mission_name_th")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """RowError is one problem in a file: where it is and why."""
+
+    row: int
+    column: str
+    value: str
+    why: str
+    cells: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.value!r}: {self.why}"
+
+
+@dataclass
+class ImportRow:
+    """ImportRow is a checked row: a record's key and the values the file gives for it."""
+
+    row: int
+    lao_code: str
+    mission_code: str
+    cancelled: bool
+    values: dict[str, Any]
+    effective_from: date | None
+    cells: dict[str, str] = field(default_factory=dict)
+
+
+# --- reading files ---------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, name: str, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as e:
+            raise BadInput(f"{name}: cannot read as {encoding}: {e}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    # Thai Windows and older DLA exports use TIS-620 / cp874: accept it when it reads as Thai.
+    try:
+        text = data.decode("cp874")
+    except UnicodeDecodeError:
+        text = ""
+    if text and any("\u0e00" <= ch <= "\u0e7f" for ch in text):
+        return text
+    raise BadInput(
+        f"{name}: not UTF-8 (byte {utf8_error.start}) nor Thai cp874 text; save it as CSV UTF-8 or give --encoding"
+    )
+
+
+def read_table(data: bytes, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """read_table yields (row number as the user sees it, {header: cell}) from a CSV, XLSX or
+    JSON-lines file; the first item is (0, header row as {name: name})."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".xlsx":
+        yield from _read_xlsx(data, name)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        yield from _read_jsonl(data, name, encoding)
+    else:
+        yield from _read_csv(data, name, encoding)
+
+
+def _read_csv(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(io.StringIO(_decode(data, name, encoding), newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise BadInput(f"{name}: the file is empty (no header row)") from None
+    yield 0, {h: h for h in header}
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header):
+            raise BadInput(f"{name}, row {reader.line_num}: {len(cells)} cells under {len(header)} headers")
+        yield reader.line_num, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+
+
+def _read_xlsx(data: bytes, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise BadInput(f"{name}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        header = [_cell(h).strip() for h in next(rows)]
+    except StopIteration:
+        raise BadInput(f"{name}: the first sheet is empty (no header row)") from None
+    yield 0, {h: h for h in header if h}
+    for number, values in enumerate(rows, start=2):
+        cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
+        if any(cells.values()):
+            yield number, cells
+    book.close()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_jsonl(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[int, dict[str, str]]]:
+    lines = _decode(data, name, encoding).splitlines()
+    header: dict[str, str] = {}
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BadInput(f"{name}, line {number}: not JSON ({e.msg})") from None
+        if not isinstance(doc, dict):
+            raise BadInput(f"{name}, line {number}: not a JSON object")
+        cells = {k: "" if v is None else str(v) for k, v in doc.items()}
+        header.update({k: k for k in cells})
+        rows.append((number, cells))
+    yield 0, header
+    yield from rows
+
+
+# --- checking rows ------------------------------------------------------------------------------
+
+
+@dataclass
+class Header:
+    """Header maps a file's column names onto the record's columns."""
+
+    columns: dict[str, str]  # file header -> column
+    unknown: list[str]
+
+    @classmethod
+    def of(cls, names: list[str], name: str) -> Header:
+        """of maps a header row; refuses one that names neither lao_code nor mission_code."""
+        columns: dict[str, str] = {}
+        unknown: list[str] = []
+        for header in names:
+            key = header.strip().lower()
+            column = key if key in COLUMNS else THAI_HEADERS.get(header.strip())
+            if column is None:
+                if key not in EXPORT_ONLY and header.strip() not in THAI_EXPORT_HEADERS.values():
+                    unknown.append(header)
+                continue
+            if column in columns.values():
+                raise BadInput(f"{name}: two columns mean {column}")
+            columns[header] = column
+        missing = [c for c in ("lao_code", "mission_code") if c not in columns.values()]
+        if missing:
+            raise BadInput(
+                f"{name}: the header matches no {' or '.join(missing)} column (expected e.g. "
+                f"{', '.join(COLUMNS)} or รหัส อปท., รหัสภารกิจ, สถานะ, …)"
+            )
+        return cls(columns, unknown)
+
+
+def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[ImportRow | None, list[RowError]]:
+    """check_row reads one row's cells; returns the row, or None with its errors."""
+    errors: list[RowError] = []
+    got: dict[str, Any] = {}
+    by_column = {column: cells.get(h, "") for h, column in header.columns.items()}
+    for column, text in by_column.items():
+        try:
+            if column == "lao_code":
+                got[column] = parse_lao_code(text)
+            elif column == "mission_code":
+                got[column] = parse_mission_code(text)
+            elif column == "effective_from":
+                got[column] = parse_date(text, what="effective_from") if text else None
+            elif column == "status" and text.strip() in ("cancelled", "ยกเลิก"):
+                got[column] = "cancelled"
+            else:
+                got[column] = parse_field(column, text)
+        except LedgerError as e:
+            errors.append(RowError(number, column, text, str(e), cells))
+    if errors:
+        return None, errors
+    values = {k: v for k, v in got.items() if k in FIELD_NAMES and k != "status"}
+    status = got.get("status")
+    if status is not None and status != "cancelled":
+        values["status"] = status
+    return (
+        ImportRow(
+            row=number,
+            lao_code=got["lao_code"],
+            mission_code=got["mission_code"],
+            cancelled=status == "cancelled",
+            values=values,
+            effective_from=got.get("effective_from"),
+            cells=cells,
+        ),
+        [],
+    )
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Plan is what one row asks of the ledger: a kind and its arguments (and before → after)."""
+
+    row: int
+    kind: str
+    lao_code: str
+    mission_code: str
+    values: dict[str, Any]
+    effective_from: date | None
+    before: dict[str, Any]
+
+
+def plan_row(
+    row: ImportRow, state: RecordState, *, mode: str, effective: date | None, today: date
+) -> tuple[list[Plan], list[RowError]]:
+    """plan_row compares a row with its record's current state (its latest period) and returns
+    the events it needs: none when nothing differs."""
+    start = row.effective_from or effective
+    timeline = state.timeline
+    if not timeline.exists:
+        if row.cancelled:
+            why = "a record that is not recorded cannot be cancelled"
+            return [], [RowError(row.row, "status", "cancelled", why, row.cells)]
+        if "status" not in row.values:
+            return [], [
+                RowError(row.row, "status", "", "a new record needs a status (operating or not_yet)", row.cells)
+            ]
+        if start is None:
+            why = "a new record needs effective_from (or --effective)"
+            return [], [RowError(row.row, "effective_from", "", why, row.cells)]
+        return [Plan(row.row, "recorded", row.lao_code, row.mission_code, row.values, start, {})], []
+    current: Values = timeline.periods[-1].values
+    plans: list[Plan] = []
+    differing = {k: v for k, v in row.values.items() if getattr(current, k) != v}
+    before = {k: getattr(current, k) for k in differing}
+    if mode == "changes":
+        if differing:
+            when = effective or row.effective_from or today
+            plans.append(Plan(row.row, "changed", row.lao_code, row.mission_code, differing, when, before))
+    else:
+        new_start = row.effective_from if row.effective_from not in (None, timeline.start) else None
+        if new_start is not None:
+            before["effective_from"] = timeline.start
+        if differing or new_start is not None:
+            plans.append(Plan(row.row, "corrected", row.lao_code, row.mission_code, differing, new_start, before))
+    if row.cancelled and not current.cancelled:
+        plans.append(
+            Plan(
+                row.row, "cancelled", row.lao_code, row.mission_code, {}, effective or today, {"status": current.status}
+            )
+        )
+    elif not row.cancelled and "status" in row.values and current.cancelled:
+        plans.append(
+            Plan(
+                row.row,
+                "reinstated",
+                row.lao_code,
+                row.mission_code,
+                {"status": row.values["status"]},
+                effective or today,
+                {"status": "cancelled"},
+            )
+        )
+    return plans, []

@@ -1,0 +1,102 @@
+"""Export: the point-in-time view as a file an officer opens in Excel, or a machine reads.
+
+The columns are the record's JSON keys (DESIGN §9) plus the LAO's and mission's names; with
+lang="th" the headers are Thai. CSV is UTF-8 with a BOM (Excel then shows Thai text); XLSX is
+written row by row (openpyxl's write-only mode), JSON lines one record per line. An exported file
+imported again appends nothing: every column it has is either a record value that matches, or
+an export-only column the import reads past.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import IO, Any, Final
+
+import msgspec
+
+from ledger.ingest import THAI_EXPORT_HEADERS
+from ledger.thai import format_date, format_instant
+
+EXPORT_COLUMNS: Final = (
+    "lao_code",
+    "lao_name_th",
+    "mission_code",
+    "mission_name_th",
+    "status",
+    "received_fy",
+    "quantity",
+    "unit",
+    "budget",
+    "staff",
+    "note",
+    "effective_from",
+    "valid_from",
+    "valid_to",
+    "version",
+    "recorded_at",
+)
+STATUS_TH: Final = {"operating": "ดำเนินการ", "not_yet": "ยังไม่ได้ดำเนินการ", "cancelled": "ยกเลิก"}
+
+
+def _cell(column: str, value: Any, calendar: str, lang: str) -> Any:
+    if value is None:
+        return None
+    if column == "recorded_at":
+        return format_instant(value, calendar=calendar)
+    if column in ("effective_from", "valid_from", "valid_to"):
+        return format_date(value, calendar=calendar)
+    if column == "status" and lang == "th":
+        return STATUS_TH[value]
+    if column in ("quantity", "budget"):
+        return str(value)
+    return value
+
+
+def export_rows(
+    rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], *, calendar: str = "ce", lang: str = "en"
+) -> Iterable[list[Any]]:
+    """export_rows turns as-of rows (record, names) into export cells, in EXPORT_COLUMNS order."""
+    for record, names in rows:
+        merged = {**record, **names}
+        yield [_cell(c, merged.get(c), calendar, lang) for c in EXPORT_COLUMNS]
+
+
+def headers(lang: str) -> list[str]:
+    """headers are the column titles, English keys or Thai."""
+    return [THAI_EXPORT_HEADERS[c] if lang == "th" else c for c in EXPORT_COLUMNS]
+
+
+def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: str = "en") -> int:
+    """write_export writes rows as csv, xlsx or jsonl to a binary stream; returns the row count."""
+    count = 0
+    if fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(headers(lang))
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+            count += 1
+        text.flush()
+        text.detach()
+    elif fmt == "jsonl":
+        encoder = msgspec.json.Encoder()
+        keys = headers(lang)
+        for row in rows:
+            out.write(encoder.encode(dict(zip(keys, row, strict=True))) + b"\n")
+            count += 1
+    elif fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("missions")
+        sheet.append(headers(lang))
+        for row in rows:
+            # Codes stay text (a leading zero, a 7-digit code Excel would turn into a number).
+            sheet.append([str(v) if i in (0, 2) and v is not None else v for i, v in enumerate(row)])
+            count += 1
+        book.save(out)
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return count
