@@ -148,11 +148,12 @@ def import_file(
             "reason": f"import of {name} (batch {report.batch_id})",
         }
         laos: dict[str, str | None] = {}
+        missions: dict[str, Any] = {}
         for row in rows:
             events = app.record_events(row.lao_code, row.mission_code)
             state = fold(events)
             try:
-                _check_reference(app, row, state, laos)
+                _check_reference(app, row, state, laos, missions)
                 plans, errors = plan_row(row, state, mode=mode, effective=effective, today=today)
                 if errors:
                     report.errors += errors
@@ -204,12 +205,17 @@ class _DryRun(Exception):
     """A dry run stops once the plan is made."""
 
 
-def _check_reference(app: MissionLedger, row: ImportRow, state: RecordState, laos: dict[str, str | None]) -> None:
+def _check_reference(
+    app: MissionLedger, row: ImportRow, state: RecordState, laos: dict[str, str | None], missions: dict[str, Any]
+) -> None:
     if state.version:
         return
+    # Registry and catalog entries are read once per batch, not once per row.
     if row.lao_code not in laos:
         laos[row.lao_code] = app.lao(row.lao_code).lao_type
-    mission = app.mission(row.mission_code)
+    if row.mission_code not in missions:
+        missions[row.mission_code] = app.mission(row.mission_code)
+    mission = missions[row.mission_code]
     lao_type = laos[row.lao_code]
     if lao_type is not None and not mission.applies(lao_type):
         raise BadInput(f"mission {row.mission_code} does not apply to LAO {row.lao_code} ({lao_type})")

@@ -75,11 +75,11 @@ def _subject(event: LedgerEvent) -> str:
     return "/".join(x for x in (lao, mission) if x) or str(getattr(event, "batch_id", ""))
 
 
-_to_builtins: Final = msgspec.json.Encoder(decimal_format="string")
+def cloud_event(logged: LoggedEvent, event: LedgerEvent, source: str, *, raw: bool = False) -> dict[str, Any]:
+    """cloud_event is one feed line: a CloudEvents 1.0 object for the event at its position.
 
-
-def cloud_event(logged: LoggedEvent, event: LedgerEvent, source: str) -> dict[str, Any]:
-    """cloud_event is one feed line: a CloudEvents 1.0 object for the event at its position."""
+    `data` is the event as stored; with raw=True it is the stored bytes themselves (msgspec.Raw),
+    which the command line writes out without decoding them again."""
     kind = kind_of(event)
     return {
         "specversion": "1.0",
@@ -92,7 +92,7 @@ def cloud_event(logged: LoggedEvent, event: LedgerEvent, source: str) -> dict[st
         "dataschema": f"urn:mission-ledger:schema:{kind}:v{SCHEMA_VERSIONS[kind]}",
         "sequence": format_sequence(logged.position),
         "recordedtime": format_instant(event.recorded_at),
-        "data": msgspec.json.decode(_to_builtins.encode(event)),
+        "data": msgspec.Raw(logged.state) if raw else msgspec.json.decode(logged.state),
     }
 
 
@@ -149,6 +149,7 @@ class Feed:
         follow: bool = False,
         poll: float = 0.2,
         stop: Callable[[], bool] = lambda: False,
+        raw: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """events yields the feed after position `after`: at most `limit` events (that pass the
         filter); with `follow`, waits for new events (polling every `poll` seconds) until `stop()`."""
@@ -160,7 +161,7 @@ class Feed:
                 position = logged.position
                 event = decode_event(logged.state)
                 if self._keeps(event, where):
-                    yield cloud_event(logged, event, self.source)
+                    yield cloud_event(logged, event, self.source, raw=raw)
                     given += 1
                     if limit is not None and given >= limit:
                         return

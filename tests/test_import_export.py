@@ -239,8 +239,28 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_gives_a_clean_runs_events(
 
     sqlite_ledger.close()
     laos = [line.split(",")[0] for line in package_data("krabi_laos.csv").decode().splitlines()[1:] if ",sao," in line]
-    missions = ["INF-01", "INF-02", "INF-03", "INF-04", "INF-05", "INF-06", "INF-07", "INF-08", "QOL-01", "QOL-02",
-                "QOL-03", "QOL-05", "QOL-06", "QOL-07", "ORD-01", "ORD-02", "PIC-01", "PIC-02", "NRE-01", "ART-01"]
+    missions = [
+        "INF-01",
+        "INF-02",
+        "INF-03",
+        "INF-04",
+        "INF-05",
+        "INF-06",
+        "INF-07",
+        "INF-08",
+        "QOL-01",
+        "QOL-02",
+        "QOL-03",
+        "QOL-05",
+        "QOL-06",
+        "QOL-07",
+        "ORD-01",
+        "ORD-02",
+        "PIC-01",
+        "PIC-02",
+        "NRE-01",
+        "ART-01",
+    ]
     rows = "".join(f"{lao},{m},operating,2560,1,แห่ง,,,,2560-10-01\n" for lao in laos for m in missions)
     big = tmp_path / "big.csv"
     big.write_bytes(csv_bytes(rows))

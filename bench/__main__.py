@@ -1,0 +1,313 @@
+"""python -m bench [--events N] [--quick]: measure mission-ledger at national scale and print the
+figures side by side with their baselines; writes BENCHMARKS.md with the machine and versions.
+
+Never part of the test suite: timings belong here, not in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.generate import catalog_csv, corrections, laos, records, registry_csv, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+Row = tuple[str, str, str]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return p50 * 1000, p99 * 1000
+
+
+def child(code: str, *args: str) -> dict[str, Any]:
+    """Run a measurement in a fresh process (so its peak RSS is its own); it prints JSON."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+IMPORT_CHILD = """
+import json, resource, sys, time
+from datetime import datetime, timezone
+from pathlib import Path
+from ledger.application import MissionLedger
+from ledger.batches import import_file
+from ledger.clock import FixedClock
+location, path, when = sys.argv[1], sys.argv[2], sys.argv[3]
+app = MissionLedger(location, clock=FixedClock(datetime.fromisoformat(when)))
+data = Path(path).read_bytes()
+start = time.perf_counter()
+report = import_file(app, data, name=Path(path).name)
+elapsed = time.perf_counter() - start
+assert not report.errors, report.errors[:3]
+print(json.dumps({"seconds": elapsed, "events": report.appended,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+PLAIN_CHILD = """
+import json, sys, time, csv
+from decimal import Decimal
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+class MissionRecord(Aggregate):
+    @event("Recorded")
+    def __init__(self, lao_code: str, mission_code: str, status: str, received_fy: int, quantity: Decimal,
+                 unit: str, budget: Decimal, staff: int, effective_from: str):
+        self.values = (lao_code, mission_code, status, received_fy, quantity, unit, budget, staff, effective_from)
+
+db, path, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": db})
+rows = list(csv.DictReader(open(path, encoding="utf-8")))
+def make(r):
+    return MissionRecord(r["lao_code"], r["mission_code"], r["status"], int(r["received_fy"]), Decimal(r["quantity"]),
+                         r["unit"], Decimal(r["budget"]), int(r["staff"]), r["effective_from"])
+start = time.perf_counter()
+if mode == "each":
+    for r in rows:
+        app.save(make(r))
+else:
+    app.save(*[make(r) for r in rows])
+print(json.dumps({"seconds": time.perf_counter() - start, "events": len(rows)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000, help="first reports to import (default 200,000)")
+    parser.add_argument("--quick", action="store_true", help="a small run (under a minute): 8,000 events")
+    parser.add_argument(
+        "--postgres", default=os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    n = 8_000 if args.quick else args.events
+    later_rows = 2_000 if args.quick else 10_000
+
+    from ledger.application import MissionLedger
+    from ledger.clock import FixedClock
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import Signer
+    from ledger.values import Fields
+    from projections.completeness import completeness
+    from projections.feed import Feed
+    from projections.queries import Scope, as_of, history
+    from projections.runner import Projector
+
+    work = Path(tempfile.mkdtemp(prefix="mission-ledger-bench-"))
+    results: list[tuple[str, str, str]] = []
+
+    def say(what: str, figure: str, baseline: str = "") -> None:
+        results.append((what, figure, baseline))
+        print(f"{what:<52} {figure:>22}   {baseline}", flush=True)
+
+    nation = laos()
+    first = list(records(nation, n))
+    n = len(first)
+    data_csv = work / "first.csv"
+    write_csv(iter(first), data_csv)
+    print(f"mission-ledger benchmark: {n:,} first reports, {len(nation):,} LAOs, 250 missions; work in {work}")
+
+    # --- 1. import, side by side ---------------------------------------------------------------
+    db = work / "nation.db"
+    clock = FixedClock(datetime(2024, 10, 1, 2, tzinfo=UTC))
+    app = MissionLedger(db, clock=clock, actor="bench")
+    app.initialise("bench/nation")
+    app.load_registry(registry_csv(nation), name="registry.csv")
+    app.load_catalog(catalog_csv(), name="catalog.csv")
+    app.close()
+    when = datetime(2024, 11, 1, 2, tzinfo=UTC).isoformat()
+    ours = child(IMPORT_CHILD, str(db), str(data_csv), when)
+    ours_rate = ours["events"] / ours["seconds"]
+    plain_each = child(PLAIN_CHILD, str(work / "plain-each.db"), str(data_csv), "each")
+    plain_batch = child(PLAIN_CHILD, str(work / "plain-batch.db"), str(data_csv), "batch")
+    app = MissionLedger(db, clock=clock)
+    stored = [(e.stream_id, e.version, e.topic, e.state) for e in app.ledger_recorder.iter_log(page=10_000)]
+    raw = sqlite3.connect(work / "raw.db")
+    raw.execute(
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, "
+        "PRIMARY KEY (originator_id, originator_version))"
+    )
+    raw_seconds, _ = timed(
+        lambda: (raw.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", stored), raw.commit())
+    )
+    raw_rate = len(stored) / raw_seconds
+    each_rate = plain_each["events"] / plain_each["seconds"]
+    batch_rate = plain_batch["events"] / plain_batch["seconds"]
+    say(
+        f"import {n:,} rows (events/s, with Merkle leaves)",
+        f"{ours_rate:,.0f}",
+        f"plain eventsourcing: per-record save {each_rate:,.0f} ({ours_rate / each_rate:.2f}x), "
+        f"batched save {batch_rate:,.0f} ({ours_rate / batch_rate:.2f}x); raw executemany {raw_rate:,.0f} "
+        f"({ours_rate / raw_rate:.2f}x)",
+    )
+    say(f"peak RSS importing {n:,} rows (MB)", f"{ours['rss_mb']:,.0f}", "target ≤ 300 MB at 1,000,000 rows")
+
+    # --- 2. projections ---------------------------------------------------------------------
+    size = app.ledger_recorder.log_size()
+    projector = Projector(app.ledger_recorder, work / "nation.views.db")
+    seconds, _ = timed(projector.catch_up)
+    say(f"projection rebuild of {size:,} events (events/s)", f"{size / seconds:,.0f}", "target ≥ 100,000")
+    later = corrections(first[: min(n, later_rows)], fraction=1.0)
+    write_csv(iter(later), work / "later.csv")
+    clock.at = datetime(2025, 1, 5, 2, tzinfo=UTC)
+    app.close()
+    child(IMPORT_CHILD, str(db), str(work / "later.csv"), clock.at.isoformat())
+    app = MissionLedger(db, clock=clock)
+    projector = Projector(app.ledger_recorder, work / "nation.views.db")
+    seconds, moved = timed(projector.catch_up)
+    say(
+        f"incremental catch-up after a {moved.applied:,}-event import (s)",
+        f"{seconds:.2f}",
+        f"{moved.applied / seconds:,.0f} events/s",
+    )
+
+    # --- 3. queries ----------------------------------------------------------------------------
+    rng = random.Random(1)
+    sample = rng.sample(first, min(200, n))
+    now = datetime(2025, 2, 1, tzinfo=UTC)
+    total = app.ledger_recorder.log_size()
+    lat = [timed(lambda r=r: app.show(r["lao_code"], r["mission_code"], known_at=now))[0] for r in sample]
+    say(
+        f"show one record p50 / p99 (ms) at {total:,} events",
+        "{:.2f} / {:.2f}".format(*percentiles(lat)),
+        "target p99 ≤ 2 ms",
+    )
+    db_views = projector.db
+    codes = rng.sample(sorted({r["lao_code"] for r in first}), min(100, len({r["lao_code"] for r in first})))
+    lat = [
+        timed(lambda c=c: list(as_of(db_views, known_at=now, valid_on=now.date(), scope=Scope(lao=c))))[0]
+        for c in codes
+    ]
+    say("as-of one LAO p50 / p99 (ms)", "{:.2f} / {:.2f}".format(*percentiles(lat)), "target p99 ≤ 10 ms")
+    provinces = sorted({lao.province for lao in nation})[:20]
+    lat = [
+        timed(lambda p=p: list(as_of(db_views, known_at=now, valid_on=now.date(), scope=Scope(province=p))))[0]
+        for p in provinces
+    ]
+    say("as-of one province p50 / p99 (ms)", "{:.2f} / {:.2f}".format(*percentiles(lat)), "target ≤ 100 ms")
+    lat = [timed(lambda: sum(1 for _ in as_of(db_views, known_at=now, valid_on=now.date())))[0] for _ in range(3)]
+    say("as-of the nation p50 / p99 (ms)", "{:.0f} / {:.0f}".format(*percentiles(lat)), f"{total:,} events")
+    key = (first[0]["lao_code"], first[0]["mission_code"])
+    for i in range(49):
+        clock.at += timedelta(minutes=1)
+        app.change(*key, set=Fields(staff=i), effective_from=date(2025, 1, 1) + timedelta(days=i), reason="bench")
+    projector.catch_up()
+    lat = [timed(lambda: history(db_views, *key))[0] for _ in range(50)]
+    say("history of a record with 50 events p50 / p99 (ms)", "{:.2f} / {:.2f}".format(*percentiles(lat)))
+    lat = [timed(lambda p=p: completeness(db_views, known_at=now, scope=Scope(province=p)))[0] for p in provinces[:10]]
+    say("completeness report for a province p50 / p99 (ms)", "{:.1f} / {:.1f}".format(*percentiles(lat)))
+
+    # --- 4. verify and proofs ------------------------------------------------------------------
+    auditor = LedgerAuditor(app.ledger_recorder)
+    note = auditor.sign_checkpoint(Signer.generate("bench"), clock.now())
+    total = app.ledger_recorder.log_size()
+    seconds, report = timed(lambda: auditor.verify([note]))
+    assert report.ok, report.problems[:3]
+    say(
+        f"verify {total:,} events (events/s)", f"{total / seconds:,.0f}", f"{seconds:.1f} s; target 1,000,000 in ≤ 15 s"
+    )
+    lat = [timed(lambda p=p: auditor.inclusion_proof(p, note))[0] for p in rng.sample(range(1, total + 1), 10)]
+    say("inclusion proof p50 / p99 (ms)", "{:.0f} / {:.0f}".format(*percentiles(lat)))
+
+    # --- 5. feed -------------------------------------------------------------------------------
+    import msgspec
+
+    encoder = msgspec.json.Encoder()
+    with open(os.devnull, "wb") as sink:
+        seconds, count = timed(
+            lambda: sum(
+                sink.write(encoder.encode(x) + b"\n") > 0 for x in Feed(app.ledger_recorder, page=5000).events(raw=True)
+            )
+        )
+    say(f"feed {count:,} events to /dev/null (events/s)", f"{count / seconds:,.0f}", "target ≥ 200,000")
+    app.close()
+
+    # --- 7. PostgreSQL ---------------------------------------------------------------------------
+    try:
+        import uuid
+
+        import psycopg
+
+        with psycopg.connect(args.postgres, connect_timeout=3):
+            pass
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        url = f"{args.postgres}?schema={schema}"
+        pg = MissionLedger(url, clock=FixedClock(datetime(2024, 10, 1, 2, tzinfo=UTC)))
+        pg.initialise("bench/pg")
+        pg.load_registry(registry_csv(nation), name="registry.csv")
+        pg.load_catalog(catalog_csv(), name="catalog.csv")
+        pg.close()
+        pg_import = child(IMPORT_CHILD, url, str(data_csv), when)
+        say(
+            f"PostgreSQL: import {n:,} rows (events/s)",
+            f"{pg_import['events'] / pg_import['seconds']:,.0f}",
+            f"SQLite {ours_rate:,.0f}",
+        )
+        pg = MissionLedger(url)
+        with open(os.devnull, "wb") as sink:
+            seconds, count = timed(
+                lambda: sum(
+                    sink.write(encoder.encode(x) + b"\n") > 0
+                    for x in Feed(pg.ledger_recorder, page=5000).events(raw=True)
+                )
+            )
+        say(f"PostgreSQL: feed {count:,} events (events/s)", f"{count / seconds:,.0f}")
+        pg.close()
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    except Exception as e:  # no server: the figures are left out, and the report says so
+        say("PostgreSQL", "not measured", f"{type(e).__name__}: {str(e).splitlines()[0][:80]}")
+
+    write_report(args.out, n, results)
+
+
+def write_report(path: Path, n: int, results: list[tuple[str, str, str]]) -> None:
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("eventsourcing", "msgspec", "sqlite-utils", "psycopg"))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Printed by `python -m bench --events {n}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {versions}",
+        "",
+        "| measurement | figure | baseline / target |",
+        "|---|---:|---|",
+        *(f"| {a} | {b} | {c} |" for a, b, c in results),
+        "",
+    ]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text(encoding="utf-8")]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
