@@ -149,9 +149,9 @@ def import_file(
         }
         laos: dict[str, str | None] = {}
         missions: dict[str, Any] = {}
+        streams = app.records_events([(r.lao_code, r.mission_code) for r in rows])
         for row in rows:
-            events = app.record_events(row.lao_code, row.mission_code)
-            state = fold(events)
+            state = fold(streams[(row.lao_code, row.mission_code)])
             try:
                 _check_reference(app, row, state, laos, missions)
                 plans, errors = plan_row(row, state, mode=mode, effective=effective, today=today)

@@ -58,7 +58,10 @@ def format_stamp(instant: datetime) -> str:
 
 def parse_stamp(text: str) -> datetime:
     """parse_stamp reads a stored recorded_at."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if len(text) != 27 or text[-1] != "Z":
+        raise ValueError(f"{text!r} is not a stored recorded_at")
+    # fromisoformat is several times faster than strptime, and this runs for every event read.
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def as_bytes(value: Any) -> bytes | None:
@@ -267,6 +270,25 @@ class LedgerLog:
                 )
             )
             return [(int(r[0]), str(r[1]), int(r[2])) for r in cur.fetchall()]
+
+    def select_streams(self, stream_ids: Sequence[str], chunk: int = 500) -> dict[str, list[tuple[int, bytes]]]:
+        """select_streams reads many streams at once: {stream id: [(version, stored bytes), …]},
+        versions ascending; streams with no events are absent."""
+        out: dict[str, list[tuple[int, bytes]]] = {}
+        with self._reading() as cur:
+            for start in range(0, len(stream_ids), chunk):
+                part = list(stream_ids[start : start + chunk])
+                marks = ", ".join("?" * len(part))
+                cur.execute(
+                    self._sql(
+                        f"SELECT originator_id, originator_version, state FROM {{events}} "
+                        f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+                    ),
+                    part,
+                )
+                for sid, version, state in cur.fetchall():
+                    out.setdefault(str(sid), []).append((int(version), as_bytes(state) or b""))
+        return out
 
     def stream_ids(self, prefix: str) -> list[str]:
         """stream_ids lists the streams whose id starts with `prefix` (e.g. every record of an LAO)."""
