@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from eventsourcing.persistence import PersistenceError
 
 from ledger.application import MissionLedger, Receipt, default_actor
 from ledger.clock import clock_from_environment
 from ledger.errors import BadInput, LedgerError, NotFound
-from ledger.stores import StoreLocation
+from ledger.stores import StoreLocation, translate_store_error
 from ledger.thai import format_instant, parse_date, parse_instant
 from ledger.values import FIELD_NAMES, Fields, parse_field
 from projections.runner import Projector
@@ -35,6 +36,12 @@ class LedgerGroup(click.Group):
         except LedgerError as e:
             click.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
+        except PersistenceError as e:
+            # The store failed under us (a server restarted, a disk full): one line, nothing half done —
+            # every write is one transaction.
+            where = ctx.obj.location if isinstance(ctx.obj, Settings) else StoreLocation("?")
+            click.echo(f"Error: {translate_store_error(e, where)}", err=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

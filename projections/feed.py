@@ -16,6 +16,7 @@ from datetime import time as daytime
 from typing import Any, Final
 
 import msgspec
+from eventsourcing.persistence import PersistenceError
 
 from ledger.errors import BadInput
 from ledger.events import (
@@ -32,6 +33,7 @@ from ledger.stores import LedgerLog, LoggedEvent
 from ledger.thai import BANGKOK, format_instant
 
 SEQUENCE_DIGITS: Final = 12
+RECONNECT_SECONDS: Final = 60.0
 TYPE_PREFIX: Final = {
     "record": "th.go.dla.mission.",
     "lao": "th.go.dla.registry.",
@@ -156,7 +158,7 @@ class Feed:
         given = 0
         position = after
         while not stop():
-            page = self.recorder.select_log(position, self.page)
+            page = self._next_page(position, follow=follow, stop=stop)
             for logged in page:
                 position = logged.position
                 event = decode_event(logged.state)
@@ -169,6 +171,18 @@ class Feed:
                 if not follow:
                     return
                 time.sleep(poll)
+
+    def _next_page(self, position: int, *, follow: bool, stop: Callable[[], bool]) -> list[LoggedEvent]:
+        """Read the next page; while following, ride out a store that goes away for a while (a
+        PostgreSQL restart) by reconnecting, for up to RECONNECT_SECONDS."""
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                return self.recorder.select_log(position, self.page)
+            except PersistenceError:
+                if not follow or time.monotonic() > deadline or stop():
+                    raise
+                time.sleep(0.5)
 
 
 def iter_feed(recorder: LedgerLog, after: int = 0, **options: Any) -> Iterator[dict[str, Any]]:

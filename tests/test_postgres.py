@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -125,6 +126,8 @@ def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: P
     script = ROOT / "tests" / "writer.py"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("MISSION_LEDGER_CLOCK", None)
+    follower = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", postgres_url, "feed", "--follow"], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), postgres_url, str(n), "25"],
@@ -154,3 +157,72 @@ def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: P
     report = LedgerAuditor(ledger.ledger_recorder).verify()
     assert report.ok, report.problems
     assert ledger.ledger_recorder.log_size() == 94 + wins + 4 * 25
+    # The follower, reading while the four wrote, saw every event exactly once, in order.
+    import json
+    import signal
+
+    assert follower.stdout is not None
+    seen = [json.loads(follower.stdout.readline())["sequence"] for _ in range(len(rows))]
+    follower.send_signal(signal.SIGTERM)
+    rest, err = follower.communicate(timeout=20)
+    assert follower.returncode == 0 and rest == b"", err
+    assert seen == [f"{p:012d}" for p in range(1, len(rows) + 1)]
+
+
+def _restart_postgres() -> None:
+    import shutil
+
+    ctl = shutil.which("pg_ctlcluster")
+    if ctl is None or not Path("/etc/postgresql").is_dir():
+        pytest.skip("pg_ctlcluster is not here to restart the server")
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    subprocess.run([ctl, "--skip-systemctl-redirect", version, "main", "restart"], check=True, capture_output=True)
+    for _ in range(60):
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError("PostgreSQL did not come back after the restart")
+
+
+def test_follow_rides_out_a_server_restart_and_an_import_is_never_half_applied(
+    postgres_url: str, clock, tmp_path: Path
+) -> None:
+    import json
+    import signal
+
+    from tests.conftest import package_data
+
+    central = MissionLedger(postgres_url, clock=clock)
+    central.initialise()
+    central.load_registry(package_data("krabi_laos.csv"), name="k")
+    central.load_catalog(package_data("sample_catalog.csv"), name="c")
+    central.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("MISSION_LEDGER_CLOCK", None)
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "--db", postgres_url, "feed", "--follow"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert follower.stdout is not None
+    lines = [follower.stdout.readline() for _ in range(93)]
+    assert json.loads(lines[-1])["sequence"] == "000000000093"
+    _restart_postgres()
+    after = MissionLedger(postgres_url)
+    after.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating"))
+    line = follower.stdout.readline()
+    assert json.loads(line)["sequence"] == "000000000094"
+    follower.send_signal(signal.SIGTERM)
+    _, err = follower.communicate(timeout=20)
+    assert follower.returncode == 0 and b"Traceback" not in err, err
+    # A command whose server goes away says so in one line, and leaves no half-applied batch.
+    csv = tmp_path / "batch.csv"
+    csv.write_text(
+        "lao_code,mission_code,status,effective_from\n"
+        + "".join(f"{code},INF-03,operating,2024-01-01\n" for code in ("6810103", "6810104", "6810105"))
+    )
+    result = CliRunner().invoke(cli, ["--db", "postgresql://postgres@127.0.0.1:1/test", "import", str(csv)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert MissionLedger(postgres_url).ledger_recorder.log_size() == 94

@@ -40,4 +40,46 @@ class TestLedgerRecorderAsApplicationRecorder(_FileDatabase, ApplicationRecorder
         assert recorder.log_size() == recorder.max_notification_id()
 
 
-del ApplicationRecorderTestCase  # run only through the subclass above
+
+class TestPostgresLedgerRecorderAsApplicationRecorder(ApplicationRecorderTestCase):  # type: ignore[misc]
+    """The same shipped cases on the PostgreSQL recorder, in a schema of its own."""
+
+    def setUp(self) -> None:
+        from tests.conftest import PG_URL, require_postgres
+
+        require_postgres()
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(PG_URL)
+        self.schema = f"c_{uuid4().hex[:12]}"
+        self.url = PG_URL
+        self.settings = {
+            "dbname": parts.path.lstrip("/"),
+            "host": parts.hostname or "127.0.0.1",
+            "port": str(parts.port or 5432),
+            "user": parts.username or "postgres",
+            "password": parts.password or "",
+        }
+
+    def tearDown(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def new_originator_id(self) -> str:
+        return f"record/{uuid4()}"
+
+    def create_recorder(self):  # type: ignore[no-untyped-def]
+        from eventsourcing.postgres import PostgresDatastore
+
+        from ledger.postgres_store import PostgresLedgerRecorder
+
+        datastore = PostgresDatastore(**self.settings, schema=self.schema, originator_id_type="text", pool_size=4,
+                                      max_overflow=10)
+        recorder = PostgresLedgerRecorder(datastore, events_table_name="conformance_events")
+        recorder.create_table()
+        return recorder
+
+
+del ApplicationRecorderTestCase  # run only through the subclasses above
