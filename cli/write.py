@@ -405,38 +405,25 @@ def import_command(
 
     if cancel_missing and not snapshot:
         raise click.UsageError("--cancel-missing goes with --snapshot")
-    data = file.read_bytes()
+    options: dict[str, Any] = {
+        "name": file.name,
+        "encoding": encoding,
+        "mode": mode,
+        "effective": effective,
+        "dry_run": dry_run,
+        "skip_invalid": skip_invalid,
+        "snapshot": snapshot,
+        "cancel_missing": cancel_missing,
+        "keep_plans": dry_run and verbose,
+    }
     with settings.writing() as app:
         if sys.stderr.isatty():
-            with click.progressbar(
-                length=max(1, data.count(b"\n")), label=f"reading {file.name}", file=sys.stderr
-            ) as bar:
-                report = import_file(
-                    app,
-                    data,
-                    name=file.name,
-                    encoding=encoding,
-                    mode=mode,
-                    effective=effective,
-                    dry_run=dry_run,
-                    skip_invalid=skip_invalid,
-                    snapshot=snapshot,
-                    cancel_missing=cancel_missing,
-                    progress=bar.update,
-                )
+            with file.open("rb") as f:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+            with click.progressbar(length=max(1, lines), label=f"importing {file.name}", file=sys.stderr) as bar:
+                report = import_file(app, file, progress=bar.update, **options)
         else:
-            report = import_file(
-                app,
-                data,
-                name=file.name,
-                encoding=encoding,
-                mode=mode,
-                effective=effective,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                snapshot=snapshot,
-                cancel_missing=cancel_missing,
-            )
+            report = import_file(app, file, **options)
     if report.already_imported_at is not None:
         click.echo(
             f"{file.name}: already imported (batch {report.batch_id}, "

@@ -9,15 +9,17 @@ same import again gives the events a single clean run gives.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
 from ledger.application import MissionLedger
-from ledger.errors import BadInput, LedgerError
+from ledger.errors import BadInput, Conflict, LedgerError, Refused
 from ledger.events import (
     BatchImported,
     Cancelled,
@@ -27,11 +29,11 @@ from ledger.events import (
     RecordEvent,
     Reinstated,
     batch_id,
-    kind_of,
     record_id,
 )
-from ledger.ingest import Header, ImportRow, Plan, RowError, check_row, plan_row, read_table
+from ledger.ingest import Header, ImportRow, Plan, RowError, check_row, plan_row, read_table, sha256_of
 from ledger.mapper import Envelope
+from ledger.stores import ClockBehind, translate_store_error
 from ledger.thai import bangkok_date
 from ledger.timeline import RecordState, apply, fold
 from ledger.values import Fields
@@ -47,16 +49,12 @@ class ImportReport:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
-    plans: list[Plan] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    plans: list[Plan] = field(default_factory=list)  # kept only when asked (dry run --verbose)
     missing: list[str] = field(default_factory=list)
     already_imported_at: datetime | None = None
     recorded_at: datetime | None = None
     appended: int = 0
-
-    @property
-    def kinds(self) -> Counter[str]:
-        """kinds counts the planned events by kind."""
-        return Counter(p.kind for p in self.plans)
 
     @property
     def invalid_rows(self) -> int:
@@ -64,9 +62,12 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
 
+CHUNK = 2000
+
+
 def import_file(
     app: MissionLedger,
-    data: bytes,
+    source: bytes | Path,
     *,
     name: str,
     encoding: str | None = None,
@@ -76,133 +77,203 @@ def import_file(
     skip_invalid: bool = False,
     snapshot: bool = False,
     cancel_missing: bool = False,
+    keep_plans: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """import_file imports one file. Bad rows: by default nothing is appended and every error is
-    in the report; with skip_invalid the good rows are appended. Raises BadInput for a file that
-    cannot be read at all."""
+    """import_file imports one file (a path, or its bytes). Bad rows: by default nothing is
+    appended and every error is in the report; with skip_invalid the good rows are appended.
+    Raises BadInput for a file that cannot be read at all.
+
+    Memory stays bounded: rows stream through in chunks of CHUNK, each chunk's events go into
+    the one open transaction, and only the keys seen so far (to find a record named twice) grow
+    with the file."""
     if mode not in ("corrections", "changes"):
         raise BadInput(f"--as {mode!r}: give corrections or changes")
     if mode == "changes" and effective is None:
         raise BadInput("--as changes needs --effective DATE (the day the changes hold from)")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256_of(source)
     report = ImportReport(batch_id=sha[:16], sha256=sha, file_name=name)
     previous = app.stream(batch_id(report.batch_id))
     if previous:
         report.already_imported_at = previous[0].recorded_at
         return report
 
-    table = read_table(data, name, encoding=encoding)
+    table = read_table(source, name, encoding=encoding)
     _, names = next(table)
     header = Header.of(list(names), name)
     report.unknown_columns = header.unknown
-    rows: list[ImportRow] = []
-    first_row_of: dict[tuple[str, str], int] = {}
-    for number, cells in table:
-        report.rows += 1
-        row, errors = check_row(number, cells, header)
-        if progress:
-            progress(1)
-        if row is None:
-            report.errors += errors
-            continue
-        key = (row.lao_code, row.mission_code)
-        if key in first_row_of:
-            report.errors.append(
-                RowError(
-                    number,
-                    "lao_code/mission_code",
-                    f"{key[0]}/{key[1]}",
-                    f"the same record is on row {first_row_of[key]} too: which one is meant?",
-                    cells,
-                )
-            )
-            continue
-        first_row_of[key] = number
-        rows.append(row)
-    if report.rows == 0:
-        raise BadInput(f"{name}: no rows under the header")
-    # A record named twice is refused on both rows: neither is more right than the other.
-    doubled = {
-        (e.value.split("/")[0], e.value.split("/")[1]) for e in report.errors if e.column == "lao_code/mission_code"
+    now = app._stamp()
+    today = bangkok_date(now)
+    meta: dict[str, Any] = {
+        "recorded_at": now,
+        "actor": app.actor,
+        "source": f"import:{report.batch_id}",
+        "reason": f"import of {name} (batch {report.batch_id})",
     }
-    rows = [r for r in rows if (r.lao_code, r.mission_code) not in doubled]
-    for key in doubled:
-        report.errors.append(
-            RowError(
-                first_row_of[key],
-                "lao_code/mission_code",
-                "/".join(key),
-                "the same record is on a later row too: which one is meant?",
-            )
-        )
+    planner = _Planner(app, report, mode=mode, effective=effective, today=today, meta=meta, keep_plans=keep_plans)
 
-    def decide(now: datetime) -> list[Envelope]:
-        report.plans = []
-        today = bangkok_date(now)
-        envelopes: list[Envelope] = []
-        meta: dict[str, Any] = {
-            "recorded_at": now,
-            "actor": app.actor,
-            "source": f"import:{report.batch_id}",
-            "reason": f"import of {name} (batch {report.batch_id})",
-        }
-        laos: dict[str, str | None] = {}
-        missions: dict[str, Any] = {}
-        streams = app.records_events([(r.lao_code, r.mission_code) for r in rows])
-        for row in rows:
-            state = fold(streams[(row.lao_code, row.mission_code)])
-            try:
-                _check_reference(app, row, state, laos, missions)
-                plans, errors = plan_row(row, state, mode=mode, effective=effective, today=today)
-                if errors:
-                    report.errors += errors
-                    continue
-                built = _events(plans, meta)
-                timeline = state.timeline
-                for event in built:
-                    timeline = apply(timeline, event)  # refuses what the rules forbid, per row
-            except LedgerError as e:
-                report.errors.append(RowError(row.row, "—", f"{row.lao_code}/{row.mission_code}", str(e), row.cells))
-                continue
-            report.plans += plans
-            sid = record_id(row.lao_code, row.mission_code)
-            envelopes += [Envelope(sid, state.version + i + 1, e) for i, e in enumerate(built)]
+    def chunks() -> Iterator[list[ImportRow]]:
+        chunk: list[ImportRow] = []
+        for number, cells in table:
+            report.rows += 1
+            row, errors = check_row(number, cells, header)
+            if row is None:
+                report.errors += errors
+            elif planner.first_sight(row):
+                chunk.append(row)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+            if progress and report.rows % 500 == 0:
+                progress(500)
+        yield chunk
+
+    def finish(insert: Callable[[list[Envelope]], None] | None) -> None:
+        for chunk in chunks():
+            envelopes = planner.plan(chunk)
+            if insert is not None and not (report.errors and not skip_invalid):
+                insert(envelopes)
+        if report.rows == 0:
+            raise BadInput(f"{name}: no rows under the header")
         if snapshot:
-            envelopes += _missing(app, rows, report, meta, cancel_missing, effective or today)
-        if report.errors and not skip_invalid:
-            raise _Invalid
-        if dry_run:
-            raise _DryRun
-        if not envelopes:
-            return []  # the ledger already holds every row: not even the batch is appended
-        batch = BatchImported(
-            batch_id=report.batch_id,
-            file_name=name,
-            sha256=sha,
-            mode=mode,
-            rows=report.rows,
-            invalid_rows=report.invalid_rows,
-            appended=dict(Counter(kind_of(e.event) for e in envelopes)),
-            **meta,
-        )
-        return [*envelopes, Envelope(batch_id(report.batch_id), 1, batch)]
+            missing = planner.missing(cancel_missing, effective or today)
+            if insert is not None:
+                insert(missing)
 
-    try:
-        receipt = app._append(decide, conflict="records of this batch changed while it was imported; import it again")
-    except (_Invalid, _DryRun):
+    if dry_run:
+        finish(None)
         return report
-    report.recorded_at = receipt.recorded_at
-    report.appended = receipt.count
+    try:
+        with app.ledger_recorder.batch(now) as insert_stored:
+
+            def insert(envelopes: list[Envelope]) -> None:
+                if envelopes:
+                    insert_stored([app.mapper.to_stored_event(e) for e in envelopes])
+                    report.appended += len(envelopes)
+
+            finish(insert)
+            if report.errors and not skip_invalid:
+                raise _Invalid  # rolls the transaction back: nothing of the file is appended
+            if not report.appended:
+                raise _Invalid  # the ledger already holds every row: not even the batch is appended
+            batch = BatchImported(
+                batch_id=report.batch_id,
+                file_name=name,
+                sha256=sha,
+                mode=mode,
+                rows=report.rows,
+                invalid_rows=report.invalid_rows,
+                appended=dict(report.kinds),
+                **meta,
+            )
+            insert([Envelope(batch_id(report.batch_id), 1, batch)])
+    except _Invalid:
+        report.appended = 0
+        return report
+    except IntegrityError:
+        raise Conflict("records of this batch changed while it was imported; import it again") from None
+    except ClockBehind as e:
+        raise Refused(f"another writer recorded events during the import ({e}); import it again") from None
+    except PersistenceError as e:
+        raise translate_store_error(e, app.location) from None
+    report.recorded_at = now
     return report
 
 
 class _Invalid(Exception):
-    """Rows are invalid and skip_invalid is off: nothing is appended."""
+    """Stop and roll back: rows are invalid (and skip_invalid is off), or nothing differs."""
 
 
-class _DryRun(Exception):
-    """A dry run stops once the plan is made."""
+class _Planner:
+    """Plans each chunk of rows against the records' current states."""
+
+    def __init__(
+        self,
+        app: MissionLedger,
+        report: ImportReport,
+        *,
+        mode: str,
+        effective: date | None,
+        today: date,
+        meta: dict[str, Any],
+        keep_plans: bool,
+    ) -> None:
+        self.app, self.report, self.mode, self.effective, self.today = app, report, mode, effective, today
+        self.meta, self.keep_plans = meta, keep_plans
+        self.first_row: dict[str, int] = {}
+        self.file_laos: set[str] = set()
+        self.laos: dict[str, str | None] = {}
+        self.missions: dict[str, Any] = {}
+
+    def first_sight(self, row: ImportRow) -> bool:
+        """first_sight is false (and notes an error) for a record already on an earlier row."""
+        key = f"{row.lao_code}/{row.mission_code}"
+        if key in self.first_row:
+            self.report.errors.append(
+                RowError(
+                    row.row,
+                    "lao_code/mission_code",
+                    key,
+                    f"the same record is on row {self.first_row[key]} too: which one is meant?",
+                    row.cells,
+                )
+            )
+            return False
+        self.first_row[key] = row.row
+        self.file_laos.add(row.lao_code)
+        return True
+
+    def _count(self, plans: list[Plan]) -> None:
+        self.report.kinds.update(p.kind for p in plans)
+        if self.keep_plans:
+            self.report.plans += plans
+
+    def plan(self, rows: list[ImportRow]) -> list[Envelope]:
+        """plan gives the envelopes of one chunk; rows the rules refuse become errors."""
+        streams = self.app.records_events([(r.lao_code, r.mission_code) for r in rows])
+        envelopes: list[Envelope] = []
+        for row in rows:
+            state = fold(streams[(row.lao_code, row.mission_code)])
+            try:
+                _check_reference(self.app, row, state, self.laos, self.missions)
+                plans, errors = plan_row(row, state, mode=self.mode, effective=self.effective, today=self.today)
+                if errors:
+                    self.report.errors += errors
+                    continue
+                built = _events(plans, self.meta)
+                timeline = state.timeline
+                for event in built:
+                    timeline = apply(timeline, event)  # refuses what the rules forbid, per row
+            except LedgerError as e:
+                self.report.errors.append(
+                    RowError(row.row, "—", f"{row.lao_code}/{row.mission_code}", str(e), row.cells)
+                )
+                continue
+            self._count(plans)
+            sid = record_id(row.lao_code, row.mission_code)
+            envelopes += [Envelope(sid, state.version + i + 1, e) for i, e in enumerate(built)]
+        return envelopes
+
+    def missing(self, cancel: bool, when: date) -> list[Envelope]:
+        """--snapshot: records of the file's LAOs that the file does not mention need attention."""
+        out: list[Envelope] = []
+        for lao in sorted(self.file_laos):
+            for sid in self.app.ledger_recorder.stream_ids(f"record/{lao}/"):
+                mission = sid.split("/", 2)[2]
+                if f"{lao}/{mission}" in self.first_row:
+                    continue
+                state = fold(self.app.record_events(lao, mission))
+                held = state.timeline.periods[-1].values if state.timeline.exists else None
+                if held is None or held.cancelled:
+                    continue
+                self.report.missing.append(f"{lao}/{mission}")
+                if cancel:
+                    start = max(when, state.timeline.start or when)
+                    event = Cancelled(lao_code=lao, mission_code=mission, effective_from=start, **self.meta)
+                    apply(state.timeline, event)
+                    self._count([Plan(0, "cancelled", lao, mission, {}, start, {"status": held.status})])
+                    out.append(Envelope(sid, state.version + 1, event))
+        return out
 
 
 def _check_reference(
@@ -241,33 +312,4 @@ def _events(plans: list[Plan], meta: dict[str, Any]) -> list[RecordEvent]:
         elif p.kind == "reinstated":
             assert p.effective_from is not None
             out.append(Reinstated(**key, effective_from=p.effective_from, status=p.values.get("status"), **meta))
-    return out
-
-
-def _missing(
-    app: MissionLedger, rows: list[ImportRow], report: ImportReport, meta: dict[str, Any], cancel: bool, when: date
-) -> list[Envelope]:
-    """--snapshot: records of the file's LAOs that the file does not mention need attention."""
-    present = {(r.lao_code, r.mission_code) for r in rows}
-    out: list[Envelope] = []
-    for lao in sorted({r.lao_code for r in rows}):
-        for sid in app.ledger_recorder.stream_ids(f"record/{lao}/"):
-            mission = sid.split("/", 2)[2]
-            if (lao, mission) in present:
-                continue
-            events = app.record_events(lao, mission)
-            state = fold(events)
-            held = state.timeline.periods[-1].values if state.timeline.exists else None
-            if held is None or held.cancelled:
-                continue
-            report.missing.append(f"{lao}/{mission}")
-            if cancel:
-                event = Cancelled(
-                    lao_code=lao, mission_code=mission, effective_from=max(when, state.timeline.start or when), **meta
-                )
-                apply(state.timeline, event)
-                report.plans.append(
-                    Plan(0, "cancelled", lao, mission, {}, event.effective_from, {"status": held.status})
-                )
-                out.append(Envelope(sid, state.version + 1, event))
     return out

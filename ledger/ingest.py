@@ -9,15 +9,17 @@ differs. No I/O on the ledger here: the application passes the states in.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import PurePath
-from typing import Any, Final
+from pathlib import Path, PurePath
+from typing import Any, Final, TextIO
 
 from ledger.errors import BadInput, LedgerError
 from ledger.thai import parse_date
@@ -102,42 +104,75 @@ class ImportRow:
 # --- reading files ---------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str, encoding: str | None) -> str:
-    if encoding:
+Source = bytes | Path
+
+
+def _chunks(source: Source, size: int = 1 << 20) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        for start in range(0, len(source), size):
+            yield source[start : start + size]
+        return
+    with source.open("rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def sha256_of(source: Source) -> str:
+    """sha256_of hashes a file (or bytes) without holding it in memory."""
+    digest = hashlib.sha256()
+    for chunk in _chunks(source):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_encoding(source: Source, name: str, encoding: str | None) -> str:
+    """detect_encoding checks the whole file decodes (streaming): UTF-8 (BOM or not), else Thai
+    cp874 when that reads as Thai, else the user must say (--encoding)."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "cp874"]
+    problem = ""
+    for candidate in candidates:
         try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as e:
-            raise BadInput(f"{name}: cannot read as {encoding}: {e}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        utf8_error = e
-    # Thai Windows and older DLA exports use TIS-620 / cp874: accept it when it reads as Thai.
-    try:
-        text = data.decode("cp874")
-    except UnicodeDecodeError:
-        text = ""
-    if text and any("\u0e00" <= ch <= "\u0e7f" for ch in text):
-        return text
-    raise BadInput(
-        f"{name}: not UTF-8 (byte {utf8_error.start}) nor Thai cp874 text; save it as CSV UTF-8 or give --encoding"
-    )
+            decoder = codecs.getincrementaldecoder(candidate)()
+        except LookupError:
+            raise BadInput(f"{name}: unknown encoding {candidate!r}") from None
+        thai = False
+        try:
+            for chunk in _chunks(source):
+                text = decoder.decode(chunk)
+                thai = thai or any("\u0e00" <= ch <= "\u0e7f" for ch in text)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            problem = problem or f"not {candidate} (byte {e.start} of a block)"
+            continue
+        if encoding or candidate != "cp874" or thai:
+            return candidate
+    if encoding:
+        raise BadInput(f"{name}: cannot read as {encoding}: {problem}")
+    raise BadInput(f"{name}: not UTF-8 nor Thai cp874 text ({problem}); save it as CSV UTF-8 or give --encoding")
 
 
-def read_table(data: bytes, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+def _text(source: Source, encoding: str) -> TextIO:
+    if isinstance(source, bytes):
+        return io.StringIO(source.decode(encoding), newline="")
+    return source.open("r", encoding=encoding, newline="")
+
+
+def read_table(source: Source, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """read_table yields (row number as the user sees it, {header: cell}) from a CSV, XLSX or
-    JSON-lines file; the first item is (0, header row as {name: name})."""
+    JSON-lines file, streaming; the first item is (0, header row as {name: name})."""
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        yield from _read_xlsx(data, name)
+        yield from _read_xlsx(source, name)
     elif suffix in (".jsonl", ".ndjson", ".json"):
-        yield from _read_jsonl(data, name, encoding)
+        with _text(source, detect_encoding(source, name, encoding)) as text:
+            yield from _read_jsonl(text, name)
     else:
-        yield from _read_csv(data, name, encoding)
+        with _text(source, detect_encoding(source, name, encoding)) as text:
+            yield from _read_csv(text, name)
 
 
-def _read_csv(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(_decode(data, name, encoding), newline=""))
+def _read_csv(text: TextIO, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(text)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -151,25 +186,28 @@ def _read_csv(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[in
         yield reader.line_num, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
 
 
-def _read_xlsx(data: bytes, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(
+            io.BytesIO(source) if isinstance(source, bytes) else source, read_only=True, data_only=True
+        )
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise BadInput(f"{name}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
     try:
-        header = [_cell(h).strip() for h in next(rows)]
-    except StopIteration:
-        raise BadInput(f"{name}: the first sheet is empty (no header row)") from None
-    yield 0, {h: h for h in header if h}
-    for number, values in enumerate(rows, start=2):
-        cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
-        if any(cells.values()):
-            yield number, cells
-    book.close()
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        try:
+            header = [_cell(h).strip() for h in next(rows)]
+        except StopIteration:
+            raise BadInput(f"{name}: the first sheet is empty (no header row)") from None
+        yield 0, {h: h for h in header if h}
+        for number, values in enumerate(rows, start=2):
+            cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
+            if any(cells.values()):
+                yield number, cells
+    finally:
+        book.close()
 
 
 def _cell(value: object) -> str:
@@ -184,11 +222,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_jsonl(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[int, dict[str, str]]]:
-    lines = _decode(data, name, encoding).splitlines()
-    header: dict[str, str] = {}
-    rows = []
-    for number, line in enumerate(lines, start=1):
+def _read_jsonl(text: TextIO, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    # JSON lines name their columns in every object; the header is the first object's keys,
+    # and later objects may add columns (they are checked like any other).
+    first = True
+    for number, line in enumerate(text, start=1):
         if not line.strip():
             continue
         try:
@@ -198,10 +236,12 @@ def _read_jsonl(data: bytes, name: str, encoding: str | None) -> Iterator[tuple[
         if not isinstance(doc, dict):
             raise BadInput(f"{name}, line {number}: not a JSON object")
         cells = {k: "" if v is None else str(v) for k, v in doc.items()}
-        header.update({k: k for k in cells})
-        rows.append((number, cells))
-    yield 0, header
-    yield from rows
+        if first:
+            yield 0, {k: k for k in cells}
+            first = False
+        yield number, cells
+    if first:
+        yield 0, {}
 
 
 # --- checking rows ------------------------------------------------------------------------------

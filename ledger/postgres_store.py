@@ -8,7 +8,7 @@ even where PostgreSQL's sequence leaves gaps in notification ids.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -126,6 +126,18 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             row = cur.fetchone()
             self._append_to_log(cur, stored_events, notification_ids, recorded_at, int(row[0]) if row else 0)
         return notification_ids
+
+    @contextmanager
+    def batch(self, recorded_at: datetime) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
+        with self.datastore.transaction(commit=True) as curs:
+
+            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                if not stored_events:
+                    return []
+                self._insert_stored_events(curs, stored_events, recorded_at=recorded_at)
+                return self._fetch_ids_after_insert_events(curs, stored_events, recorded_at=recorded_at) or []
+
+            yield insert
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:

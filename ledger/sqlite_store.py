@@ -6,7 +6,7 @@ when nothing was ever deleted, but the log keeps its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -99,6 +99,15 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
             size, _ = self._check_clock(cur, recorded_at)
             self._append_to_log(cur, stored_events, notification_ids, recorded_at, size)
         return notification_ids
+
+    @contextmanager
+    def batch(self, recorded_at: datetime) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
+        with self.datastore.transaction(commit=True) as c:
+
+            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                return self._insert_events(c, stored_events, recorded_at=recorded_at) or []
+
+            yield insert
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,6 +111,12 @@ class LedgerLog:
     @abstractmethod
     def _writing(self) -> AbstractContextManager[Cursor]:
         """A cursor in a write transaction, committed on success."""
+
+    @abstractmethod
+    def batch(self, recorded_at: datetime) -> AbstractContextManager[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
+        """batch opens one write transaction in which many inserts append events (each with the
+        log, like insert_events); it commits when the block ends normally and rolls back when it
+        raises. A large import streams through it in chunks with bounded memory."""
 
     def _sql(self, text: str) -> str:
         return text.format(**self.names)

@@ -126,8 +126,13 @@ def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: P
     script = ROOT / "tests" / "writer.py"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("MISSION_LEDGER_CLOCK", None)
-    follower = subprocess.Popen([sys.executable, "-m", "cli.main", "--db", postgres_url, "feed", "--follow"], cwd=ROOT,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "--db", postgres_url, "feed", "--follow"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), postgres_url, str(n), "25"],

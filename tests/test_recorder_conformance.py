@@ -40,7 +40,6 @@ class TestLedgerRecorderAsApplicationRecorder(_FileDatabase, ApplicationRecorder
         assert recorder.log_size() == recorder.max_notification_id()
 
 
-
 class TestPostgresLedgerRecorderAsApplicationRecorder(ApplicationRecorderTestCase):  # type: ignore[misc]
     """The same shipped cases on the PostgreSQL recorder, in a schema of its own."""
 
@@ -75,8 +74,9 @@ class TestPostgresLedgerRecorderAsApplicationRecorder(ApplicationRecorderTestCas
 
         from ledger.postgres_store import PostgresLedgerRecorder
 
-        datastore = PostgresDatastore(**self.settings, schema=self.schema, originator_id_type="text", pool_size=4,
-                                      max_overflow=10)
+        datastore = PostgresDatastore(
+            **self.settings, schema=self.schema, originator_id_type="text", pool_size=4, max_overflow=10
+        )
         recorder = PostgresLedgerRecorder(datastore, events_table_name="conformance_events")
         recorder.create_table()
         return recorder
