@@ -60,9 +60,8 @@ from ledger.batches import import_file
 from ledger.clock import FixedClock
 location, path, when = sys.argv[1], sys.argv[2], sys.argv[3]
 app = MissionLedger(location, clock=FixedClock(datetime.fromisoformat(when)))
-data = Path(path).read_bytes()
 start = time.perf_counter()
-report = import_file(app, data, name=Path(path).name)
+report = import_file(app, Path(path), name=Path(path).name)
 elapsed = time.perf_counter() - start
 assert not report.errors, report.errors[:3]
 print(json.dumps({"seconds": elapsed, "events": report.appended,
@@ -105,7 +104,11 @@ def main() -> None:
         "--postgres", default=os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
     )
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--rss-rows", type=int, help="only measure the peak RSS of importing this many rows")
     args = parser.parse_args()
+    if args.rss_rows:
+        measure_import_rss(args.rss_rows)
+        return
     n = 8_000 if args.quick else args.events
     later_rows = 2_000 if args.quick else 10_000
 
@@ -285,6 +288,31 @@ def main() -> None:
         say("PostgreSQL", "not measured", f"{type(e).__name__}: {str(e).splitlines()[0][:80]}")
 
     write_report(args.out, n, results)
+
+
+def measure_import_rss(rows: int) -> None:
+    """Import `rows` first reports (all in one file, one batch) into a fresh ledger in a child
+    process and print its peak RSS."""
+    from ledger.application import MissionLedger
+    from ledger.clock import FixedClock
+
+    work = Path(tempfile.mkdtemp(prefix="mission-ledger-rss-"))
+    nation = laos()
+    path = work / "rows.csv"
+    written = write_csv(records(nation, rows, scale=rows / 474_500 + 0.01), path)
+    app = MissionLedger(work / "l.db", clock=FixedClock(datetime(2024, 10, 1, 2, tzinfo=UTC)))
+    app.initialise("bench/rss")
+    app.load_registry(registry_csv(nation), name="registry.csv")
+    app.load_catalog(catalog_csv(), name="catalog.csv")
+    app.close()
+    result = child(
+        IMPORT_CHILD, str(work / "l.db"), str(path), datetime(2024, 11, 1, 2, tzinfo=UTC).isoformat()
+    )
+    print(
+        f"import of {written:,} rows ({path.stat().st_size / 1e6:,.0f} MB CSV): {result['events']:,} events in "
+        f"{result['seconds']:,.0f} s ({result['events'] / result['seconds']:,.0f} events/s), "
+        f"peak RSS {result['rss_mb']:,.0f} MB"
+    )
 
 
 def write_report(path: Path, n: int, results: list[tuple[str, str, str]]) -> None:

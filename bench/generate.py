@@ -98,12 +98,13 @@ def catalog_csv(missions: int = 250) -> bytes:
     return buffer.getvalue().encode()
 
 
-def records(nation: list[Lao], limit: int, seed: int = 2567) -> Iterator[dict[str, str]]:
-    """records yields up to `limit` first reports, LAO by LAO, each LAO with its type's count."""
+def records(nation: list[Lao], limit: int, seed: int = 2567, scale: float = 1.0) -> Iterator[dict[str, str]]:
+    """records yields up to `limit` first reports, LAO by LAO, each LAO with its type's count
+    (times `scale`, at most all 250 missions)."""
     rng = random.Random(seed)
     given = 0
     for lao in nation:
-        for m in rng.sample(range(250), RECORDS_PER_LAO[lao.lao_type]):
+        for m in rng.sample(range(250), min(250, round(RECORDS_PER_LAO[lao.lao_type] * scale))):
             if given >= limit:
                 return
             given += 1
