@@ -305,9 +305,7 @@ def measure_import_rss(rows: int) -> None:
     app.load_registry(registry_csv(nation), name="registry.csv")
     app.load_catalog(catalog_csv(), name="catalog.csv")
     app.close()
-    result = child(
-        IMPORT_CHILD, str(work / "l.db"), str(path), datetime(2024, 11, 1, 2, tzinfo=UTC).isoformat()
-    )
+    result = child(IMPORT_CHILD, str(work / "l.db"), str(path), datetime(2024, 11, 1, 2, tzinfo=UTC).isoformat())
     print(
         f"import of {written:,} rows ({path.stat().st_size / 1e6:,.0f} MB CSV): {result['events']:,} events in "
         f"{result['seconds']:,.0f} s ({result['events'] / result['seconds']:,.0f} events/s), "

@@ -52,11 +52,15 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
         self.clock = StepClock(START)
-        self.app = MissionLedger(self.folder / "l.db", clock=self.clock, actor="hypothesis")
+        self.app = MissionLedger(self.make_location(), clock=self.clock, actor="hypothesis")
         self.app.initialise()
         self.app.load_registry(package_data("krabi_laos.csv"), name="krabi")
         self.app.load_catalog(package_data("sample_catalog.csv"), name="catalog")
         self.days = {k: {d: None for d in DAYS} for k in KEYS}
+
+    def make_location(self) -> str:
+        """Where this run's ledger lives (a SQLite file here; subclasses use other stores)."""
+        return str(self.folder / "l.db")
 
     def teardown(self) -> None:
         self.app.close()

@@ -89,3 +89,34 @@ ProjectionMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_views_agree_with_the_fold_and_with_a_rebuild = ProjectionMachine.TestCase
+
+
+class PostgresProjectionMachine(ProjectionMachine):
+    """The same machine on the PostgreSQL store: one schema per run, dropped after it."""
+
+    def make_location(self) -> str:
+        import uuid
+
+        from tests.conftest import PG_URL, require_postgres
+
+        require_postgres()
+        self.schema = f"sm_{uuid.uuid4().hex[:12]}"
+        return f"{PG_URL}?schema={self.schema}"
+
+    def teardown(self) -> None:
+        super().teardown()
+        import psycopg
+
+        from tests.conftest import PG_URL
+
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+
+PostgresProjectionMachine.TestCase.settings = settings(
+    max_examples=10,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+test_views_agree_on_postgres_too = PostgresProjectionMachine.TestCase
