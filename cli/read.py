@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from cli.base import Settings, calendar_option, cli, date_callback, instant_callback, pass_settings
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
+from ledger.application import RecordView
 from ledger.errors import BadInput
 from ledger.thai import bangkok_date, format_instant, thai_sort_key
 from projections.completeness import completeness
@@ -18,22 +20,8 @@ from projections.queries import CHANGE_KINDS, HistoryEntry, Scope, as_of, change
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RECORD_COLUMNS = (
-    "lao_code",
-    "mission_code",
-    "status",
-    "received_fy",
-    "quantity",
-    "unit",
-    "budget",
-    "staff",
-    "note",
-    "version",
-    "effective_from",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-)
+# The keys of `show --json` (DESIGN §9), in order: the fields of the view the library returns.
+RECORD_COLUMNS = tuple(f.name for f in dataclasses.fields(RecordView))
 
 
 def scope_options(f: F) -> F:
@@ -42,6 +30,17 @@ def scope_options(f: F) -> F:
     f = click.option("--district", help="Only this district (4-digit code, e.g. 8101).")(f)
     f = click.option("--lao", help="Only this LAO (7-digit code).")(f)
     return f
+
+
+def sort_option(f: F) -> F:
+    """sort_option adds --sort code|name (names in Thai dictionary order)."""
+    return click.option(
+        "--sort",
+        type=click.Choice(["code", "name"]),
+        default="code",
+        show_default=True,
+        help="Order by codes, or by LAO name in Thai dictionary order.",
+    )(f)
 
 
 def format_options(f: F) -> F:
@@ -162,13 +161,7 @@ def _print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: bo
 )
 @scope_options
 @format_options
-@click.option(
-    "--sort",
-    type=click.Choice(["code", "name"]),
-    default="code",
-    show_default=True,
-    help="Order by codes, or by LAO name in Thai dictionary order.",
-)
+@sort_option
 @calendar_option
 @pass_settings
 def as_of_command(
@@ -311,13 +304,7 @@ def report() -> None:
 )
 @scope_options
 @format_options
-@click.option(
-    "--sort",
-    type=click.Choice(["code", "name"]),
-    default="code",
-    show_default=True,
-    help="Order LAOs by code, or by name in Thai dictionary order.",
-)
+@sort_option
 @calendar_option
 @pass_settings
 def completeness_command(
