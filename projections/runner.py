@@ -22,7 +22,7 @@ import sqlite_utils
 from ledger.errors import Refused
 from ledger.events import decode_event
 from ledger.stores import LedgerLog
-from projections.views import SCHEMA_VERSION, TABLES, apply_event, create_schema
+from projections.views import SCHEMA_VERSION, TABLES, PageWriter, create_schema
 
 PAGE = 2000
 LOCK_TIMEOUT = 60.0
@@ -144,8 +144,12 @@ class Projector:
                 try:
                     position = self.position()
                     page = self.recorder.select_log(position, self.page)
-                    for logged in page:
-                        apply_event(self.db, logged, decode_event(logged.state))
+                    writer = PageWriter(self.db)
+                    events = [decode_event(logged.state) for logged in page]
+                    writer.load(events)
+                    for logged, event in zip(page, events, strict=True):
+                        writer.apply(logged, event)
+                    writer.flush()
                     if page:
                         position = page[-1].position
                         _set_meta(self.db, "position", str(position))

@@ -17,6 +17,7 @@ text comparison is time order; Decimals as exact text.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -27,6 +28,7 @@ from msgspec import UNSET
 
 from ledger.events import (
     Corrected,
+    Event,
     LaoAmended,
     LaoRegistered,
     LedgerEvent,
@@ -35,7 +37,6 @@ from ledger.events import (
     Recorded,
     RecordEvent,
     Voided,
-    encode_event,
     kind_of,
 )
 from ledger.registry import Lao, Mission, fold_lao, fold_mission
@@ -178,13 +179,8 @@ def _period_row(period: Period) -> dict[str, Any]:
     }
 
 
-def _open_timeline(db: sqlite_utils.Database, lao: str, mission: str) -> Timeline:
-    rows = db.execute(
-        "SELECT valid_from, valid_to, base_status, cancelled, received_fy, quantity, unit, budget, staff, "
-        "note FROM record_versions WHERE lao_code = ? AND mission_code = ? AND seq_to IS NULL "
-        "ORDER BY valid_from",
-        (lao, mission),
-    ).fetchall()
+def _timeline_of(rows: list[tuple[Any, ...]]) -> Timeline:
+    """A record's open versions (valid_from, valid_to, base_status, cancelled, …) as a Timeline."""
     periods = tuple(
         Period(
             date.fromisoformat(r[0]),
@@ -200,7 +196,7 @@ def _open_timeline(db: sqlite_utils.Database, lao: str, mission: str) -> Timelin
                 note=r[9],
             ),
         )
-        for r in rows
+        for r in sorted(rows, key=lambda r: r[0])
     )
     return Timeline(periods)
 
@@ -233,107 +229,203 @@ def _changes(before: Timeline, after: Timeline, event: RecordEvent) -> dict[str,
     return diff
 
 
-def apply_event(db: sqlite_utils.Database, logged: LoggedEvent, event: LedgerEvent) -> None:
-    """apply_event changes the view tables for one event at its ledger position.
+RECORD_COLUMNS: Final = (
+    "lao_code",
+    "mission_code",
+    "version",
+    "effective_from",
+    "valid_from",
+    "valid_to",
+    "last_recorded_at",
+    "status",
+    "base_status",
+    "cancelled",
+    "received_fy",
+    "quantity",
+    "unit",
+    "budget",
+    "staff",
+    "note",
+    "last_position",
+)
+VERSION_COLUMNS: Final = (
+    "lao_code",
+    "mission_code",
+    "recorded_from",
+    "recorded_to",
+    "seq_from",
+    "seq_to",
+    "version",
+    "effective_from",
+    "last_recorded_at",
+    "valid_from",
+    "valid_to",
+    "status",
+    "base_status",
+    "cancelled",
+    "received_fy",
+    "quantity",
+    "unit",
+    "budget",
+    "staff",
+    "note",
+)
+HISTORY_COLUMNS: Final = (
+    "position",
+    "recorded_at",
+    "stream_id",
+    "kind",
+    "lao_code",
+    "mission_code",
+    "version",
+    "actor",
+    "source",
+    "reason",
+    "reported_at",
+    "effective_from",
+    "changes",
+    "event",
+)
+Key = tuple[str, str]
 
-    Must run inside the catch-up transaction; raises ValueError if the event cannot follow what
-    the views hold (a views file from another ledger, or a corrupt one).
+
+def _insert(verb: str, columns: tuple[str, ...]) -> str:
+    return f"{verb} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+class PageWriter:
+    """PageWriter applies a page of events to the view tables.
+
+    The records a page touches are read once, their state is kept in memory while the page's
+    events are applied, and the changes are written with a few executemany at `flush` — instead
+    of several statements per event. Must run inside the catch-up transaction; raises ValueError
+    when an event cannot follow what the views hold (a views file from another ledger, or a
+    corrupt one).
     """
-    stamp = format_stamp(event.recorded_at)
-    history: dict[str, Any] = {
-        "position": logged.position,
-        "recorded_at": stamp,
-        "stream_id": logged.stream_id,
-        "kind": kind_of(event),
-        "lao_code": getattr(event, "lao_code", None),
-        "mission_code": getattr(event, "mission_code", None),
-        "version": logged.version,
-        "actor": event.actor,
-        "source": event.source,
-        "reason": event.reason,
-        "reported_at": format_stamp(event.reported_at) if event.reported_at else None,
-        "effective_from": _text(getattr(event, "effective_from", None)),
-        "event": encode_event(event).decode(),
-    }
-    if isinstance(event, RecordEvent):
-        history["changes"] = json.dumps(_apply_record_event(db, logged, event, stamp), ensure_ascii=False)
-    elif isinstance(event, (LaoRegistered, LaoAmended)):
-        history["changes"] = json.dumps(_apply_lao_event(db, event, stamp), ensure_ascii=False)
-    elif isinstance(event, (MissionDefined, MissionAmended)):
-        history["changes"] = json.dumps(_apply_mission_event(db, event, stamp), ensure_ascii=False)
-    db.execute(
-        f"INSERT INTO history ({', '.join(history)}) VALUES ({', '.join('?' * len(history))})",
-        list(history.values()),
-    )
 
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.timelines: dict[Key, Timeline] = {}
+        self.stored_open: set[Key] = set()  # records whose open versions are rows in the table
+        self.closes: list[tuple[str, int, str, str]] = []
+        self.new_rows: list[dict[str, Any]] = []
+        self.open_new: dict[Key, list[dict[str, Any]]] = {}
+        self.records: dict[Key, dict[str, Any] | None] = {}
+        self.history: list[tuple[Any, ...]] = []
 
-def _apply_record_event(
-    db: sqlite_utils.Database, logged: LoggedEvent, event: RecordEvent, stamp: str
-) -> dict[str, list[Any]]:
-    key = (event.lao_code, event.mission_code)
-    before = _open_timeline(db, *key)
-    try:
-        after = apply(before, event)
-    except Exception as e:  # the ledger validated it: failing here means the views are wrong
-        raise ValueError(f"event at position {logged.position} does not follow the views: {e}") from e
-    db.execute(
-        "UPDATE record_versions SET recorded_to = ?, seq_to = ? "
-        "WHERE lao_code = ? AND mission_code = ? AND seq_to IS NULL",
-        (stamp, logged.position, *key),
-    )
-    start = after.start.isoformat() if after.start else None
-    rows = [
-        {
-            "lao_code": key[0],
-            "mission_code": key[1],
-            "recorded_from": stamp,
-            "recorded_to": None,
-            "seq_from": logged.position,
-            "seq_to": None,
-            "version": logged.version,
-            "effective_from": start,
-            "last_recorded_at": stamp,
-            **_period_row(p),
-        }
-        for p in after.periods
-    ]
-    if rows:
-        columns = list(rows[0])
-        db.conn.executemany(
-            f"INSERT INTO record_versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [list(r.values()) for r in rows],
+    def load(self, events: Sequence[Event]) -> None:
+        """load reads the open versions of every record the page's events touch (row values IN)."""
+        keys = sorted(
+            {(e.lao_code, e.mission_code) for e in events if isinstance(e, RecordEvent)} - set(self.timelines)
         )
-        latest = rows[-1]
-        current = {
-            c: latest[c]
-            for c in (
-                "lao_code",
-                "mission_code",
-                "version",
-                "effective_from",
-                "valid_from",
-                "valid_to",
-                "last_recorded_at",
-                "status",
-                "base_status",
-                "cancelled",
-                "received_fy",
-                "quantity",
-                "unit",
-                "budget",
-                "staff",
-                "note",
+        found: dict[Key, list[tuple[Any, ...]]] = {}
+        for start in range(0, len(keys), 400):
+            part = keys[start : start + 400]
+            marks = ", ".join("(?, ?)" for _ in part)
+            rows = self.db.execute(
+                "SELECT lao_code, mission_code, valid_from, valid_to, base_status, cancelled, received_fy, quantity, "
+                f"unit, budget, staff, note FROM record_versions WHERE seq_to IS NULL AND (lao_code, mission_code) IN "
+                f"(VALUES {marks})",
+                [x for key in part for x in key],
+            ).fetchall()
+            for r in rows:
+                found.setdefault((r[0], r[1]), []).append(tuple(r[2:]))
+        for key in keys:
+            self.timelines[key] = _timeline_of(found.get(key, []))
+            if key in found:
+                self.stored_open.add(key)
+
+    def apply(self, logged: LoggedEvent, event: LedgerEvent) -> None:
+        """apply changes the page's state for one event at its ledger position."""
+        stamp = format_stamp(event.recorded_at)
+        if isinstance(event, RecordEvent):
+            changes = self._apply_record_event(logged, event, stamp)
+        elif isinstance(event, (LaoRegistered, LaoAmended)):
+            changes = _apply_lao_event(self.db, event, stamp)
+        elif isinstance(event, (MissionDefined, MissionAmended)):
+            changes = _apply_mission_event(self.db, event, stamp)
+        else:
+            changes = None
+        self.history.append(
+            (
+                logged.position,
+                stamp,
+                logged.stream_id,
+                kind_of(event),
+                getattr(event, "lao_code", None),
+                getattr(event, "mission_code", None),
+                logged.version,
+                event.actor,
+                event.source,
+                event.reason,
+                format_stamp(event.reported_at) if event.reported_at else None,
+                _text(getattr(event, "effective_from", None)),
+                json.dumps(changes, ensure_ascii=False) if changes is not None else None,
+                logged.state.decode(),
             )
-        }
-        current["last_position"] = logged.position
-        cols = list(current)
-        db.execute(
-            f"INSERT OR REPLACE INTO records ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            list(current.values()),
         )
-    else:
-        db.execute("DELETE FROM records WHERE lao_code = ? AND mission_code = ?", key)
-    return _changes(before, after, event)
+
+    def _apply_record_event(self, logged: LoggedEvent, event: RecordEvent, stamp: str) -> dict[str, list[Any]]:
+        key = (event.lao_code, event.mission_code)
+        if key not in self.timelines:
+            self.load([event])
+        before = self.timelines[key]
+        try:
+            after = apply(before, event)
+        except Exception as e:  # the ledger validated it: failing here means the views are wrong
+            raise ValueError(f"event at position {logged.position} does not follow the views: {e}") from e
+        # What the ledger said until now stops being said from this event on.
+        if key in self.stored_open:
+            self.closes.append((stamp, logged.position, *key))
+            self.stored_open.discard(key)
+        for row in self.open_new.pop(key, []):
+            row["recorded_to"], row["seq_to"] = stamp, logged.position
+        start = after.start.isoformat() if after.start else None
+        rows = [
+            {
+                "lao_code": key[0],
+                "mission_code": key[1],
+                "recorded_from": stamp,
+                "recorded_to": None,
+                "seq_from": logged.position,
+                "seq_to": None,
+                "version": logged.version,
+                "effective_from": start,
+                "last_recorded_at": stamp,
+                **_period_row(p),
+            }
+            for p in after.periods
+        ]
+        self.new_rows += rows
+        self.open_new[key] = rows
+        self.timelines[key] = after
+        self.records[key] = {**rows[-1], "last_position": logged.position} if rows else None
+        return _changes(before, after, event)
+
+    def flush(self) -> None:
+        """flush writes the page: closings first (they must not touch the page's new rows)."""
+        db = self.db.conn
+        db.executemany(
+            "UPDATE record_versions SET recorded_to = ?, seq_to = ? "
+            "WHERE lao_code = ? AND mission_code = ? AND seq_to IS NULL",
+            self.closes,
+        )
+        db.executemany(
+            _insert("INSERT INTO record_versions", VERSION_COLUMNS),
+            [[r[c] for c in VERSION_COLUMNS] for r in self.new_rows],
+        )
+        db.executemany(
+            _insert("INSERT OR REPLACE INTO records", RECORD_COLUMNS),
+            [[r[c] for c in RECORD_COLUMNS] for r in self.records.values() if r is not None],
+        )
+        db.executemany(
+            "DELETE FROM records WHERE lao_code = ? AND mission_code = ?",
+            [key for key, r in self.records.items() if r is None],
+        )
+        db.executemany(
+            _insert("INSERT INTO history", HISTORY_COLUMNS),
+            self.history,
+        )
 
 
 def _lao_row(db: sqlite_utils.Database, code: str) -> Lao | None:
