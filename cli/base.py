@@ -132,6 +132,16 @@ def instant_callback(ctx: click.Context, param: click.Parameter, value: str | No
         raise click.BadParameter(str(e)) from None
 
 
+def since_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Like instant_callback, but a date alone means the start of that day (a window's lower end)."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value, what=f"--{param.name}", day_starts=True)
+    except BadInput as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def checked(parse: Callable[[str], Any], value: str | None) -> Any:
     """Run a ledger parser inside a click callback, as a click error (exit 2, with usage)."""
     if value is None:

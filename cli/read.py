@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.base import Settings, calendar_option, cli, date_callback, instant_callback, pass_settings
+from cli.base import Settings, calendar_option, cli, date_callback, instant_callback, pass_settings, since_callback
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
 from ledger.application import RecordView
 from ledger.errors import BadInput
@@ -248,7 +248,7 @@ def as_of_command(
 
 
 @cli.command("changes")
-@click.option("--since", required=True, callback=instant_callback, help="From this time (a date = end of that day).")
+@click.option("--since", required=True, callback=since_callback, help="From this time (a date = the start of that day, Bangkok).")
 @click.option("--until", callback=instant_callback, help="Up to this time (default: now).")
 @click.option(
     "--kind",

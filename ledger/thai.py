@@ -65,17 +65,20 @@ def parse_date(text: str, *, what: str = "date") -> date:
         raise BadInput(f"{what} {raw!r} is not a valid date: {e}") from None
 
 
-def parse_instant(text: str, *, what: str = "time") -> datetime:
+def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) -> datetime:
     """parse_instant reads a point on the ledger clock (a `known_at`), returning UTC.
 
     A date alone means the *end* of that day in Bangkok (DESIGN §4: "as of 2567-12-30" includes
-    everything reported on the deadline day). A timestamp without offset is Bangkok time.
-    Years may be BE; digits may be Thai.
+    everything reported on the deadline day) — or its start with day_starts (the lower end of a
+    window, `changes --since`). A timestamp without offset is Bangkok time. Years may be BE;
+    digits may be Thai.
     """
     raw = text
     text = arabic_digits(text.strip())
     if "T" not in text and " " not in text:
         day = parse_date(text, what=what)
+        if day_starts:
+            return datetime.combine(day, time.min, BANGKOK).astimezone(UTC)
         return end_of_day(day)
     sep = "T" if "T" in text else " "
     day_part, _, rest = text.partition(sep)

@@ -340,3 +340,19 @@ def test_a_projection_killed_midway_resumes_without_double_applying(tmp_path: Pa
     clean = Projector(app.ledger_recorder, tmp_path / "clean.views.db")
     clean.catch_up()
     assert resumed.digest() == clean.digest()
+
+
+def test_changes_since_a_date_starts_at_the_start_of_that_day(
+    krabi_round: MissionLedger, location: str, tmp_path: Path
+) -> None:
+    krabi_round.close()
+    db = ["--db", location, "--views", str(tmp_path / "cli.views.db")]
+    run = CliRunner()
+    same_day = run.invoke(
+        cli, [*db, "changes", "--since", "2568-01-05", "--json"], env={"MISSION_LEDGER_CLOCK": "2025-02-01"}
+    )
+    assert [e["kind"] for e in json.loads(same_day.output)] == ["corrected"]  # recorded 2568-01-05 10:00
+    later = run.invoke(
+        cli, [*db, "changes", "--since", "2568-01-06", "--json"], env={"MISSION_LEDGER_CLOCK": "2025-02-01"}
+    )
+    assert json.loads(later.output) == []
