@@ -248,7 +248,7 @@ def as_of_command(
 
 
 @cli.command("changes")
-@click.option("--since", required=True, callback=since_callback, help="From this time (a date = the start of that day, Bangkok).")
+@click.option("--since", required=True, callback=since_callback, help="From this time (a date: from its start).")
 @click.option("--until", callback=instant_callback, help="Up to this time (default: now).")
 @click.option(
     "--kind",

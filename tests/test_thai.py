@@ -101,4 +101,4 @@ def test_whole_numbers() -> None:
 
 
 def test_a_date_as_the_start_of_a_window_means_the_start_of_that_day() -> None:
-    assert parse_instant("2567-12-31", day_starts=True) == datetime(2024, 12, 30, 17, tzinfo=timezone.utc)
+    assert parse_instant("2567-12-31", day_starts=True) == datetime(2024, 12, 30, 17, tzinfo=UTC)
