@@ -319,17 +319,21 @@ class PageWriter:
             {(e.lao_code, e.mission_code) for e in events if isinstance(e, RecordEvent)} - set(self.timelines)
         )
         found: dict[Key, list[tuple[Any, ...]]] = {}
-        for start in range(0, len(keys), 400):
-            part = keys[start : start + 400]
-            marks = ", ".join("(?, ?)" for _ in part)
+        wanted = set(keys)
+        laos = sorted({lao for lao, _ in keys})
+        # By LAO code (the index's first column; a row-value IN (VALUES …) would scan the table),
+        # keeping the wanted records.
+        for start in range(0, len(laos), 400):
+            part = laos[start : start + 400]
             rows = self.db.execute(
                 "SELECT lao_code, mission_code, valid_from, valid_to, base_status, cancelled, received_fy, quantity, "
-                f"unit, budget, staff, note FROM record_versions WHERE seq_to IS NULL AND (lao_code, mission_code) IN "
-                f"(VALUES {marks})",
-                [x for key in part for x in key],
+                f"unit, budget, staff, note FROM record_versions WHERE lao_code IN ({', '.join('?' * len(part))}) "
+                "AND seq_to IS NULL",
+                part,
             ).fetchall()
             for r in rows:
-                found.setdefault((r[0], r[1]), []).append(tuple(r[2:]))
+                if (r[0], r[1]) in wanted:
+                    found.setdefault((r[0], r[1]), []).append(tuple(r[2:]))
         for key in keys:
             self.timelines[key] = _timeline_of(found.get(key, []))
             if key in found:
