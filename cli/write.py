@@ -417,10 +417,12 @@ def import_command(
         "keep_plans": dry_run and verbose,
     }
     with settings.writing() as app:
-        if sys.stderr.isatty():
+        # A bar on a terminal for line-based files (their rows can be counted cheaply); quiet otherwise.
+        if sys.stderr.isatty() and file.suffix.lower() != ".xlsx":
             with file.open("rb") as f:
                 lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-            with click.progressbar(length=max(1, lines), label=f"importing {file.name}", file=sys.stderr) as bar:
+            rows = lines if file.suffix.lower() in (".jsonl", ".ndjson", ".json") else lines - 1  # CSV: a header
+            with click.progressbar(length=max(1, rows), label=f"importing {file.name}", file=sys.stderr) as bar:
                 report = import_file(app, file, progress=bar.update, **options)
         else:
             report = import_file(app, file, **options)

@@ -126,6 +126,8 @@ def import_file(
                 chunk = []
             if progress and report.rows % 500 == 0:
                 progress(500)
+        if progress:
+            progress(report.rows % 500)
         yield chunk
 
     def finish(insert: Callable[[list[Envelope]], None] | None) -> None:

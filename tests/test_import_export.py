@@ -354,3 +354,29 @@ def test_import_then_as_of_equals_the_file_for_every_row(tmp_path_factory, befor
             v["staff"],
         )
     _ = (Recorded,)
+
+
+def test_a_progress_bar_on_a_terminal_and_quiet_otherwise(
+    sqlite_ledger: MissionLedger, db_path: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    sqlite_ledger.close()
+    rows = "".join(f"{lao},INF-03,operating,2560,1,แห่ง,,,,2560-10-01\n" for lao in ("6810103", "6810104", "6810105"))
+    path = tmp_path / "small.csv"
+    path.write_bytes(csv_bytes(rows))
+    quiet = CliRunner().invoke(cli, ["--db", str(db_path), "import", str(path), "--dry-run"])
+    assert quiet.exit_code == 0 and "importing" not in quiet.output
+    script = shutil.which("script")
+    if script is None:
+        pytest.skip("util-linux `script` is not here to give the import a terminal")
+    command = f"{sys.executable} -m cli.main --db {db_path} import {path} --dry-run"
+    shown = subprocess.run(
+        [script, "-q", "-c", command, "/dev/null"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TERM": "xterm"},
+        check=False,
+    )
+    assert "importing small.csv" in shown.stdout and "100%" in shown.stdout, shown.stdout
