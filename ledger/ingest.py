@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -253,6 +253,10 @@ class Header:
 
     columns: dict[str, str]  # file header -> column
     unknown: list[str]
+    parsers: list[tuple[str, str, Callable[[str], Any]]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.parsers = [(h, column, _cell_parser(column)) for h, column in self.columns.items()]
 
     @classmethod
     def of(cls, names: list[str], name: str) -> Header:
@@ -278,39 +282,55 @@ class Header:
         return cls(columns, unknown)
 
 
+def _parse_status_cell(text: str) -> Any:
+    # A file says "cancelled" (ยกเลิก) in the status column to ask for a cancellation.
+    if text.strip() in ("cancelled", "ยกเลิก"):
+        return "cancelled"
+    return parse_field("status", text)
+
+
+def _parse_effective_from(text: str) -> date | None:
+    return parse_date(text, what="effective_from") if text else None
+
+
+def _cell_parser(column: str) -> Callable[[str], Any]:
+    if column == "lao_code":
+        return parse_lao_code
+    if column == "mission_code":
+        return parse_mission_code
+    if column == "effective_from":
+        return _parse_effective_from
+    if column == "status":
+        return _parse_status_cell
+    return lambda text: parse_field(column, text)
+
+
 def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[ImportRow | None, list[RowError]]:
     """check_row reads one row's cells; returns the row, or None with its errors."""
     errors: list[RowError] = []
     got: dict[str, Any] = {}
-    by_column = {column: cells.get(h, "") for h, column in header.columns.items()}
-    for column, text in by_column.items():
+    for h, column, parse in header.parsers:
+        text = cells.get(h, "")
         try:
-            if column == "lao_code":
-                got[column] = parse_lao_code(text)
-            elif column == "mission_code":
-                got[column] = parse_mission_code(text)
-            elif column == "effective_from":
-                got[column] = parse_date(text, what="effective_from") if text else None
-            elif column == "status" and text.strip() in ("cancelled", "ยกเลิก"):
-                got[column] = "cancelled"
-            else:
-                got[column] = parse_field(column, text)
+            got[column] = parse(text)
         except LedgerError as e:
             errors.append(RowError(number, column, text, str(e), cells))
     if errors:
         return None, errors
-    values = {k: v for k, v in got.items() if k in FIELD_NAMES and k != "status"}
-    status = got.get("status")
+    status = got.pop("status", None)
+    lao_code = got.pop("lao_code")
+    mission_code = got.pop("mission_code")
+    effective_from = got.pop("effective_from", None)
     if status is not None and status != "cancelled":
-        values["status"] = status
+        got["status"] = status
     return (
         ImportRow(
             row=number,
-            lao_code=got["lao_code"],
-            mission_code=got["mission_code"],
+            lao_code=lao_code,
+            mission_code=mission_code,
             cancelled=status == "cancelled",
-            values=values,
-            effective_from=got.get("effective_from"),
+            values=got,
+            effective_from=effective_from,
             cells=cells,
         ),
         [],

@@ -142,13 +142,16 @@ class LedgerLog:
     ) -> None:
         """Give each new event its position, leaf and recorded_at, and move the frontier on."""
         stamp = format_stamp(recorded_at) if recorded_at is not None else None
-        frontier = self._frontier(cur, size)
-        rows = []
-        for offset, (event, nid) in enumerate(zip(stored_events, notification_ids, strict=True)):
-            position = size + offset + 1
-            leaf = event_leaf(position, str(event.originator_id), event.originator_version, event.topic, event.state)
-            frontier = frontier.append(leaf)
-            rows.append((position, nid, stamp, leaf))
+        rows = [
+            (
+                size + offset + 1,
+                nid,
+                stamp,
+                event_leaf(size + offset + 1, str(event.originator_id), event.originator_version, event.topic, event.state),
+            )
+            for offset, (event, nid) in enumerate(zip(stored_events, notification_ids, strict=True))
+        ]
+        frontier = self._frontier(cur, size).extend([row[3] for row in rows])
         cur.executemany(
             self._sql("INSERT INTO {log} (position, notification_id, recorded_at, leaf_hash) VALUES (?, ?, ?, ?)"), rows
         )

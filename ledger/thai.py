@@ -24,6 +24,8 @@ _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# Regular thousands grouping only: `1,25,000` or `1.250,50` would be a guess.
+_DECIMAL = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 
 
 def arabic_digits(text: str) -> str:
@@ -130,11 +132,13 @@ def parse_decimal(text: str, *, what: str = "number") -> Decimal:
     ambiguous and refused.
     """
     raw = text
-    text = arabic_digits(text.strip())
-    if not re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", text):
+    text = text.strip()
+    if not text.isascii():
+        text = arabic_digits(text)
+    if not _DECIMAL.fullmatch(text):
         raise BadInput(f"{what} {raw!r} is not a number (write e.g. 1250000.50 or 1,250,000.50)")
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(text.replace(",", "") if "," in text else text)
     except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
         raise BadInput(f"{what} {raw!r} is not a number") from None
     return value
@@ -142,6 +146,8 @@ def parse_decimal(text: str, *, what: str = "number") -> Decimal:
 
 def parse_int(text: str, *, what: str = "number") -> int:
     """parse_int reads a whole number; Thai digits and regular thousands grouping accepted."""
+    if text.isascii() and text.isdigit():  # the common case, without the Decimal round trip
+        return int(text)
     value = parse_decimal(text, what=what)
     if value != value.to_integral_value() or "." in text:
         raise BadInput(f"{what} {text!r} is not a whole number")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 import msgspec
@@ -50,16 +51,23 @@ class Fields(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     def items(self) -> list[tuple[str, Any]]:
         """items lists the (name, value) pairs that are set, in field order."""
-        return [(n, getattr(self, n)) for n in FIELD_NAMES if getattr(self, n) is not UNSET]
+        # The struct's fields are declared in FIELD_NAMES order (checked at import, below).
+        return [(n, v) for n, v in zip(FIELD_NAMES, msgspec.structs.astuple(self)) if v is not UNSET]
 
     def is_empty(self) -> bool:
         """is_empty is true when no field is set."""
         return not self.items()
 
 
+assert Fields.__struct_fields__ == FIELD_NAMES, "Fields.items relies on the declared order"
+
+
 def parse_lao_code(text: str) -> str:
     """parse_lao_code checks a DLA LAO code: exactly 7 digits (Thai digits accepted)."""
-    code = arabic_digits(text.strip())
+    code = text.strip()
+    if len(code) == 7 and code.isascii() and code.isdigit():
+        return code
+    code = arabic_digits(code)
     if not _LAO_CODE.fullmatch(code):
         raise BadInput(f"LAO code {text!r} is not a 7-digit DLA code")
     return code
@@ -67,7 +75,9 @@ def parse_lao_code(text: str) -> str:
 
 def parse_mission_code(text: str) -> str:
     """parse_mission_code checks a mission code: letters, digits, '.', '_' or '-', up to 32."""
-    code = arabic_digits(text.strip())
+    code = text.strip()
+    if not code.isascii():
+        code = arabic_digits(code)
     if not _MISSION_CODE.fullmatch(code):
         raise BadInput(f"mission code {text!r} is not a code (letters, digits, '.', '_', '-'; up to 32)")
     return code
@@ -124,12 +134,45 @@ def check_text(value: str, *, what: str) -> str:
     return value
 
 
+def _parse_status_field(text: str) -> Any:
+    return parse_status(text)
+
+
+def _parse_received_fy(text: str) -> Any:
+    return check_received_fy(parse_int(text, what="received_fy"))
+
+
+def _parse_quantity(text: str) -> Any:
+    return check_quantity(parse_decimal(text, what="quantity"))
+
+
+def _parse_budget(text: str) -> Any:
+    return check_budget(parse_decimal(text, what="budget"))
+
+
+def _parse_staff(text: str) -> Any:
+    return check_staff(parse_int(text, what="staff"))
+
+
+# One parser per field, looked up once per call (an import parses millions of cells).
+_FIELD_PARSERS: Final[dict[str, Callable[[str], Any]]] = {
+    "status": _parse_status_field,
+    "received_fy": _parse_received_fy,
+    "quantity": _parse_quantity,
+    "unit": lambda text: check_text(text, what="unit"),
+    "budget": _parse_budget,
+    "staff": _parse_staff,
+    "note": lambda text: check_text(text, what="note"),
+}
+
+
 def parse_field(name: str, text: str) -> Any:
     """parse_field reads one field's value from text; empty text clears the field (None).
 
     Raises BadInput naming the field and the value when the text is not a valid value.
     """
-    if name not in FIELD_NAMES:
+    parser = _FIELD_PARSERS.get(name)
+    if parser is None:
         raise BadInput(f"{name!r} is not a field (fields: {', '.join(FIELD_NAMES)})")
     text = text.strip()
     if text == "":
@@ -137,17 +180,7 @@ def parse_field(name: str, text: str) -> Any:
             raise BadInput("status cannot be cleared (operating or not_yet)")
         return None
     try:
-        if name == "status":
-            return parse_status(text)
-        if name == "received_fy":
-            return check_received_fy(parse_int(text, what="received_fy"))
-        if name == "quantity":
-            return check_quantity(parse_decimal(text, what="quantity"))
-        if name == "budget":
-            return check_budget(parse_decimal(text, what="budget"))
-        if name == "staff":
-            return check_staff(parse_int(text, what="staff"))
-        return check_text(text, what=name)
+        return parser(text)
     except BadInput as e:
         message = str(e)
         raise BadInput(message if message.startswith(name) else f"{name}: {message}") from None

@@ -47,10 +47,17 @@ class CompactRange:
 
     def extend(self, leaves: Sequence[bytes]) -> CompactRange:
         """extend appends many leaf hashes in order."""
-        out = self
+        hashes = list(self.hashes)
+        size = self.size
         for leaf in leaves:
-            out = out.append(leaf)
-        return out
+            node = leaf
+            bits = size
+            while bits & 1:
+                node = node_hash(hashes.pop(), node)
+                bits >>= 1
+            hashes.append(node)
+            size += 1
+        return CompactRange(size, tuple(hashes))
 
     def root(self) -> bytes:
         """root is the tree hash of the `size` leaves appended (EMPTY_ROOT for none)."""
