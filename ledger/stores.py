@@ -143,13 +143,8 @@ class LedgerLog:
         """Give each new event its position, leaf and recorded_at, and move the frontier on."""
         stamp = format_stamp(recorded_at) if recorded_at is not None else None
         rows = [
-            (
-                size + offset + 1,
-                nid,
-                stamp,
-                event_leaf(size + offset + 1, str(event.originator_id), event.originator_version, event.topic, event.state),
-            )
-            for offset, (event, nid) in enumerate(zip(stored_events, notification_ids, strict=True))
+            (position, nid, stamp, event_leaf(position, str(e.originator_id), e.originator_version, e.topic, e.state))
+            for position, (e, nid) in enumerate(zip(stored_events, notification_ids, strict=True), start=size + 1)
         ]
         frontier = self._frontier(cur, size).extend([row[3] for row in rows])
         cur.executemany(

@@ -7,8 +7,8 @@ not touched; a field set to `None` is cleared. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Final, Literal
 
 import msgspec
@@ -52,7 +52,7 @@ class Fields(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     def items(self) -> list[tuple[str, Any]]:
         """items lists the (name, value) pairs that are set, in field order."""
         # The struct's fields are declared in FIELD_NAMES order (checked at import, below).
-        return [(n, v) for n, v in zip(FIELD_NAMES, msgspec.structs.astuple(self)) if v is not UNSET]
+        return [(n, v) for n, v in zip(FIELD_NAMES, msgspec.structs.astuple(self), strict=True) if v is not UNSET]
 
     def is_empty(self) -> bool:
         """is_empty is true when no field is set."""
