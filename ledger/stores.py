@@ -14,6 +14,8 @@ file implementing the same ladder: `ledger.sqlite_store`, `ledger.postgres_store
 
 from __future__ import annotations
 
+import functools
+
 import os
 import sqlite3
 from abc import abstractmethod
@@ -51,11 +53,15 @@ class ClockBehind(Refused):
         self.last = last
 
 
+# Remembered: a batch stamps thousands of events with one instant, and every read formats or
+# parses the same few stamps again and again.
+@functools.lru_cache(maxsize=4096)
 def format_stamp(instant: datetime) -> str:
     """format_stamp is the stored form of a recorded_at: UTC, microseconds, sortable as text."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_stamp(text: str) -> datetime:
     """parse_stamp reads a stored recorded_at."""
     if len(text) != 27 or text[-1] != "Z":
