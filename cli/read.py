@@ -441,14 +441,17 @@ def feed(
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
-    encoder = __import__("msgspec").json.Encoder()
     out = sys.stdout.buffer
     try:
-        for line in Feed(app.ledger_recorder).events(
+        # A block of lines per page read; flushed when the feed has caught up (an empty block).
+        for block in Feed(app.ledger_recorder).lines(
             after=parse_sequence(after), limit=limit, where=where, follow=follow, stop=lambda: stopping["now"]
         ):
-            out.write(encoder.encode(line) + b"\n")
-            out.flush()
+            if block:
+                out.write(block)
+            else:
+                out.flush()
+        out.flush()
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
         sys.stderr.close()
 

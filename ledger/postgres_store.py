@@ -25,6 +25,7 @@ from ledger.stores import (
     IMMUTABLE_MESSAGE,
     LOG_TABLE,
     META_TABLE,
+    NODES_TABLE,
     Cursor,
     LedgerLog,
     StoreLocation,
@@ -73,6 +74,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             "frontier": q(FRONTIER_TABLE),
             "meta": q(META_TABLE),
             "checkpoints": q(CHECKPOINT_TABLE),
+            "nodes": q(NODES_TABLE),
         }
         for statement in (
             f"CREATE TABLE IF NOT EXISTS {q(LOG_TABLE)} (position BIGINT PRIMARY KEY, "
@@ -81,12 +83,14 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {q(META_TABLE)} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {q(CHECKPOINT_TABLE)} (id BIGSERIAL PRIMARY KEY, size BIGINT NOT NULL, "
             "root BYTEA NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {q(NODES_TABLE)} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
+            "hash BYTEA NOT NULL, PRIMARY KEY (level, idx))",
             f"CREATE OR REPLACE FUNCTION {q('ledger_refuse_change')}() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION '" + IMMUTABLE_MESSAGE.format(table="%") + "', TG_TABLE_NAME; END $$",
             *(
                 f'CREATE OR REPLACE TRIGGER "{table}_immutable" BEFORE UPDATE OR DELETE ON {q(table)} '
                 f"FOR EACH ROW EXECUTE FUNCTION {q('ledger_refuse_change')}()"
-                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE)
+                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
             ),
         ):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
@@ -138,6 +142,11 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
                 return self._fetch_ids_after_insert_events(curs, stored_events, recorded_at=recorded_at) or []
 
             yield insert
+
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT to_regclass(?)", (f'"{self.datastore.schema}"."{name}"',))
+        row = cur.fetchone()
+        return row is not None and row[0] is not None
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:

@@ -21,6 +21,7 @@ from ledger.stores import (
     IMMUTABLE_MESSAGE,
     LOG_TABLE,
     META_TABLE,
+    NODES_TABLE,
     Cursor,
     LedgerLog,
 )
@@ -31,6 +32,9 @@ class _Adapter:
 
     def __init__(self, cursor: SQLiteCursor) -> None:
         self.cursor = cursor
+        # Plain tuples instead of eventsourcing's sqlite3.Row: the log's reads are positional,
+        # and a feed or an audit reads millions of rows.
+        cursor.sqlite_cursor.row_factory = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(sql, params)
@@ -39,11 +43,12 @@ class _Adapter:
         self.cursor.executemany(sql, rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.cursor.fetchall()]
+        rows: list[tuple[Any, ...]] = self.cursor.fetchall()
+        return rows
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.cursor.fetchone()
-        return tuple(row) if row is not None else None
+        row: tuple[Any, ...] | None = self.cursor.fetchone()
+        return row
 
 
 class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
@@ -63,6 +68,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
             "frontier": FRONTIER_TABLE,
             "meta": META_TABLE,
             "checkpoints": CHECKPOINT_TABLE,
+            "nodes": NODES_TABLE,
         }
 
     def construct_create_table_statements(self) -> list[str]:
@@ -74,11 +80,13 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
             "root BLOB NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
             # Defence in depth: facts are never changed or removed (verify does not rely on it).
             *(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE.format(table=table)}'); END"
-                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE)
+                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
                 for op in ("UPDATE", "DELETE")
             ),
         ]
@@ -126,6 +134,10 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
                 return self._insert_events(c, stored_events, recorded_at=recorded_at) or []
 
             yield insert
+
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:

@@ -15,7 +15,6 @@ file implementing the same ladder: `ledger.sqlite_store`, `ledger.postgres_store
 from __future__ import annotations
 
 import functools
-
 import os
 import sqlite3
 from abc import abstractmethod
@@ -31,12 +30,14 @@ from eventsourcing.persistence import PersistenceError, StoredEvent
 
 from ledger.errors import BadInput, Refused, StoreUnavailable
 from ledger.integrity.log import event_leaf
-from ledger.integrity.merkle import CompactRange
+from ledger.integrity.merkle import CompactRange, completed_nodes
 
 LOG_TABLE = "ledger_log"
 FRONTIER_TABLE = "ledger_frontier"
 META_TABLE = "ledger_meta"
 CHECKPOINT_TABLE = "ledger_checkpoints"
+#: Roots of complete aligned blocks of the Merkle tree (see merkle.completed_nodes).
+NODES_TABLE = "ledger_nodes"
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
 
 
@@ -79,7 +80,7 @@ def as_bytes(value: Any) -> bytes | None:
     return bytes(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoggedEvent:
     """LoggedEvent is a stored event at its ledger position."""
 
@@ -109,6 +110,7 @@ class LedgerLog:
     names: dict[str, str]
     #: The application this recorder serves, kept alive as long as the recorder is in use.
     owner: object | None = None
+    _nodes_ready: bool | None = None
 
     @abstractmethod
     def _reading(self) -> AbstractContextManager[Cursor]:
@@ -152,12 +154,58 @@ class LedgerLog:
             (position, nid, stamp, event_leaf(position, str(e.originator_id), e.originator_version, e.topic, e.state))
             for position, (e, nid) in enumerate(zip(stored_events, notification_ids, strict=True), start=size + 1)
         ]
-        frontier = self._frontier(cur, size).extend([row[3] for row in rows])
+        leaves = [row[3] for row in rows]
+        frontier = self._frontier(cur, size).extend(leaves)
         cur.executemany(
             self._sql("INSERT INTO {log} (position, notification_id, recorded_at, leaf_hash) VALUES (?, ?, ?, ?)"), rows
         )
         cur.execute(self._sql("DELETE FROM {frontier}"))
         cur.executemany(self._sql("INSERT INTO {frontier} (idx, hash) VALUES (?, ?)"), list(enumerate(frontier.hashes)))
+        if self._has_nodes(cur):
+            nodes = completed_nodes(size, leaves, lambda level, lo, hi: self._stored_nodes(cur, level, lo, hi))
+            if nodes:
+                cur.executemany(self._sql("INSERT INTO {nodes} (level, idx, hash) VALUES (?, ?, ?)"), nodes)
+
+    def _has_nodes(self, cur: Cursor) -> bool:
+        # A ledger made before the nodes table existed appends without it (proofs then read
+        # leaves); `init` on it adds the table.
+        if self._nodes_ready is None:
+            self._nodes_ready = self._table_exists(cur, NODES_TABLE)
+        return self._nodes_ready
+
+    @abstractmethod
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
+        """Whether the ledger's table `name` exists."""
+
+    def _stored_nodes(self, cur: Cursor, level: int, lo: int, hi: int) -> list[bytes] | None:
+        if hi <= lo:
+            return []
+        if level == 0:
+            sql = "SELECT leaf_hash FROM {log} WHERE position > ? AND position <= ? ORDER BY position"
+            cur.execute(self._sql(sql), (lo, hi))
+        else:
+            cur.execute(
+                self._sql("SELECT hash FROM {nodes} WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
+                (level, lo, hi),
+            )
+        hashes = [bytes(r[0]) for r in cur.fetchall()]
+        return hashes if len(hashes) == hi - lo else None
+
+    def nodes(self, level: int, lo: int, hi: int) -> list[bytes] | None:
+        """nodes returns the stored hashes at `level` (0: leaves) for indexes [lo, hi), or None
+        when any of them is not stored."""
+        with self._reading() as cur:
+            if level and not self._table_exists(cur, NODES_TABLE):
+                return None
+            return self._stored_nodes(cur, level, lo, hi)
+
+    def all_nodes(self) -> dict[tuple[int, int], bytes]:
+        """all_nodes is every stored interior node, by (level, index)."""
+        with self._reading() as cur:
+            if not self._table_exists(cur, NODES_TABLE):
+                return {}
+            cur.execute(self._sql("SELECT level, idx, hash FROM {nodes}"))
+            return {(int(r[0]), int(r[1])): bytes(r[2]) for r in cur.fetchall()}
 
     @staticmethod
     def _check_stream_ids(stored_events: Sequence[StoredEvent]) -> None:
@@ -225,15 +273,16 @@ class LedgerLog:
                 ),
                 (after, limit),
             )
+            # The columns come typed from both stores; only a tampered blob needs as_bytes.
             return [
                 LoggedEvent(
-                    int(r[0]),
+                    r[0],
                     str(r[1]),
-                    int(r[2]),
+                    r[2],
                     r[3],
-                    as_bytes(r[4]) or b"",
+                    r[4] if type(r[4]) is bytes else as_bytes(r[4]) or b"",
                     parse_stamp(r[5]) if r[5] else None,
-                    bytes(r[6]),
+                    r[6] if type(r[6]) is bytes else bytes(r[6]),
                 )
                 for r in cur.fetchall()
             ]

@@ -8,10 +8,11 @@ filter it uses (filters skip events, never renumber them).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from datetime import time as daytime
 from typing import Any, Final
 
@@ -25,9 +26,7 @@ from ledger.events import (
     SCHEMA_VERSIONS,
     LaoAmended,
     LaoRegistered,
-    LedgerEvent,
     decode_event,
-    kind_of,
 )
 from ledger.stores import LedgerLog, LoggedEvent
 from ledger.thai import BANGKOK, format_instant
@@ -63,39 +62,94 @@ def parse_sequence(text: str) -> int:
     return int(text)
 
 
-def _valid_time(event: LedgerEvent) -> datetime:
+class FeedHead(msgspec.Struct, frozen=True):
+    """FeedHead is what a feed line needs of an event, decoded without the rest of it (the
+    values, the reasons): the feed reads every event, and decoding all of each cost most of it."""
+
+    kind: str
+    recorded_at: datetime
+    lao_code: str | None = None
+    mission_code: str | None = None
+    batch_id: str | None = None
+    effective_from: date | None = None
+    period_from: date | None = None
+
+
+_head_decoder: Final = msgspec.json.Decoder(FeedHead)
+
+
+def feed_head(state: bytes) -> FeedHead:
+    """feed_head decodes the parts of a stored event that a feed line names."""
+    return _head_decoder.decode(state)
+
+
+def _valid_time(head: FeedHead) -> datetime:
     """The valid time an event speaks of: the start of its effective day in Bangkok, or of the
     corrected period; events without one (a void, a catalog change) take their recorded_at."""
-    day = getattr(event, "period_from", None) or getattr(event, "effective_from", None)
+    day = head.period_from or head.effective_from
     if day is None:
-        return event.recorded_at
+        return head.recorded_at
+    return _day_start(day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(day: date) -> datetime:
     return datetime.combine(day, daytime(0), BANGKOK)
 
 
-def _subject(event: LedgerEvent) -> str:
-    lao, mission = getattr(event, "lao_code", None), getattr(event, "mission_code", None)
-    return "/".join(x for x in (lao, mission) if x) or str(getattr(event, "batch_id", ""))
+@functools.lru_cache(maxsize=4096)
+def _instant(at: datetime) -> str:
+    return format_instant(at)
 
 
-def cloud_event(logged: LoggedEvent, event: LedgerEvent, source: str, *, raw: bool = False) -> dict[str, Any]:
+def _subject(head: FeedHead) -> str:
+    if head.lao_code and head.mission_code:
+        return f"{head.lao_code}/{head.mission_code}"
+    return head.lao_code or head.mission_code or head.batch_id or ""
+
+
+class CloudEvent(msgspec.Struct, frozen=True):
+    """CloudEvent is one feed line, the fields in the order they are written."""
+
+    specversion: str
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: str
+    datacontenttype: str
+    dataschema: str
+    sequence: str
+    recordedtime: str
+    data: msgspec.Raw
+
+
+def _cloud_event(logged: LoggedEvent, head: FeedHead, source: str) -> CloudEvent:
+    kind = head.kind
+    return CloudEvent(
+        "1.0",
+        logged.leaf_hash.hex(),
+        source,
+        event_type(kind),
+        _subject(head),
+        _instant(_valid_time(head)),
+        "application/json",
+        f"urn:mission-ledger:schema:{kind}:v{SCHEMA_VERSIONS[kind]}",
+        format_sequence(logged.position),
+        _instant(head.recorded_at),
+        msgspec.Raw(logged.state),
+    )
+
+
+def cloud_event(logged: LoggedEvent, head: FeedHead, source: str, *, raw: bool = False) -> dict[str, Any]:
     """cloud_event is one feed line: a CloudEvents 1.0 object for the event at its position.
 
     `data` is the event as stored; with raw=True it is the stored bytes themselves (msgspec.Raw),
-    which the command line writes out without decoding them again."""
-    kind = kind_of(event)
-    return {
-        "specversion": "1.0",
-        "id": logged.leaf_hash.hex(),
-        "source": source,
-        "type": event_type(kind),
-        "subject": _subject(event),
-        "time": format_instant(_valid_time(event)),
-        "datacontenttype": "application/json",
-        "dataschema": f"urn:mission-ledger:schema:{kind}:v{SCHEMA_VERSIONS[kind]}",
-        "sequence": format_sequence(logged.position),
-        "recordedtime": format_instant(event.recorded_at),
-        "data": msgspec.Raw(logged.state) if raw else msgspec.json.decode(logged.state),
-    }
+    which a writer puts out without decoding them again."""
+    line = msgspec.structs.asdict(_cloud_event(logged, head, source))
+    if not raw:
+        line["data"] = msgspec.json.decode(logged.state)
+    return line
 
 
 @dataclass(frozen=True)
@@ -117,7 +171,7 @@ class FeedFilter:
 class Feed:
     """Feed reads one ledger's events as CloudEvents, from a position, optionally following."""
 
-    def __init__(self, recorder: LedgerLog, *, page: int = 1000) -> None:
+    def __init__(self, recorder: LedgerLog, *, page: int = 5000) -> None:
         self.recorder = recorder
         self.page = page
         self.source = recorder.get_meta("origin") or "mission-ledger"
@@ -134,10 +188,10 @@ class Feed:
                     self._provinces[lao_code] = event.set.province_code
         return self._provinces.get(lao_code)
 
-    def _keeps(self, event: LedgerEvent, where: FeedFilter) -> bool:
-        if where.kinds and kind_of(event) not in where.kinds:
+    def _keeps(self, head: FeedHead, where: FeedFilter) -> bool:
+        if where.kinds and head.kind not in where.kinds:
             return False
-        lao = getattr(event, "lao_code", None)
+        lao = head.lao_code
         if where.lao is not None and lao != where.lao:
             return False
         return where.province is None or (lao is not None and self._province_of(lao) == where.province)
@@ -155,19 +209,58 @@ class Feed:
     ) -> Iterator[dict[str, Any]]:
         """events yields the feed after position `after`: at most `limit` events (that pass the
         filter); with `follow`, waits for new events (polling every `poll` seconds) until `stop()`."""
+        for page in self._pages(after, limit, where, follow, poll, stop):
+            for line in page:
+                out = msgspec.structs.asdict(line)
+                if not raw:
+                    out["data"] = msgspec.json.decode(line.data)
+                yield out
+
+    def lines(
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        where: FeedFilter = FeedFilter(),
+        follow: bool = False,
+        poll: float = 0.2,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[bytes]:
+        """lines is the feed as a writer puts it out: JSON lines, one block per page read (the
+        same objects as `events(raw=True)`); an empty block means the feed has caught up."""
+        encoder = msgspec.json.Encoder()
+        for page in self._pages(after, limit, where, follow, poll, stop):
+            yield encoder.encode_lines(page)
+
+    def _pages(
+        self,
+        after: int,
+        limit: int | None,
+        where: FeedFilter,
+        follow: bool,
+        poll: float,
+        stop: Callable[[], bool],
+    ) -> Iterator[list[CloudEvent]]:
         given = 0
         position = after
+        everything = where == FeedFilter()
         while not stop():
             page = self._next_page(position, follow=follow, stop=stop)
+            lines: list[CloudEvent] = []
             for logged in page:
-                position = logged.position
-                event = decode_event(logged.state)
-                if self._keeps(event, where):
-                    yield cloud_event(logged, event, self.source, raw=raw)
-                    given += 1
-                    if limit is not None and given >= limit:
+                head = feed_head(logged.state)
+                if everything or self._keeps(head, where):
+                    lines.append(_cloud_event(logged, head, self.source))
+                    if limit is not None and given + len(lines) >= limit:
+                        yield lines
                         return
+            if page:
+                position = page[-1].position
+            given += len(lines)
+            if lines:
+                yield lines
             if len(page) < self.page:
+                yield []  # caught up: a writer flushes now
                 if not follow:
                     return
                 time.sleep(poll)

@@ -214,7 +214,7 @@ def test_a_consumer_killed_at_random_points_ends_with_every_event_exactly_once(
         seen += [json.loads(line) for line in complete]
         if all(w.poll() is not None for w in writers):
             size = MissionLedger(location).ledger_recorder.log_size()
-            if seen and int(seen[-1]["sequence"]) == size:
+            if seen and int(seen[-1]["sequence"]) == size and kills >= 3:
                 break
     for w in writers:
         _, err = w.communicate(timeout=60)

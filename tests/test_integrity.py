@@ -3,6 +3,7 @@ with raw SQL on a real ledger file (triggers dropped, as a determined operator w
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from datetime import date
@@ -18,7 +19,8 @@ from ledger.errors import Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, parse_checkpoint, parse_signer, parse_verifier
 from ledger.integrity.log import canonical_bytes, event_leaf
-from ledger.integrity.merkle import leaf_hash
+from ledger.batches import import_file
+from ledger.integrity.merkle import BLOCK, leaf_hash, nodes_of, prove_inclusion, root_of
 from ledger.values import Fields
 from tests.conftest import package_data
 
@@ -416,3 +418,64 @@ def test_proof_files_verify_with_an_independent_rfc_9162_implementation(signed) 
         old, new = parse_checkpoint(doc["old"]), parse_checkpoint(doc["new"])
         proof = [base64.b64decode(p) for p in doc["proof"]]
         assert independent_consistency_roots(old.size, new.size, True, proof, old.root) == (old.root, new.root)
+
+
+# --- stored interior nodes: proofs in O(log n) ---------------------------------------------------
+
+
+def _grow(ledger: MissionLedger, clock, rows: int) -> None:
+    """Import `rows` first reports of Krabi's records (in two files, so that a block of the tree
+    straddles two batches)."""
+    catalog = [line.split(",") for line in package_data("sample_catalog.csv").decode().splitlines()[1:]]
+    laos = [line.split(",") for line in package_data("krabi_laos.csv").decode().splitlines()[1:]]
+    pairs = [(lao[0], m[0]) for m in catalog for lao in laos if lao[1] in m[-1].split("|")][:rows]
+    for part, chunk in enumerate((pairs[: rows // 2], pairs[rows // 2 :])):
+        body = "lao_code,mission_code,status,received_fy,quantity,unit,effective_from\n" + "".join(
+            f"{lao},{mission},operating,2567,1,แห่ง,2024-01-01\n" for lao, mission in chunk
+        )
+        clock.advance(hours=1)
+        assert import_file(ledger, body.encode(), name=f"grow{part}.csv").appended == len(chunk) + 1
+
+
+def test_proofs_read_stored_nodes_and_equal_proofs_from_the_leaves(signed, clock) -> None:
+    ledger, signer, _ = signed
+    _grow(ledger, clock, 500)
+    recorder = ledger.ledger_recorder
+    size = recorder.log_size()
+    assert size == EVENTS + 502
+    leaves = recorder.leaves(0, size)
+    assert recorder.all_nodes() == {(level, index): node for level, index, node in nodes_of(leaves)}
+    assert len(recorder.all_nodes()) == size // BLOCK == 2  # the second straddles the two imports
+
+    def from_leaves(a: int, b: int) -> bytes:
+        return root_of(leaves[a:b])
+
+    auditor = LedgerAuditor(recorder)
+    note = auditor.sign_checkpoint(signer, clock.now())
+    for position in (1, 256, 257, 520, size):
+        doc = auditor.inclusion_proof(position, note)
+        expected = prove_inclusion(position - 1, size, from_leaves)
+        assert [base64.b64decode(h) for h in doc["proof"]] == expected
+        assert check_proof_file(json.dumps(doc), signer.verifier()).position == position
+    assert auditor.root_at(size) == root_of(leaves) == parse_checkpoint(note).root
+
+
+def test_a_tampered_stored_node_is_found_by_verify_and_never_proves(signed_file, clock, db_path: Path) -> None:
+    ledger, signer, notes = signed_file
+    _grow(ledger, clock, 500)
+    note = LedgerAuditor(ledger.ledger_recorder).sign_checkpoint(signer, clock.now())
+    con = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="never changed or removed"):
+        con.execute("UPDATE ledger_nodes SET hash = zeroblob(32)")
+    for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {trigger}")
+    con.execute("UPDATE ledger_nodes SET hash = zeroblob(32) WHERE idx = 1")
+    con.commit()
+    con.close()
+    auditor = LedgerAuditor(ledger.ledger_recorder)
+    with pytest.raises(Refused, match="does not match the checkpoint at size 602: run `verify`"):
+        auditor.inclusion_proof(600, note)
+    auditor.inclusion_proof(50, notes[100])  # a tree too small to rest on stored nodes still proves
+    report = auditor.verify([note])
+    assert not report.ok
+    assert report.first()[0] == 257 and "257–512" in report.first()[2]

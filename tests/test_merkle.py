@@ -13,12 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.integrity.merkle import (
+    BLOCK,
     EMPTY_ROOT,
+    NODE_STRIDE,
     CompactRange,
     ProofError,
     check_consistency,
     check_inclusion,
+    completed_nodes,
     leaf_hash,
+    nodes_of,
     prove_consistency,
     prove_inclusion,
     root_of,
@@ -147,3 +151,49 @@ def test_proofs_equal_the_rfc_definitions_and_verify(args: tuple[int, int, int])
     if size > 1:
         with pytest.raises(ProofError):
             check_inclusion(index, size, leaves[(index + 1) % size], proof, root)
+
+
+# --- stored interior nodes ------------------------------------------------------------------------
+
+
+def _appended_in_batches(leaves: list[bytes], cuts: list[int]) -> dict[tuple[int, int], bytes]:
+    """Append `leaves` in batches ending at `cuts`, storing what completed_nodes gives, as the log does."""
+    stored: dict[tuple[int, int], bytes] = {}
+
+    def read(level: int, lo: int, hi: int) -> list[bytes] | None:
+        got = [leaves[i] if level == 0 else stored.get((level, i)) for i in range(lo, hi)]
+        return None if any(h is None for h in got) else got  # type: ignore[misc]
+
+    size = 0
+    for cut in [*sorted(set(cuts)), len(leaves)]:
+        if cut <= size:
+            continue
+        for level, index, node in completed_nodes(size, leaves[size:cut], read):
+            assert (level, index) not in stored, "a node is stored once"
+            stored[(level, index)] = node
+        size = cut
+    return stored
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2600).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n), max_size=12))))
+def test_nodes_stored_batch_by_batch_are_the_roots_of_their_blocks(args: tuple[int, list[int]]) -> None:
+    size, cuts = args
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    stored = _appended_in_batches(leaves, cuts)
+    assert stored == {(level, index): node for level, index, node in nodes_of(leaves)}
+    assert sorted(stored) == [(NODE_STRIDE, b) for b in range(size // BLOCK)]
+    for (level, index), node in stored.items():
+        assert node == root_of(leaves[index << level : (index + 1) << level])
+
+
+def test_second_level_nodes_cover_65536_leaves_and_survive_a_missing_history() -> None:
+    size = (1 << 2 * NODE_STRIDE) + 300
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(size)]
+    stored = _appended_in_batches(leaves, [1, 255, 256, 40_000, 65_535, 65_536, 65_537])
+    assert stored[(2 * NODE_STRIDE, 0)] == root_of(leaves[: 1 << 16])
+    assert len(stored) == size // BLOCK + 1
+    # A log older than its nodes table: the first block's children are not stored, so that block
+    # (and the second-level node above it) is left out instead of being stored wrong.
+    older = completed_nodes(100, leaves[100:600], lambda level, lo, hi: None)
+    assert older == [(NODE_STRIDE, 1, root_of(leaves[256:512]))]

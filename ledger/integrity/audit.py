@@ -20,10 +20,15 @@ from ledger.errors import BadInput, Refused
 from ledger.integrity.checkpoint import Checkpoint, Signer, Verifier, parse_checkpoint
 from ledger.integrity.log import event_leaf
 from ledger.integrity.merkle import (
+    BLOCK,
+    NODE_STRIDE,
     CompactRange,
+    NodeBuilder,
     ProofError,
     check_consistency,
     check_inclusion,
+    node_hash,
+    perfect_root,
     prove_consistency,
     prove_inclusion,
     root_of,
@@ -52,7 +57,18 @@ class LedgerAuditor:
         return self.recorder.get_meta("origin") or "mission-ledger"
 
     def subtree(self, start: int, end: int) -> bytes:
-        """subtree is the root of leaves [start, end), recomputed from the stored leaf hashes."""
+        """subtree is the root of leaves [start, end): from the stored interior nodes where the
+        range is a complete block of them (O(log n) hashes for a proof), else from the leaves."""
+        n = end - start
+        if n > BLOCK:
+            if n & (n - 1) == 0 and start % n == 0:
+                level = (n.bit_length() - 1) // NODE_STRIDE * NODE_STRIDE
+                nodes = self.recorder.nodes(level, start >> level, end >> level)
+                if nodes is not None:
+                    return perfect_root(nodes)
+            else:
+                k = 1 << ((n - 1).bit_length() - 1)  # RFC 9162's split: the largest power of two below n
+                return node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
         return root_of(self.recorder.leaves(start, end))
 
     def root_at(self, size: int) -> bytes:
@@ -90,7 +106,7 @@ class LedgerAuditor:
                 )
         checkpoint = Checkpoint(self.origin(), tree.size, tree.root())
         if tree.root() != self.root_at(tree.size):
-            raise Refused("the stored tree frontier does not match the leaves: run `mission-ledger verify`")
+            raise Refused("the stored tree frontier does not match the leaves: run `mission-ledger verify`") from None
         note = signer.sign(checkpoint.text())
         self.recorder.record_checkpoint(checkpoint.size, checkpoint.root, note, now)
         return note
@@ -104,6 +120,13 @@ class LedgerAuditor:
         if not 1 <= position <= checkpoint.size:
             raise BadInput(f"position {position} is not in the checkpoint (positions 1–{checkpoint.size})")
         (row,) = self.recorder.audit_rows(position - 1, 1)
+        proof = prove_inclusion(position - 1, checkpoint.size, self.subtree)
+        try:  # the stored hashes are a cache: a proof that does not check is not handed out
+            leaf = event_leaf(position, row[4], row[5], row[6], bytes(row[7]))
+            check_inclusion(position - 1, checkpoint.size, leaf, proof, checkpoint.root)
+        except (ProofError, TypeError) as e:
+            why = f"the stored hashes do not prove position {position} ({e}): run `mission-ledger verify`"
+            raise Refused(why) from None
         return {
             "format": INCLUSION_FORMAT,
             "checkpoint": note,
@@ -114,9 +137,7 @@ class LedgerAuditor:
                 "type": row[6],
                 "state": base64.b64encode(bytes(row[7])).decode(),
             },
-            "proof": [
-                base64.b64encode(h).decode() for h in prove_inclusion(position - 1, checkpoint.size, self.subtree)
-            ],
+            "proof": [base64.b64encode(h).decode() for h in proof],
         }
 
     def consistency_proof(self, old_note: str, new_note: str) -> dict[str, Any]:
@@ -127,6 +148,12 @@ class LedgerAuditor:
         if old.size > new.size:
             raise BadInput(f"the old checkpoint ({old.size}) is larger than the new one ({new.size})")
         proof = prove_consistency(old.size, new.size, self.subtree) if old.size and old.size != new.size else []
+        if proof:
+            try:
+                check_consistency(old.size, new.size, proof, old.root, new.root)
+            except ProofError as e:
+                why = f"the stored hashes do not prove consistency ({e}): run `mission-ledger verify`"
+                raise Refused(why) from None
         return {
             "format": CONSISTENCY_FORMAT,
             "old": old_note,
@@ -153,6 +180,8 @@ class LedgerAuditor:
             if verifier is not None:
                 report.check_signature(verifier, note, f"given checkpoint at size {checkpoint.size}")
             targets.setdefault(checkpoint.size, []).append(("given checkpoint", checkpoint.root))
+        stored_nodes = self.recorder.all_nodes()
+        builder = NodeBuilder()
         tree = CompactRange()
         expected = 1
         last_notification = 0
@@ -204,6 +233,15 @@ class LedgerAuditor:
                         last_stamp = at
                 last_notification = max(last_notification, notification)
                 tree = tree.append(leaf_now)
+                for level, index, node in builder.add(leaf_now):
+                    if stored_nodes.pop((level, index), node) != node:
+                        report.problem(
+                            (index << level) + 1,
+                            "changed",
+                            f"the stored hash of positions {(index << level) + 1}–{(index + 1) << level} "
+                            "does not match their leaves",
+                            exact=False,
+                        )
                 expected = position + 1
                 matched += self._check_root(tree, targets, report)
         report.size = tree.size
@@ -214,6 +252,10 @@ class LedgerAuditor:
                     report.problem(
                         tree.size + 1, "missing", f"the {what} covers {size} events; the ledger has {tree.size}"
                     )
+        for level, index in sorted(stored_nodes):
+            report.problem(
+                None, "inserted", f"a stored hash (level {level}, block {index}) covers positions beyond the log"
+            )
         stored = self.recorder.tree()
         if stored.size != tree.size or stored.root() != tree.root():
             report.problem(None, "changed", "the stored tree frontier does not match the recomputed tree")

@@ -7,7 +7,7 @@ the tree over n leaves splits at the largest power of two below n.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 HASH_SIZE = 32
@@ -211,6 +211,91 @@ def _check_hashes(*hashes: bytes) -> None:
     for h in hashes:
         if len(h) != HASH_SIZE:
             raise ProofError(f"a hash of {len(h)} bytes is not a SHA-256 hash")
+
+
+# --- stored interior nodes (tlog's tiles, one hash per tile) --------------------------------------
+#
+# Proofs need the roots of large subtrees. Recomputing them from the leaves is O(n); the log
+# therefore also stores the root of every complete, aligned block of 2^NODE_STRIDE nodes of the
+# level below, at levels NODE_STRIDE, 2·NODE_STRIDE, … A subtree root then costs at most
+# 2^NODE_STRIDE stored hashes per level of the proof, O(log n) in all. Stored nodes are a
+# cache the checkers never trust: a proof is checked against the signed root.
+
+NODE_STRIDE = 8
+BLOCK = 1 << NODE_STRIDE
+
+#: Reads stored hashes at `level` (0: leaves) for indexes [lo, hi); None when any is missing.
+StoredNodes = Callable[[int, int, int], "list[bytes] | None"]
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """perfect_root is the root over a power-of-two count of sibling hashes."""
+    level = list(hashes)
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def completed_nodes(size: int, leaves: Sequence[bytes], stored: StoredNodes) -> list[tuple[int, int, bytes]]:
+    """completed_nodes gives (level, index, hash) of the stored-level nodes that appending
+    `leaves` to a log of `size` completes; the block straddling `size` reads its older children
+    through `stored` (and is left out when they are missing: a log older than its nodes)."""
+    new_size = size + len(leaves)
+    fresh: dict[int, dict[int, bytes]] = {0: {}}
+    out: list[tuple[int, int, bytes]] = []
+    level = NODE_STRIDE
+    while (1 << level) <= new_size:
+        child = level - NODE_STRIDE
+        fresh[level] = {}
+        for b in range(size >> level, new_size >> level):
+            lo, hi = b << NODE_STRIDE, (b + 1) << NODE_STRIDE
+            first_new = size >> child if child else size  # the first child index made by this append
+            kids: list[bytes] | None = []
+            if lo < first_new:
+                kids = stored(child, lo, first_new)
+            if kids is not None:
+                if child == 0:
+                    kids += leaves[max(lo, size) - size : hi - size]
+                else:
+                    kids += [fresh[child][i] for i in range(max(lo, first_new), hi) if i in fresh[child]]
+            if kids is None or len(kids) != BLOCK:
+                continue
+            node = perfect_root(kids)
+            fresh[level][b] = node
+            out.append((level, b, node))
+        level += NODE_STRIDE
+    return out
+
+
+class NodeBuilder:
+    """NodeBuilder is fed a log's leaves in order and gives back, as each completes, the
+    (level, index, hash) of the stored-level nodes (what `verify` compares the stored ones with)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, list[bytes]] = {}
+        self.counts: dict[int, int] = {}
+
+    def add(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """add takes the next leaf; returns the nodes it completes (mostly none)."""
+        out: list[tuple[int, int, bytes]] = []
+        level, node = 0, leaf
+        while True:
+            row = self.pending.setdefault(level, [])
+            row.append(node)
+            if len(row) < BLOCK:
+                return out
+            node = perfect_root(row)
+            row.clear()
+            level += NODE_STRIDE
+            index = self.counts.get(level, 0)
+            self.counts[level] = index + 1
+            out.append((level, index, node))
+
+
+def nodes_of(leaves: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
+    """nodes_of lists every stored-level node of a log with these leaves."""
+    builder = NodeBuilder()
+    return [node for leaf in leaves for node in builder.add(leaf)]
 
 
 def root_of(leaves: Sequence[bytes]) -> bytes:
