@@ -423,18 +423,18 @@ def test_proof_files_verify_with_an_independent_rfc_9162_implementation(signed) 
 # --- stored interior nodes: proofs in O(log n) ---------------------------------------------------
 
 
-def _grow(ledger: MissionLedger, clock, rows: int) -> None:
-    """Import `rows` first reports of Krabi's records (in two files, so that a block of the tree
-    straddles two batches)."""
+def _grow(ledger: MissionLedger, clock, rows: int, skip: int = 0) -> None:
+    """Import `rows` first reports of Krabi's records, after the first `skip` (in two files, so
+    that a block of the tree straddles two batches)."""
     catalog = [line.split(",") for line in package_data("sample_catalog.csv").decode().splitlines()[1:]]
     laos = [line.split(",") for line in package_data("krabi_laos.csv").decode().splitlines()[1:]]
-    pairs = [(lao[0], m[0]) for m in catalog for lao in laos if lao[1] in m[-1].split("|")][:rows]
+    pairs = [(lao[0], m[0]) for m in catalog for lao in laos if lao[1] in m[-1].split("|")][skip : skip + rows]
     for part, chunk in enumerate((pairs[: rows // 2], pairs[rows // 2 :])):
         body = "lao_code,mission_code,status,received_fy,quantity,unit,effective_from\n" + "".join(
             f"{lao},{mission},operating,2567,1,แห่ง,2024-01-01\n" for lao, mission in chunk
         )
         clock.advance(hours=1)
-        assert import_file(ledger, body.encode(), name=f"grow{part}.csv").appended == len(chunk) + 1
+        assert import_file(ledger, body.encode(), name=f"grow{skip}-{part}.csv").appended == len(chunk) + 1
 
 
 def test_proofs_read_stored_nodes_and_equal_proofs_from_the_leaves(signed, clock) -> None:
@@ -479,3 +479,32 @@ def test_a_tampered_stored_node_is_found_by_verify_and_never_proves(signed_file,
     report = auditor.verify([note])
     assert not report.ok
     assert report.first()[0] == 257 and "257–512" in report.first()[2]
+
+
+def test_a_ledger_made_before_the_nodes_table_proves_from_leaves_and_init_adds_it(
+    signed_file, clock, db_path: Path
+) -> None:
+    ledger, signer, _ = signed_file
+    ledger.close()
+    con = sqlite3.connect(db_path)
+    con.executescript("DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete; DROP TABLE ledger_nodes")
+    con.close()
+    old = MissionLedger(db_path, clock=clock)
+    _grow(old, clock, 300)  # positions 101–402: block 0 (1–256) completes without a table to go in
+    auditor = LedgerAuditor(old.ledger_recorder)
+    note = auditor.sign_checkpoint(signer, clock.now())
+    assert old.ledger_recorder.all_nodes() == {}
+    assert check_proof_file(json.dumps(auditor.inclusion_proof(300, note)), signer.verifier()).position == 300
+    old.close()
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "init"])
+    assert result.exit_code == 0 and "already initialised" in result.output
+    again = MissionLedger(db_path, clock=clock)
+    _grow(again, clock, 150, skip=300)  # positions 403–554: block 1 (257–512) completes, with a table now
+    recorder = again.ledger_recorder
+    leaves = recorder.leaves(0, recorder.log_size())
+    assert recorder.all_nodes() == {(8, 1): root_of(leaves[256:512])}  # block 0 stays unstored
+    auditor = LedgerAuditor(recorder)
+    note = auditor.sign_checkpoint(signer, clock.now())
+    for position in (1, 300, 554):
+        assert check_proof_file(json.dumps(auditor.inclusion_proof(position, note))).position == position
+    assert auditor.verify([note]).ok
