@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,8 +21,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.utils import Environment
 
-from ledger.clock import Clock, SystemClock
-from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused
+from ledger.clock import CLOCK_ENV, CLOCK_LEAD, Clock, SystemClock
+from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused, StoreUnavailable
 from ledger.events import (
     Cancelled,
     Changed,
@@ -58,9 +58,6 @@ from ledger.timeline import Period, RecordState, Timeline, apply, fold
 from ledger.values import Fields, Status, check_fields, parse_lao_code, parse_mission_code
 
 E = TypeVar("E", bound=Event)
-
-# How often a command is retried when another writer's clock ran a hair ahead of ours.
-_CLOCK_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -126,6 +123,15 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60):,} days"
 
 
 def _codes(lao_code: str, mission_code: str) -> tuple[str, str]:
@@ -232,16 +238,28 @@ class MissionLedger(Application[str]):
 
     def _stamp(self) -> datetime:
         """The ledger time for the next write: the clock, never behind the last event."""
+        return self.stamp_after(self.ledger_recorder.last_recorded_at())
+
+    def stamp_after(self, last: datetime | None) -> datetime:
+        """stamp_after is the ledger time for a write after an event recorded at `last`: the
+        clock's time, or `last` when this machine's clock is a hair behind another writer's.
+        A fixed clock earlier than `last` is backdating, one ahead of the machine's clock by
+        more than CLOCK_LEAD a time no later write could ever go back from: both refused."""
         now = self.clock.now()
-        last = self.ledger_recorder.last_recorded_at()
+        if self.clock.fixed:
+            lead = now - datetime.now(UTC)
+            if lead > CLOCK_LEAD:
+                raise Refused(
+                    f"the ledger clock ({format_instant(now)}) is {_duration(lead)} ahead of this machine's: "
+                    f"every later write would have to be stamped after it, so it may lead by at most "
+                    f"{_duration(CLOCK_LEAD)} (check {CLOCK_ENV})"
+                )
         if last is not None and now < last:
             if self.clock.fixed:
                 raise Backdating(
                     f"the ledger clock ({format_instant(now)}) is earlier than the last "
                     f"recorded event ({format_instant(last)}): backdating is refused"
                 )
-            # This machine's wall clock is a hair behind another writer's: the ledger clock
-            # never runs backwards, so it takes the later time.
             now = last
         return now
 
@@ -249,35 +267,64 @@ class MissionLedger(Application[str]):
         """Decide, stamp and save in one transaction; map store conflicts to ledger errors.
 
         When another writer committed a later recorded_at between our stamp and our insert,
-        the *same* events are stamped again — never decided again on fresh state: a decision
-        taken on a version someone else has since changed must end in a conflict.
+        the store stamps the *same* events again under its write lock — never decided again on
+        fresh state: a decision taken on a version someone else has since changed must end in
+        a conflict. A write whose outcome an error hid is looked up: if exactly its events are
+        in the ledger it succeeded, and says so.
         """
         now = self._stamp()
-        envelopes = decide(now)
+        envelopes = list(decide(now))
         if not envelopes:
             return Receipt((), None)
-        for _ in range(_CLOCK_RETRIES):
-            try:
-                # The event store directly: Application.save's per-object protocol checks cost
-                # more than the insert for a large batch, and this application has no snapshots
-                # or notifications for save to take care of.
-                recordings = self.events.put(list(envelopes), recorded_at=now)
-            except ClockBehind as e:
-                if self.clock.fixed:
-                    raise Backdating(str(e)) from None
-                now = max(self._stamp(), e.last)
-                envelopes = [
-                    Envelope(x.originator_id, x.originator_version, msgspec.structs.replace(x.event, recorded_at=now))
-                    for x in envelopes
-                ]
-                continue
-            except IntegrityError:
-                raise Conflict(conflict) from None
-            except PersistenceError as e:
-                raise translate_store_error(e, self.location) from None
-            positions = self.ledger_recorder.positions_of([r.notification.id for r in recordings])
-            return Receipt(positions, now, tuple(kind_of(x.event) for x in envelopes))
-        raise Refused("the ledger clock kept falling behind other writers; try again")
+        stamped = [now]
+
+        def restamp(last: datetime) -> tuple[datetime, list[StoredEvent]]:
+            # Under the store's write lock: this machine's clock is a hair behind another
+            # writer's, and the ledger clock never runs backwards.
+            at = max(self.clock.now(), last)
+            stamped[0] = at
+            envelopes[:] = [
+                Envelope(x.originator_id, x.originator_version, msgspec.structs.replace(x.event, recorded_at=at))
+                for x in envelopes
+            ]
+            return at, [self.mapper.to_stored_event(x) for x in envelopes]
+
+        kinds = tuple(kind_of(x.event) for x in envelopes)
+        try:
+            # The recorder directly: Application.save's per-object protocol checks cost more
+            # than the insert for a large batch, and this application has no snapshots or
+            # notifications for save to take care of.
+            notification_ids = self.ledger_recorder.insert_events(
+                [self.mapper.to_stored_event(x) for x in envelopes],
+                recorded_at=now,
+                restamp=None if self.clock.fixed else restamp,
+            )
+        except ClockBehind as e:
+            raise Backdating(str(e)) from e
+        except IntegrityError as e:
+            positions = self._outcome(envelopes, e)
+            if positions is None:
+                raise Conflict(conflict) from e
+            return Receipt(positions, stamped[0], kinds)
+        except PersistenceError as e:
+            positions = self._outcome(envelopes, e)
+            if positions is None:
+                raise translate_store_error(e, self.location) from e
+            return Receipt(positions, stamped[0], kinds)
+        positions = self.ledger_recorder.positions_of(list(notification_ids or ()))
+        return Receipt(positions, stamped[0], kinds)
+
+    def _outcome(self, envelopes: Sequence[Envelope], error: Exception) -> tuple[int, ...] | None:
+        """The positions of exactly these events when the ledger holds them (the write committed
+        although an error was reported), else None (nothing of the write was appended). When
+        the store cannot be asked either, the outcome is unknown, and the error says so."""
+        try:
+            return self.ledger_recorder.stored_positions([self.mapper.to_stored_event(x) for x in envelopes])
+        except PersistenceError:
+            raise StoreUnavailable(
+                f"{translate_store_error(error, self.location)}; whether the write was recorded is unknown: "
+                "look at the record (`show`, `history`) before writing it again"
+            ) from error
 
     def _decide_on_record(
         self,

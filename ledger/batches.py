@@ -19,7 +19,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import MissionLedger
-from ledger.errors import BadInput, Conflict, LedgerError, Refused
+from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.events import (
     BatchImported,
     Cancelled,
@@ -33,7 +33,7 @@ from ledger.events import (
 )
 from ledger.ingest import Header, ImportRow, Plan, RowError, check_row, plan_row, read_table, sha256_of
 from ledger.mapper import Envelope
-from ledger.stores import ClockBehind, translate_store_error
+from ledger.stores import translate_store_error
 from ledger.thai import bangkok_date
 from ledger.timeline import RecordState, apply, fold
 from ledger.values import Fields
@@ -102,35 +102,35 @@ def import_file(
     _, names = next(table)
     header = Header.of(list(names), name)
     report.unknown_columns = header.unknown
-    now = app._stamp()
-    today = bangkok_date(now)
-    meta: dict[str, Any] = {
-        "recorded_at": now,
-        "actor": app.actor,
-        "source": f"import:{report.batch_id}",
-        "reason": f"import of {name} (batch {report.batch_id})",
-    }
-    planner = _Planner(app, report, mode=mode, effective=effective, today=today, meta=meta, keep_plans=keep_plans)
 
-    def chunks() -> Iterator[list[ImportRow]]:
-        chunk: list[ImportRow] = []
-        for number, cells in table:
-            report.rows += 1
-            row, errors = check_row(number, cells, header)
-            if row is None:
-                report.errors += errors
-            elif planner.first_sight(row):
-                chunk.append(row)
-            if len(chunk) >= CHUNK:
-                yield chunk
-                chunk = []
-            if progress and report.rows % 500 == 0:
-                progress(500)
-        if progress:
-            progress(report.rows % 500)
-        yield chunk
+    def run(now: datetime, insert: Callable[[list[Envelope]], None] | None) -> None:
+        today = bangkok_date(now)
+        meta: dict[str, Any] = {
+            "recorded_at": now,
+            "actor": app.actor,
+            "source": f"import:{report.batch_id}",
+            "reason": f"import of {name} (batch {report.batch_id})",
+        }
+        planner = _Planner(app, report, mode=mode, effective=effective, today=today, meta=meta, keep_plans=keep_plans)
 
-    def finish(insert: Callable[[list[Envelope]], None] | None) -> None:
+        def chunks() -> Iterator[list[ImportRow]]:
+            chunk: list[ImportRow] = []
+            for number, cells in table:
+                report.rows += 1
+                row, errors = check_row(number, cells, header)
+                if row is None:
+                    report.errors += errors
+                elif planner.first_sight(row):
+                    chunk.append(row)
+                if len(chunk) >= CHUNK:
+                    yield chunk
+                    chunk = []
+                if progress and report.rows % 500 == 0:
+                    progress(500)
+            if progress:
+                progress(report.rows % 500)
+            yield chunk
+
         for chunk in chunks():
             envelopes = planner.plan(chunk)
             if insert is not None and not (report.errors and not skip_invalid):
@@ -141,43 +141,45 @@ def import_file(
             missing = planner.missing(cancel_missing, effective or today)
             if insert is not None:
                 insert(missing)
+        if insert is None:
+            return
+        if report.errors and not skip_invalid:
+            raise _Invalid  # rolls the transaction back: nothing of the file is appended
+        if not report.appended:
+            raise _Invalid  # the ledger already holds every row: not even the batch is appended
+        batch = BatchImported(
+            batch_id=report.batch_id,
+            file_name=name,
+            sha256=sha,
+            mode=mode,
+            rows=report.rows,
+            invalid_rows=report.invalid_rows,
+            appended=dict(report.kinds),
+            **meta,
+        )
+        insert([Envelope(batch_id(report.batch_id), 1, batch)])
 
     if dry_run:
-        finish(None)
+        run(app._stamp(), None)
         return report
     try:
-        with app.ledger_recorder.batch(now) as insert_stored:
+        # The batch's time is taken under the store's write lock, so no other writer can record
+        # a later time before the batch commits.
+        with app.ledger_recorder.batch(app.stamp_after) as (now, insert_stored):
 
             def insert(envelopes: list[Envelope]) -> None:
                 if envelopes:
                     insert_stored([app.mapper.to_stored_event(e) for e in envelopes])
                     report.appended += len(envelopes)
 
-            finish(insert)
-            if report.errors and not skip_invalid:
-                raise _Invalid  # rolls the transaction back: nothing of the file is appended
-            if not report.appended:
-                raise _Invalid  # the ledger already holds every row: not even the batch is appended
-            batch = BatchImported(
-                batch_id=report.batch_id,
-                file_name=name,
-                sha256=sha,
-                mode=mode,
-                rows=report.rows,
-                invalid_rows=report.invalid_rows,
-                appended=dict(report.kinds),
-                **meta,
-            )
-            insert([Envelope(batch_id(report.batch_id), 1, batch)])
+            run(now, insert)
     except _Invalid:
         report.appended = 0
         return report
-    except IntegrityError:
-        raise Conflict("records of this batch changed while it was imported; import it again") from None
-    except ClockBehind as e:
-        raise Refused(f"another writer recorded events during the import ({e}); import it again") from None
+    except IntegrityError as e:
+        raise Conflict("records of this batch changed while it was imported; import it again") from e
     except PersistenceError as e:
-        raise translate_store_error(e, app.location) from None
+        raise translate_store_error(e, app.location) from e
     report.recorded_at = now
     return report
 

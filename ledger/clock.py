@@ -1,20 +1,24 @@
 """The ledger clock: when an event is recorded.
 
 The wall clock by default; fixed by `MISSION_LEDGER_CLOCK` (ISO 8601) for tests and historical
-backfill. Either way the store refuses a time earlier than the last recorded event.
+backfill. Either way the store refuses a time earlier than the last recorded event, and a
+set clock more than CLOCK_LEAD ahead of the machine's is refused for writing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ledger.errors import BadInput
 from ledger.thai import parse_instant
 
 CLOCK_ENV = "MISSION_LEDGER_CLOCK"
+#: How far a set ledger clock may run ahead of the machine's: an event is never stamped earlier
+#: than the last one, so one write stamped in the future would stamp every later write there.
+CLOCK_LEAD = timedelta(minutes=5)
 
 
 class Clock(Protocol):

@@ -8,14 +8,15 @@ even where PostgreSQL's sequence leaves gaps in notification ids.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
 from ledger.errors import StoreUnavailable
@@ -28,9 +29,14 @@ from ledger.stores import (
     NODES_TABLE,
     Cursor,
     LedgerLog,
+    Restamp,
     StoreLocation,
     translate_store_error,
 )
+
+
+# Tries of an insert that failed before anything was sent (no connection, a lock timeout).
+_ATTEMPTS = 10
 
 
 class _Adapter:
@@ -58,7 +64,8 @@ class _Adapter:
 
 class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
     """PostgresLedgerRecorder appends each event to the ledger's log in the insert transaction,
-    under eventsourcing's table lock; refuses backdating before anything is written."""
+    under eventsourcing's table lock; settles the clock (restamp or refuse) before anything is
+    written."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -100,48 +107,73 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
         super().create_table()
 
-    def _insert_stored_events(
+    def insert_events(
         self,
-        curs: Any,
         stored_events: Sequence[StoredEvent],
         *,
         recorded_at: datetime | None = None,
-        **kwargs: Any,
-    ) -> None:
-        # Everything that can refuse runs before the insert: eventsourcing commits the
-        # transaction after this hook unless the database itself raised.
-        self._check_stream_ids(stored_events)
-        self._lock_table(curs)
-        self._check_clock(_Adapter(curs), recorded_at)
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Any,
-        stored_events: Sequence[StoredEvent],
-        *,
-        recorded_at: datetime | None = None,
+        restamp: Restamp | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if stored_events and notification_ids:
-            cur = _Adapter(curs)
-            cur.execute(self._sql("SELECT COALESCE(MAX(position), 0) FROM {log}"))
-            row = cur.fetchone()
-            self._append_to_log(cur, stored_events, notification_ids, recorded_at, int(row[0]) if row else 0)
+        """insert_events appends in one transaction of its own; whatever fails, the transaction
+        rolls back and the error reaches the caller.
+
+        Not eventsourcing's insert: its transaction block catches an error raised inside it and
+        leaves the block normally (so the transaction commits what was done before the error),
+        and its retry decorator runs the whole insert again after an OperationalError — also one
+        raised while committing a transaction the server did commit, which turns a recorded write
+        into a reported IntegrityError. Here only a failure before anything was sent to be
+        inserted is tried again; after that, the caller learns what happened by reading
+        (`stored_events`)."""
+        self._check_stream_ids(stored_events)
+        if not stored_events:
+            return []
+        for attempt in range(_ATTEMPTS):
+            sent = False
+            try:
+                with self.datastore.transaction(commit=True) as curs:
+                    cur = _Adapter(curs)
+                    self._lock_table(curs)
+                    size, events, stamp = self._settle_clock(cur, stored_events, recorded_at, restamp)
+                    sent = True
+                    return self._append(curs, cur, events, stamp, size)
+            except (OperationalError, InterfaceError):
+                if sent or attempt == _ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _append(
+        self, curs: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int
+    ) -> list[int]:
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+        notification_ids = [int(row["notification_id"]) for row in curs.fetchall()]
+        if len(notification_ids) != len(stored_events):  # pragma: no cover - a driver bug
+            raise ProgrammingError(f"got {len(notification_ids)} notification ids for {len(stored_events)} events")
+        self._append_to_log(cur, stored_events, notification_ids, recorded_at, size)
         return notification_ids
 
+    def _lock_table(self, curs: Any) -> None:
+        super()._lock_table(curs)
+        self._notify_channel(curs)
+
     @contextmanager
-    def batch(self, recorded_at: datetime) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
+    def batch(
+        self, stamp: Callable[[datetime | None], datetime]
+    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
         with self.datastore.transaction(commit=True) as curs:
+            cur = _Adapter(curs)
+            self._lock_table(curs)
+            recorded_at = stamp(self._last_stamp(cur))
 
             def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                self._check_stream_ids(stored_events)
                 if not stored_events:
                     return []
-                self._insert_stored_events(curs, stored_events, recorded_at=recorded_at)
-                return self._fetch_ids_after_insert_events(curs, stored_events, recorded_at=recorded_at) or []
+                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
+                return self._append(curs, cur, stored_events, recorded_at, size)
 
-            yield insert
+            yield recorded_at, insert
 
     def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT to_regclass(?)", (f'"{self.datastore.schema}"."{name}"',))

@@ -24,6 +24,7 @@ from ledger.stores import (
     NODES_TABLE,
     Cursor,
     LedgerLog,
+    Restamp,
 )
 
 
@@ -54,9 +55,9 @@ class _Adapter:
 class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
     """SQLiteLedgerRecorder appends each event to the ledger's log in the same transaction.
 
-    `insert_events(events, recorded_at=T)` refuses with ClockBehind when T is earlier than the
-    last logged recorded_at; without `recorded_at` (eventsourcing's own recorder tests) the
-    log still gets a position and a leaf.
+    `insert_events(events, recorded_at=T, restamp=R)` stamps the events again with R (or, without
+    R, refuses with ClockBehind) when T is earlier than the last logged recorded_at; without
+    `recorded_at` (eventsourcing's own recorder tests) the log still gets a position and a leaf.
     """
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
@@ -97,12 +98,31 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         *,
         recorded_at: datetime | None = None,
+        restamp: Restamp | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         self._check_stream_ids(stored_events)
         if not stored_events:
             return []
-        # Writing first takes SQLite's write lock, so the log's tail read next is current.
+        cur = _Adapter(c)
+        self._take_write_lock(cur)
+        size, stored_events, recorded_at = self._settle_clock(cur, stored_events, recorded_at, restamp)
+        return self._append(c, cur, stored_events, recorded_at, size)
+
+    def _take_write_lock(self, cur: Cursor) -> None:
+        # eventsourcing begins a deferred transaction; a statement that writes (here one that
+        # changes no row) takes SQLite's write lock, so the log's tail read next is current and
+        # stays so until commit.
+        cur.execute(self._sql("DELETE FROM {frontier} WHERE idx < 0"))
+
+    def _append(
+        self,
+        c: SQLiteCursor,
+        cur: Cursor,
+        stored_events: Sequence[StoredEvent],
+        recorded_at: datetime | None,
+        size: int,
+    ) -> list[int]:
         # One executemany instead of eventsourcing's execute per event: with the lock held and
         # rows never deleted, SQLite gives each new row MAX(rowid) + 1, so the batch's
         # notification ids are the last len(batch) rowids.
@@ -121,19 +141,26 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0])
         notification_ids = list(range(last - len(stored_events) + 1, last + 1))
-        cur = _Adapter(c)
-        size, _ = self._check_clock(cur, recorded_at)
         self._append_to_log(cur, stored_events, notification_ids, recorded_at, size)
         return notification_ids
 
     @contextmanager
-    def batch(self, recorded_at: datetime) -> Iterator[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
+    def batch(
+        self, stamp: Callable[[datetime | None], datetime]
+    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
         with self.datastore.transaction(commit=True) as c:
+            cur = _Adapter(c)
+            self._take_write_lock(cur)
+            recorded_at = stamp(self._last_stamp(cur))
 
             def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
-                return self._insert_events(c, stored_events, recorded_at=recorded_at) or []
+                self._check_stream_ids(stored_events)
+                if not stored_events:
+                    return []
+                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
+                return self._append(c, cur, stored_events, recorded_at, size)
 
-            yield insert
+            yield recorded_at, insert
 
     def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))

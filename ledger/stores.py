@@ -93,6 +93,11 @@ class LoggedEvent:
     leaf_hash: bytes
 
 
+#: Given the last recorded_at in the log (later than the events' own), a Restamp returns a
+#: new instant (no earlier) and the same events stamped with it.
+Restamp = Callable[[datetime], tuple[datetime, Sequence[StoredEvent]]]
+
+
 class Cursor(Protocol):
     """Cursor is the part of a DB-API cursor the log needs, with `?` parameters and tuple rows."""
 
@@ -121,24 +126,49 @@ class LedgerLog:
         """A cursor in a write transaction, committed on success."""
 
     @abstractmethod
-    def batch(self, recorded_at: datetime) -> AbstractContextManager[Callable[[Sequence[StoredEvent]], Sequence[int]]]:
-        """batch opens one write transaction in which many inserts append events (each with the
-        log, like insert_events); it commits when the block ends normally and rolls back when it
-        raises. A large import streams through it in chunks with bounded memory."""
+    def batch(
+        self, stamp: Callable[[datetime | None], datetime]
+    ) -> AbstractContextManager[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
+        """batch opens one write transaction, takes the write lock, and asks `stamp` for the
+        batch's recorded_at given the last one in the log (so no other writer can record a
+        later time before the batch commits); it yields that instant and an insert function
+        through which many inserts append events (each with the log, like insert_events). It
+        commits when the block ends normally and rolls back when it raises. A large import
+        streams through it in chunks with bounded memory."""
+
+    def _last_stamp(self, cur: Cursor) -> datetime | None:
+        cur.execute(
+            self._sql("SELECT recorded_at FROM {log} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1")
+        )
+        row = cur.fetchone()
+        return parse_stamp(row[0]) if row else None
 
     def _sql(self, text: str) -> str:
         return text.format(**self.names)
 
     # --- appending, inside the backend's insert transaction -------------------------------------
 
-    def _check_clock(self, cur: Cursor, recorded_at: datetime | None) -> tuple[int, str | None]:
-        """Read the log's tail; refuse `recorded_at` earlier than the last event's."""
+    def _settle_clock(
+        self,
+        cur: Cursor,
+        stored_events: Sequence[StoredEvent],
+        recorded_at: datetime | None,
+        restamp: Restamp | None,
+    ) -> tuple[int, Sequence[StoredEvent], datetime | None]:
+        """Read the log's tail, under the write lock; an event stamped earlier than the last
+        one is stamped again by `restamp` (a moving clock: the ledger's time is then the
+        later one) or refused with ClockBehind (a fixed clock: backdating). Returns the log's
+        size and the events and instant to append."""
         cur.execute(self._sql("SELECT position, recorded_at FROM {log} ORDER BY position DESC LIMIT 1"))
         row = cur.fetchone()
         size, last = (int(row[0]), row[1]) if row else (0, None)
         if recorded_at is not None and last is not None and recorded_at < parse_stamp(last):
-            raise ClockBehind(recorded_at, parse_stamp(last))
-        return size, last
+            if restamp is None:
+                raise ClockBehind(recorded_at, parse_stamp(last))
+            recorded_at, stored_events = restamp(parse_stamp(last))
+            if recorded_at < parse_stamp(last):
+                raise ClockBehind(recorded_at, parse_stamp(last))
+        return size, stored_events, recorded_at
 
     def _append_to_log(
         self,
@@ -244,11 +274,27 @@ class LedgerLog:
     def last_recorded_at(self) -> datetime | None:
         """last_recorded_at is the ledger clock's high-water mark: the newest recorded_at."""
         with self._reading() as cur:
-            cur.execute(
-                self._sql("SELECT recorded_at FROM {log} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1")
-            )
-            row = cur.fetchone()
-            return parse_stamp(row[0]) if row else None
+            return self._last_stamp(cur)
+
+    def stored_positions(self, events: Sequence[StoredEvent]) -> tuple[int, ...] | None:
+        """stored_positions tells whether exactly these events (stream, version and bytes) are in
+        the ledger: their positions when all are, None when any is missing or differs. A writer
+        whose outcome was lost (an error after the commit) asks it to learn what happened."""
+        positions = []
+        with self._reading() as cur:
+            for e in events:
+                cur.execute(
+                    self._sql(
+                        "SELECT l.position, e.state FROM {events} e JOIN {log} l ON l.notification_id = e.{nid} "
+                        "WHERE e.originator_id = ? AND e.originator_version = ?"
+                    ),
+                    (str(e.originator_id), e.originator_version),
+                )
+                row = cur.fetchone()
+                if row is None or as_bytes(row[1]) != e.state:
+                    return None
+                positions.append(int(row[0]))
+        return tuple(sorted(positions))
 
     def positions_of(self, notification_ids: Sequence[int]) -> tuple[int, ...]:
         """positions_of maps the store's notification ids to ledger positions, in order."""

@@ -296,3 +296,87 @@ def test_void_needs_a_reason(ledger: MissionLedger) -> None:
     with pytest.raises(BadInput, match="void needs a reason"):
         ledger.void(*ROAD, reason="")
     assert not any(isinstance(e, Voided) for e in ledger.record_events(*ROAD))
+
+
+class _Moving:
+    """A clock that moves on its own (as the machine's does), starting a second behind `at`."""
+
+    fixed = False
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_a_write_behind_another_writers_clock_is_stamped_under_the_lock(ledger: MissionLedger, clock) -> None:
+    roads(ledger)
+    last = ledger.ledger_recorder.last_recorded_at()
+    assert last is not None
+    moving = MissionLedger(ledger.location, clock=_Moving(last - timedelta(seconds=1)), actor="slow")  # type: ignore[arg-type]
+    receipt = moving.correct(*ROAD, set=Fields(staff=9), reason="count")
+    assert receipt.recorded_at == last
+    assert moving.record_events(*ROAD)[-1].recorded_at == last
+
+
+@pytest.mark.parametrize("lost", ["acknowledgement", "retried commit"])
+def test_a_committed_write_whose_outcome_was_lost_reports_success(ledger: MissionLedger, lost: str) -> None:
+    """The store committed, then the writer heard an error (the connection dropped before the
+    acknowledgement; or a driver retried a commit that had gone through): the write is in the
+    ledger, so it is reported done, with its position — not as a conflict to retry."""
+    from eventsourcing.persistence import IntegrityError, OperationalError
+
+    roads(ledger)
+    recorder = ledger.ledger_recorder
+    real = recorder.insert_events
+
+    def insert_then_lose(stored_events, **kwargs):  # type: ignore[no-untyped-def]
+        real(stored_events, **kwargs)
+        if lost == "retried commit":
+            real(stored_events, **kwargs)  # the same events again: the store's key refuses them
+        raise OperationalError("server closed the connection unexpectedly")
+
+    recorder.insert_events = insert_then_lose  # type: ignore[method-assign]
+    size = recorder.log_size()
+    try:
+        receipt = ledger.correct(*ROAD, set=Fields(staff=4), reason="count")
+    except IntegrityError:  # pragma: no cover - only if the store accepted a duplicate
+        raise
+    finally:
+        del recorder.insert_events
+    assert receipt.positions == (size + 1,)
+    assert recorder.log_size() == size + 1
+    assert ledger.show(*ROAD).staff == 4
+
+
+def test_a_write_that_did_not_commit_appends_nothing_and_says_so(ledger: MissionLedger) -> None:
+    from eventsourcing.persistence import OperationalError
+
+    from ledger.errors import StoreUnavailable
+
+    roads(ledger)
+    recorder = ledger.ledger_recorder
+
+    def fail(stored_events, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("could not serialize access")
+
+    recorder.insert_events = fail  # type: ignore[method-assign]
+    size = recorder.log_size()
+    try:
+        with pytest.raises(StoreUnavailable, match="could not serialize access"):
+            ledger.correct(*ROAD, set=Fields(staff=4), reason="count")
+    finally:
+        del recorder.insert_events
+    assert recorder.log_size() == size
+
+
+def test_a_clock_set_ahead_of_the_machine_is_refused_for_writing(ledger: MissionLedger, clock) -> None:
+    roads(ledger)
+    size = ledger.ledger_recorder.log_size()
+    clock.at = datetime(2099, 1, 1, tzinfo=UTC)
+    with pytest.raises(Refused, match="ahead of this machine's"):
+        ledger.correct(*ROAD, set=Fields(staff=3), reason="x")
+    clock.at = datetime.now(UTC) + timedelta(minutes=2)  # a little ahead is a clock, not a poison
+    ledger.correct(*ROAD, set=Fields(staff=3), reason="x")
+    assert ledger.ledger_recorder.log_size() == size + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -103,3 +104,45 @@ def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(
             assert err.startswith("Error: ") and ("version" in err or "someone else" in err), err
             assert err.count("\n") == 1 and "Traceback" not in err
     assert len(MissionLedger(location).record_events("6810103", "INF-01")) == 2
+
+
+TALLY = Path(__file__).with_name("tally_writer.py")
+
+
+def test_eight_writers_every_reported_outcome_is_exact(ledger: MissionLedger, location: str) -> None:
+    """Eight processes race on one record: each write reported as done is in the ledger at the
+    position it was told, each reported conflict appended nothing, and no writer was refused
+    because its clock fell behind the others'."""
+    _seed(ledger)
+    ledger.close()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, str(TALLY), location, str(n), "25"],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(1, 9)
+    ]
+    outcomes = []
+    for w in writers:
+        out, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+        outcomes += [json.loads(line) for line in out.splitlines()]
+    assert len(outcomes) == 8 * 25
+    reopened = MissionLedger(location)
+    by_staff = {
+        e.set.staff: e for e in reopened.record_events("6810103", "INF-01") if isinstance(e, Corrected)
+    }
+    won = [o for o in outcomes if "ok" in o]
+    assert won and len(won) < len(outcomes), "some writes win, some meet a conflict"
+    assert sorted(by_staff) == sorted(o["staff"] for o in won)
+    for o in won:
+        (position,) = o["ok"]
+        logged = reopened.ledger_recorder.select_log(position - 1, 1)[0]
+        assert logged.stream_id == "record/6810103/INF-01"
+        assert json.loads(logged.state)["set"]["staff"] == o["staff"]
+    for o in outcomes:
+        if "conflict" in o:
+            assert "version" in o["conflict"] or "someone else" in o["conflict"], o
