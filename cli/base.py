@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 from eventsourcing.persistence import PersistenceError
 
+from cli.files import check_output, with_journals
 from ledger.application import MissionLedger, Receipt, default_actor
 from ledger.clock import clock_from_environment
 from ledger.errors import BadInput, LedgerError, NotFound
@@ -81,6 +82,22 @@ class Settings:
                 projector.close()
         except LedgerError as e:
             click.echo(f"Warning: views not updated: {e}", err=True)
+
+    def protected_files(self, *inputs: Path) -> list[tuple[Path, str]]:
+        """protected_files are the files no output may overwrite: the ledger, its views, their
+        journals, and the files the command reads."""
+        files: list[tuple[Path, str]] = []
+        if not self.location.is_postgres:
+            files += [(p, "the ledger" if not i else "a journal file of the ledger")
+                      for i, p in enumerate(with_journals(self.location.path))]
+        files += [(p, "the views file" if not i else "a journal file of the views")
+                  for i, p in enumerate(with_journals(self.views))]
+        files += [(p, "the file being read") for p in inputs]
+        return files
+
+    def output(self, path: Path, *, force: bool, option: str = "--out", inputs: tuple[Path, ...] = ()) -> Path:
+        """output checks a path the command will write (see cli.files.check_output)."""
+        return check_output(path, protected=self.protected_files(*inputs), force=force, option=option)
 
     def views_of(self, app: MissionLedger) -> Projector:
         """views_of opens the views and catches them up with the ledger (other writers too)."""
@@ -203,6 +220,16 @@ def write_options(f: F) -> F:
         help="Refuse unless the record is at this version (optimistic concurrency).",
     )(f)
     return f
+
+
+def out_options(help: str) -> Callable[[F], F]:
+    """out_options adds --out FILE and --force (replace an existing FILE)."""
+
+    def decorate(f: F) -> F:
+        f = click.option("--force", is_flag=True, help="Replace the --out file if it exists.")(f)
+        return click.option("--out", type=click.Path(path_type=Path), help=help)(f)
+
+    return decorate
 
 
 def say(verb: str, lao: str, mission: str, receipt: Receipt) -> None:

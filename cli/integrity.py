@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from cli.base import Settings, cli, pass_settings
+from cli.base import Settings, cli, out_options, pass_settings
+from cli.files import replacing
 from ledger.errors import BadInput, Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier
@@ -23,12 +24,14 @@ def _read(path: Path, what: str) -> str:
         raise BadInput(f"cannot read {what} {path}: {e}") from None
 
 
-def _write(text: str, out: Path | None) -> None:
+def _write(text: str, out: Path | None, settings: Settings, *, force: bool, inputs: tuple[Path, ...]) -> None:
     if out is None:
         click.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+        return
+    target = settings.output(out, force=force, inputs=inputs)
+    with replacing(target) as f:
+        f.write(text.encode("utf-8"))
+    click.echo(f"wrote {out}", err=True)
 
 
 @cli.command()
@@ -68,9 +71,9 @@ def keygen(name: str, folder: Path) -> None:
     required=True,
     help="The signer key file (from keygen); or MISSION_LEDGER_KEY.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the checkpoint here.")
+@out_options("Write the checkpoint here.")
 @pass_settings
-def checkpoint(settings: Settings, key_file: Path, out: Path | None) -> None:
+def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool) -> None:
     """Sign a checkpoint of the whole ledger (C2SP signed note) and record it in the ledger.
 
     Keep checkpoints outside the ledger: `verify --checkpoint FILE` and the proofs check against them.
@@ -80,7 +83,7 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None) -> None:
     signer = parse_signer(_read(key_file, "key"))
     app = settings.open()
     note = LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, app.clock.now())
-    _write(note, out)
+    _write(note, out, settings, force=force, inputs=(key_file,))
 
 
 @cli.command()
@@ -119,24 +122,28 @@ def prove() -> None:
 @prove.command("inclusion")
 @click.argument("position", type=click.IntRange(min=1))
 @click.option("--checkpoint", "checkpoint_file", type=FILE, required=True, help="The checkpoint to prove against.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
+@out_options("Write the proof here.")
 @pass_settings
-def prove_inclusion_command(settings: Settings, position: int, checkpoint_file: Path, out: Path | None) -> None:
+def prove_inclusion_command(
+    settings: Settings, position: int, checkpoint_file: Path, out: Path | None, force: bool
+) -> None:
     """Prove that the event at POSITION is in the ledger the checkpoint commits to.
 
     Example: mission-ledger prove inclusion 94 --checkpoint 2567-12-30.checkpoint --out 94.proof
     """
     app = settings.open()
     doc = LedgerAuditor(app.ledger_recorder).inclusion_proof(position, _read(checkpoint_file, "checkpoint"))
-    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out)
+    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(checkpoint_file,))
 
 
 @prove.command("consistency")
 @click.option("--old", "old_file", type=FILE, required=True, help="The earlier checkpoint.")
 @click.option("--new", "new_file", type=FILE, required=True, help="The later checkpoint.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here.")
+@out_options("Write the proof here.")
 @pass_settings
-def prove_consistency_command(settings: Settings, old_file: Path, new_file: Path, out: Path | None) -> None:
+def prove_consistency_command(
+    settings: Settings, old_file: Path, new_file: Path, out: Path | None, force: bool
+) -> None:
     """Prove that the later checkpoint's ledger extends the earlier one's (nothing rewritten).
 
     Example: mission-ledger prove consistency --old deadline.checkpoint --new today.checkpoint
@@ -145,7 +152,7 @@ def prove_consistency_command(settings: Settings, old_file: Path, new_file: Path
     doc = LedgerAuditor(app.ledger_recorder).consistency_proof(
         _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
     )
-    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out)
+    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(old_file, new_file))
 
 
 @cli.command("verify-proof")

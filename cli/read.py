@@ -10,7 +10,17 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.base import Settings, calendar_option, cli, date_callback, instant_callback, pass_settings, since_callback
+from cli.base import (
+    Settings,
+    calendar_option,
+    cli,
+    date_callback,
+    instant_callback,
+    out_options,
+    pass_settings,
+    since_callback,
+)
+from cli.files import replacing
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
 from ledger.application import RecordView
 from ledger.errors import BadInput
@@ -477,7 +487,7 @@ def schema() -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
 @click.option("--calendar", type=click.Choice(["ce", "be"]), default="ce", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True, help="Header language.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: standard output).")
+@out_options("Write here (default: standard output).")
 @pass_settings
 def export_command(
     settings: Settings,
@@ -488,6 +498,7 @@ def export_command(
     calendar: str,
     lang: str,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Export the records as the ledger knew them at a time, for Excel or other systems.
 
@@ -500,6 +511,7 @@ def export_command(
 
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx needs --out FILE")
+    target = settings.output(out, force=force) if out is not None else None
     app = settings.open()
     db = settings.views_of(app).db
     known_at = known_at or app.clock.now()
@@ -507,9 +519,9 @@ def export_command(
     scopes = [Scope(province=p) for p in provinces] or [Scope()]
     rows = itertools.chain.from_iterable(as_of(db, known_at=known_at, valid_on=valid_on, scope=s) for s in scopes)
     cells = export_rows(rows, calendar=calendar, lang=lang)
-    if out is None:
+    if target is None:
         count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang)
     else:
-        with out.open("wb") as f:
+        with replacing(target) as f:
             count = write_export(f, cells, fmt=fmt, lang=lang)
         click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at)}", err=True)

@@ -372,9 +372,10 @@ def copy(source: str, target: str) -> None:
 @click.option(
     "--errors",
     "errors_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the bad rows, with why, as a CSV the LAO can fix.",
+    type=click.Path(path_type=Path),
+    help="Write the bad rows, with why, as a CSV the LAO can fix (an existing file: with --force).",
 )
+@click.option("--force", is_flag=True, help="Replace the --errors file if it exists.")
 @click.option("--snapshot", is_flag=True, help="The file is complete for its LAOs: list their records it lacks.")
 @click.option("--cancel-missing", is_flag=True, help="With --snapshot: cancel the records the file lacks.")
 @pass_settings
@@ -388,6 +389,7 @@ def import_command(
     verbose: bool,
     skip_invalid: bool,
     errors_file: Path | None,
+    force: bool,
     snapshot: bool,
     cancel_missing: bool,
 ) -> None:
@@ -405,6 +407,7 @@ def import_command(
 
     if cancel_missing and not snapshot:
         raise click.UsageError("--cancel-missing goes with --snapshot")
+    errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,)) if errors_file else None
     options: dict[str, Any] = {
         "name": file.name,
         "encoding": encoding,
@@ -436,8 +439,8 @@ def import_command(
         click.echo(f"Warning: {file.name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
     for error in report.errors:
         click.echo(f"{file.name}, {error}", err=True)
-    if errors_file is not None and report.errors:
-        _write_errors(errors_file, report)
+    if errors_target is not None and report.errors:
+        _write_errors(errors_target, report)
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
     if report.missing:
         click.echo(f"{len(report.missing)} records of these LAOs are not in the file: {', '.join(report.missing)}")
@@ -484,7 +487,11 @@ def _write_errors(path: Path, report: Any) -> None:
     for e in report.errors:
         by_row.setdefault(e.row, []).append(e)
     columns = list(dict.fromkeys(k for errors in by_row.values() for e in errors for k in e.cells))
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
+    import io
+
+    from cli.files import replacing
+
+    with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["row", *columns, "error_column", "error_why"])
         for row, errors in sorted(by_row.items()):

@@ -22,6 +22,16 @@ from pathlib import Path, PurePath
 from typing import Any, Final, TextIO
 
 from ledger.errors import BadInput, LedgerError
+from ledger.limits import (
+    MAX_CELL_CHARS,
+    MAX_FILE_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_LINE_CHARS,
+    MAX_ROWS,
+    MAX_XLSX_INFLATED,
+    MAX_XLSX_RATIO,
+    MAX_XLSX_SHARED_STRINGS,
+)
 from ledger.thai import parse_date
 from ledger.timeline import RecordState, Values
 from ledger.values import FIELD_NAMES, parse_field, parse_lao_code, parse_mission_code
@@ -85,6 +95,8 @@ class RowError:
     cells: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
+        if not self.value and self.column == "—":
+            return f"row {self.row}: {self.why}"
         return f"row {self.row}, column {self.column}: {self.value!r}: {self.why}"
 
 
@@ -157,44 +169,125 @@ def _text(source: Source, encoding: str) -> TextIO:
     return source.open("r", encoding=encoding, newline="")
 
 
+class MalformedRow(dict[str, str]):
+    """MalformedRow stands for a row whose shape is wrong (too few or too many cells): its
+    cells as far as they go, and why. It is reported like any bad row."""
+
+    def __init__(self, cells: dict[str, str], why: str) -> None:
+        super().__init__(cells)
+        self.why = why
+
+
+def _size_of(source: Source) -> int:
+    return len(source) if isinstance(source, bytes) else source.stat().st_size
+
+
 def read_table(source: Source, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """read_table yields (row number as the user sees it, {header: cell}) from a CSV, XLSX or
-    JSON-lines file, streaming; the first item is (0, header row as {name: name})."""
+    JSON-lines file, streaming; the first item is (0, header row as {name: name}). A row of the
+    wrong shape comes as a MalformedRow. A file over the limits of ledger.limits is refused."""
+    size = _size_of(source)
+    if size > MAX_FILE_BYTES:
+        raise BadInput(f"{name}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,} bytes for one import")
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        yield from _read_xlsx(source, name)
+        rows = _read_xlsx(source, name)
     elif suffix in (".jsonl", ".ndjson", ".json"):
-        with _text(source, detect_encoding(source, name, encoding)) as text:
-            yield from _read_jsonl(text, name)
+        rows = _read_jsonl(source, name, detect_encoding(source, name, encoding))
     else:
-        with _text(source, detect_encoding(source, name, encoding)) as text:
-            yield from _read_csv(text, name)
+        rows = _read_csv(source, name, detect_encoding(source, name, encoding))
+    for count, item in enumerate(rows):
+        if count > MAX_ROWS:
+            raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
+        yield item
 
 
-def _read_csv(text: TextIO, name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(text)
+def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
+    # The csv module's own limit, so that a runaway cell (an unclosed quote swallowing the rest
+    # of the file) stops at MAX_CELL_CHARS instead of filling memory.
+    csv.field_size_limit(MAX_CELL_CHARS)
+    with _text(source, encoding) as text:
+        reader = csv.reader(text)
+        line = 0
+
+        def rows() -> Iterator[list[str]]:
+            nonlocal line
+            while True:
+                line = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as e:
+                    if "field larger than field limit" in str(e):
+                        raise BadInput(
+                            f"{name}, line {line}: a cell is longer than {MAX_CELL_CHARS:,} characters "
+                            "(the limit); is a closing quote (\") missing?"
+                        ) from e
+                    raise BadInput(f"{name}, line {line}: not CSV ({e})") from e
+                if reader.line_num > line and any("\n" in c or "\r" in c for c in cells):
+                    raise BadInput(
+                        f"{name}, line {line}: a quoted cell runs on to line {reader.line_num}; "
+                        "is a closing quote (\") missing?"
+                    )
+                yield cells
+
+        cells_of = rows()
+        try:
+            header = [h.strip() for h in next(cells_of)]
+        except StopIteration:
+            raise BadInput(f"{name}: the file is empty (no header row)") from None
+        yield 0, {h: h for h in header}
+        for cells in cells_of:
+            if not any(c.strip() for c in cells):
+                continue
+            got = {h: cells[i].strip() for i, h in enumerate(header) if i < len(cells)}
+            if len(cells) != len(header):
+                # A short row is not a row with blanks: its blanks would clear the fields it lacks.
+                more = "more" if len(cells) > len(header) else "fewer"
+                why = f"{len(cells)} cells where the header has {len(header)} ({more} cells than columns)"
+                yield line, MalformedRow(got, why)
+                continue
+            yield line, got
+
+
+def _check_xlsx(source: Source, name: str) -> None:
+    """Refuse a workbook whose parts would inflate past the limits (a zip bomb), before
+    openpyxl inflates anything: the zip's directory says each part's size, and reading stops
+    at that size."""
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise BadInput(f"{name}: the file is empty (no header row)") from None
-    yield 0, {h: h for h in header}
-    for cells in reader:
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            raise BadInput(f"{name}, row {reader.line_num}: {len(cells)} cells under {len(header)} headers")
-        yield reader.line_num, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as book:
+            parts = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise BadInput(f"{name}: not a readable XLSX workbook ({e})") from e
+    total = sum(p.file_size for p in parts)
+    if total > MAX_XLSX_INFLATED:
+        raise BadInput(
+            f"{name}: its parts inflate to {total:,} bytes, over the limit of {MAX_XLSX_INFLATED:,} for one import"
+        )
+    for part in parts:
+        if part.filename.endswith("sharedStrings.xml") and part.file_size > MAX_XLSX_SHARED_STRINGS:
+            raise BadInput(
+                f"{name}: its shared strings inflate to {part.file_size:,} bytes, over the limit of "
+                f"{MAX_XLSX_SHARED_STRINGS:,}"
+            )
+        if part.file_size > 1 << 20 and part.file_size > MAX_XLSX_RATIO * max(1, part.compress_size):
+            raise BadInput(
+                f"{name}: part {part.filename} inflates {part.file_size // max(1, part.compress_size):,} times "
+                f"(over {MAX_XLSX_RATIO}): not a workbook an office program writes"
+            )
 
 
 def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]]:
     import openpyxl
 
+    _check_xlsx(source, name)
     try:
         book = openpyxl.load_workbook(
             io.BytesIO(source) if isinstance(source, bytes) else source, read_only=True, data_only=True
         )
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise BadInput(f"{name}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
+        raise BadInput(f"{name}: not a readable XLSX workbook ({type(e).__name__}: {e})") from e
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         try:
@@ -203,7 +296,12 @@ def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]
             raise BadInput(f"{name}: the first sheet is empty (no header row)") from None
         yield 0, {h: h for h in header if h}
         for number, values in enumerate(rows, start=2):
+            if number > MAX_ROWS + 1:
+                raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
             cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
+            for h, text in cells.items():
+                if len(text) > MAX_CELL_CHARS:
+                    raise BadInput(f"{name}, row {number}, column {h}: a cell longer than {MAX_CELL_CHARS:,} characters")
             if any(cells.values()):
                 yield number, cells
     finally:
@@ -222,24 +320,54 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_jsonl(text: TextIO, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings, in one pass (before json parses it)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _read_jsonl(source: Source, name: str, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
     # JSON lines name their columns in every object; the header is the first object's keys,
     # and later objects may add columns (they are checked like any other).
     first = True
-    for number, line in enumerate(text, start=1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BadInput(f"{name}, line {number}: not JSON ({e.msg})") from None
-        if not isinstance(doc, dict):
-            raise BadInput(f"{name}, line {number}: not a JSON object")
-        cells = {k: "" if v is None else str(v) for k, v in doc.items()}
-        if first:
-            yield 0, {k: k for k in cells}
-            first = False
-        yield number, cells
+    with _text(source, encoding) as text:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_LINE_CHARS:
+                raise BadInput(f"{name}, line {number}: longer than {MAX_LINE_CHARS:,} characters (the limit)")
+            if ("[" in line or "{" in line) and _depth(line) > MAX_JSON_DEPTH:
+                raise BadInput(f"{name}, line {number}: nested deeper than a record is (one flat JSON object per line)")
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise BadInput(f"{name}, line {number}: not JSON ({e.msg})") from e
+            if not isinstance(doc, dict):
+                raise BadInput(f"{name}, line {number}: not a JSON object")
+            nested = [k for k, v in doc.items() if isinstance(v, (dict, list))]
+            if nested:
+                raise BadInput(f"{name}, line {number}: {nested[0]!r} holds a list or object, not a value")
+            cells = {k: "" if v is None else str(v) for k, v in doc.items()}
+            if first:
+                yield 0, {k: k for k in cells}
+                first = False
+            yield number, cells
     if first:
         yield 0, {}
 
@@ -307,6 +435,8 @@ def _cell_parser(column: str) -> Callable[[str], Any]:
 
 def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[ImportRow | None, list[RowError]]:
     """check_row reads one row's cells; returns the row, or None with its errors."""
+    if isinstance(cells, MalformedRow):
+        return None, [RowError(number, "—", "", cells.why, dict(cells))]
     errors: list[RowError] = []
     got: dict[str, Any] = {}
     for h, column, parse in header.parsers:

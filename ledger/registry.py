@@ -130,6 +130,9 @@ def read_csv_text(data: bytes, *, name: str) -> list[dict[str, str]]:
     for row in reader:
         if None in row:
             raise BadInput(f"{name}, row {reader.line_num}: more cells than header columns")
+        if any(v is None for v in row.values()):
+            got = sum(v is not None for v in row.values())
+            raise BadInput(f"{name}, row {reader.line_num}: {got} cells where the header has {len(row)}")
         rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
     if not rows:
         raise BadInput(f"{name}: no rows under the header")

@@ -216,7 +216,7 @@ def test_cli_dry_run_verbose_and_errors_file(sqlite_ledger: MissionLedger, db_pa
     assert "row 2: recorded 6810103/INF-01 status: — → operating" in out.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
-        csv_bytes("6810103,INF-01,operating,2546,-1,km,,,,2545-10-01\n", header=HEADER.replace("\n", ",colour\n"))
+        csv_bytes("6810103,INF-01,operating,2546,-1,km,,,,2545-10-01,red\n", header=HEADER.replace("\n", ",colour\n"))
     )
     errors = tmp_path / "fix-me.csv"
     out = run.invoke(cli, ["--db", str(db_path), "import", str(bad), "--errors", str(errors)])

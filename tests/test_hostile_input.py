@@ -1,0 +1,174 @@
+"""Nothing lost, nothing forged: output paths that would destroy the ledger, files shaped to
+mislead or exhaust the import, and inputs that used to end in a traceback. Each case is tried
+through the command line as a user (or an attacker) would, and each must change nothing."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ledger.application import MissionLedger
+from ledger.batches import import_file
+from ledger.errors import BadInput
+from ledger.limits import MAX_CELL_CHARS
+from tests.test_cli import Ledger, fails, ml, ok, record_roads  # noqa: F401  (ml is a fixture)
+from tests.test_import_export import HEADER, ROWS, csv_bytes
+
+
+def size_of(ml: Ledger) -> int:
+    app = MissionLedger(ml.db)
+    try:
+        return app.ledger_recorder.log_size()
+    finally:
+        app.close()
+
+
+# --- 1. output paths ---------------------------------------------------------------------------------
+
+
+def _ledger_files(ml: Ledger) -> list[Path]:
+    ok(ml("as-of"))  # opens the views (and their journal files)
+    views = ml.db.with_name("krabi.views.db")
+    return [ml.db, Path(f"{ml.db}-wal"), Path(f"{ml.db}-shm"), views, Path(f"{views}-wal")]
+
+
+@pytest.mark.parametrize("which", range(5))
+@pytest.mark.parametrize("through", ["path", "symlink", "hardlink"])
+def test_export_never_overwrites_the_ledger_its_views_or_their_journals(ml: Ledger, which: int, through: str) -> None:
+    record_roads(ml)
+    target = _ledger_files(ml)[which]
+    if not target.exists():
+        target.write_bytes(b"")  # a journal file SQLite may have removed: still refused by name
+    before = size_of(ml)
+    out = target
+    if through == "symlink":
+        out = ml.folder / "innocent.csv"
+        out.symlink_to(target)
+    elif through == "hardlink":
+        out = ml.folder / "innocent.csv"
+        os.link(target, out)
+    content = target.read_bytes()
+    result = ml("export", "--out", str(out), "--force")
+    fails(result, 1, "refusing to overwrite it")
+    assert target.read_bytes() == content
+    assert size_of(ml) == before
+
+
+def test_import_errors_file_may_not_be_the_ledger_nor_the_file_read(ml: Ledger) -> None:
+    bad = ml.file("bad.csv", csv_bytes("6810103,INF-01,operating,2546,-1,km,,,,2545-10-01\n"))
+    fails(ml("import", bad, "--errors", str(ml.db), "--force"), 1, "is the ledger")
+    fails(ml("import", bad, "--errors", bad, "--force"), 1, "is the file being read")
+    assert Path(bad).read_bytes().startswith(b"lao_code")
+    assert size_of(ml) > 0
+
+
+def test_an_existing_output_file_is_kept_unless_forced(ml: Ledger) -> None:
+    record_roads(ml)
+    mine = ml.folder / "mine.csv"
+    mine.write_text("my own work")
+    fails(ml("export", "--out", str(mine)), 1, "exists already; give --force")
+    assert mine.read_text() == "my own work"
+    ok(ml("export", "--out", str(mine), "--force"))
+    assert mine.read_text(encoding="utf-8-sig").startswith("lao_code")
+
+
+def test_an_output_in_a_missing_folder_is_one_line(ml: Ledger) -> None:
+    fails(ml("export", "--out", str(ml.folder / "nowhere" / "x.csv")), 2, "does not exist")
+    fails(ml("export", "--out", str(ml.folder)), 2, "is a folder")
+
+
+def test_checkpoint_and_proof_outputs_are_guarded_too(ml: Ledger) -> None:
+    record_roads(ml)
+    ok(ml("keygen", "krabi-ppao", "--dir", str(ml.folder)))
+    key = str(ml.folder / "krabi-ppao.key")
+    fails(ml("checkpoint", "--key", key, "--out", str(ml.db)), 1, "is the ledger")
+    fails(ml("checkpoint", "--key", key, "--out", key, "--force"), 1, "is the file being read")
+    assert (ml.folder / "krabi-ppao.key").read_text().startswith("PRIVATE+KEY")
+
+
+# --- 2. short rows ---------------------------------------------------------------------------------------
+
+
+def test_a_short_row_is_a_bad_row_not_a_row_of_blanks(ledger: MissionLedger) -> None:
+    import_file(ledger, csv_bytes(), name="krabi.csv")
+    before = ledger.ledger_recorder.log_size()
+    short = csv_bytes("6810103,INF-01,operating\n")
+    report = import_file(ledger, short, name="short.csv")
+    assert report.appended == 0 and ledger.ledger_recorder.log_size() == before
+    (error,) = report.errors
+    assert str(error) == "row 2: 3 cells where the header has 10 (fewer cells than columns)"
+    assert ledger.show("6810103", "INF-01").received_fy == 2546  # not cleared
+
+
+def test_a_long_row_is_reported_like_a_short_one(ledger: MissionLedger) -> None:
+    report = import_file(ledger, csv_bytes(ROWS + "6810103,INF-02,operating,,,,,,,2024-01-01,extra\n"), name="x.csv")
+    assert [str(e) for e in report.errors] == ["row 5: 11 cells where the header has 10 (more cells than columns)"]
+    assert report.appended == 0
+
+
+# --- 9, 10. files that used to end in a traceback, or exhaust the machine ----------------------------
+
+
+def test_a_huge_cell_is_one_line(ml: Ledger) -> None:
+    path = ml.file("huge.csv", csv_bytes("6810103,INF-01,operating,,,,,,\"" + "x" * 140_000 + '",2024-01-01\n'))
+    before = size_of(ml)
+    fails(ml("import", path), 2, f"longer than {MAX_CELL_CHARS:,} characters")
+    assert size_of(ml) == before
+
+
+def test_an_unclosed_quote_is_named_with_its_line(ml: Ledger) -> None:
+    rows = "".join(f"6810103,INF-{i:02d},operating,,,,,,,2024-01-01\n" for i in range(1, 9))
+    rows += '6810103,QOL-01,"operating,,,,,,,2024-01-01\n'
+    rows += "".join(f"6810104,X-{i},operating,,,,,,,2024-01-01\n" for i in range(3000))
+    fails(ml("import", ml.file("quote.csv", csv_bytes(rows))), 2, "line 10")
+    small = csv_bytes('6810103,QOL-01,"operating,,,,,,,2024-01-01\n6810103,QOL-02,operating,,,,,,,2024-01-01\n')
+    fails(ml("import", ml.file("quote2.csv", small)), 2, "closing quote")
+
+
+def test_deeply_nested_json_lines_are_one_line(ml: Ledger) -> None:
+    path = ml.file("deep.jsonl", b'{"lao_code": ' + b"[" * 20_000 + b"]" * 20_000 + b"}\n")
+    fails(ml("import", path), 2, "nested deeper")
+    path = ml.file("nested.jsonl", b'{"lao_code": "6810103", "mission_code": {"a": 1}}\n')
+    fails(ml("import", path), 2, "holds a list or object")
+
+
+def _zip_bomb(path: Path, inflated: int) -> None:
+    """A workbook whose one sheet inflates to `inflated` bytes of one repeated row."""
+    row = b'<row><c t="inlineStr"><is><t>6810103</t></is></c></row>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b"<worksheet><sheetData>")
+            chunk = row * (1 << 14)
+            for _ in range(inflated // len(chunk)):
+                sheet.write(chunk)
+            sheet.write(b"</sheetData></worksheet>")
+
+
+def test_an_xlsx_that_inflates_is_refused_quickly(ml: Ledger) -> None:
+    import time
+
+    path = ml.folder / "bomb.xlsx"
+    _zip_bomb(path, 3 << 30)
+    assert path.stat().st_size < 30 << 20
+    started = time.monotonic()
+    fails(ml("import", str(path)), 2, "inflate")
+    assert time.monotonic() - started < 10  # refused from the zip's directory, not by inflating
+
+
+def test_a_file_that_is_not_a_workbook_is_one_line(ml: Ledger) -> None:
+    fails(ml("import", ml.file("fake.xlsx", b"PK\x03\x04 not really")), 2, "not a readable XLSX workbook")
+
+
+def test_limits_hold_through_the_library_too(ledger: MissionLedger) -> None:
+    with pytest.raises(BadInput, match="nested deeper"):
+        import_file(ledger, b'{"a": [[[[[[1]]]]]]}\n', name="x.jsonl")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("xl/sharedStrings.xml", b" " * (200 << 20), compress_type=zipfile.ZIP_DEFLATED)
+    with pytest.raises(BadInput, match="shared strings|inflates"):
+        import_file(ledger, buffer.getvalue(), name="x.xlsx")
