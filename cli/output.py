@@ -18,6 +18,7 @@ from typing import Any
 import click
 import msgspec
 
+from ledger.ingest import neutralise
 from ledger.thai import format_date, format_instant
 
 _json = msgspec.json.Encoder(decimal_format="string")
@@ -95,7 +96,8 @@ def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> No
 
 
 def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
-    """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming."""
+    """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming.
+    No cell is a live formula (ledger.ingest.neutralise)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
@@ -103,5 +105,5 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar:
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(["" if v is None else text_of(v, calendar=calendar) for v in row])
+        writer.writerow(["" if v is None else neutralise(text_of(v, calendar=calendar)) for v in row])
         click.echo(buffer.getvalue(), nl=False)

@@ -490,6 +490,7 @@ def _write_errors(path: Path, report: Any) -> None:
     import io
 
     from cli.files import replacing
+    from ledger.ingest import neutralise
 
     with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
@@ -499,9 +500,9 @@ def _write_errors(path: Path, report: Any) -> None:
             writer.writerow(
                 [
                     row,
-                    *(cells.get(c, "") for c in columns),
+                    *(neutralise(cells.get(c, "")) for c in columns),
                     "; ".join(e.column for e in errors),
-                    "; ".join(e.why for e in errors),
+                    neutralise("; ".join(e.why for e in errors)),
                 ]
             )
     click.echo(f"wrote {path}", err=True)

@@ -84,6 +84,24 @@ THAI_EXPORT_HEADERS: Final = {
 EXPORT_ONLY: Final = ("version", "valid_from", "valid_to", "recorded_at", "lao_name_th", "mission_name_th")
 
 
+#: A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV injection").
+FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """neutralise prefixes a text cell a spreadsheet would run as a formula with an apostrophe,
+    which spreadsheets show as text; `restore` undoes it on import."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def restore(text: str) -> str:
+    """restore reads back a cell `neutralise` wrote: the apostrophe before a formula trigger goes,
+    so export then import changes nothing (the value stays text in the ledger)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
 @dataclass(frozen=True)
 class RowError:
     """RowError is one problem in a file: where it is and why."""
@@ -241,7 +259,7 @@ def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, d
         for cells in cells_of:
             if not any(c.strip() for c in cells):
                 continue
-            got = {h: cells[i].strip() for i, h in enumerate(header) if i < len(cells)}
+            got = {h: restore(cells[i]).strip() for i, h in enumerate(header) if i < len(cells)}
             if len(cells) != len(header):
                 # A short row is not a row with blanks: its blanks would clear the fields it lacks.
                 more = "more" if len(cells) > len(header) else "fewer"
@@ -298,7 +316,7 @@ def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]
         for number, values in enumerate(rows, start=2):
             if number > MAX_ROWS + 1:
                 raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
-            cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
+            cells = {h: restore(_cell(v)).strip() for h, v in zip(header, values, strict=False) if h}
             for h, text in cells.items():
                 if len(text) > MAX_CELL_CHARS:
                     raise BadInput(f"{name}, row {number}, column {h}: a cell longer than {MAX_CELL_CHARS:,} characters")
@@ -363,7 +381,7 @@ def _read_jsonl(source: Source, name: str, encoding: str) -> Iterator[tuple[int,
             nested = [k for k, v in doc.items() if isinstance(v, (dict, list))]
             if nested:
                 raise BadInput(f"{name}, line {number}: {nested[0]!r} holds a list or object, not a value")
-            cells = {k: "" if v is None else str(v) for k, v in doc.items()}
+            cells = {k: "" if v is None else restore(str(v)) for k, v in doc.items()}
             if first:
                 yield 0, {k: k for k in cells}
                 first = False

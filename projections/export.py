@@ -1,7 +1,9 @@
 """Export: the point-in-time view as a file an officer opens in Excel, or a machine reads.
 
 The columns are the record's JSON keys (DESIGN §9) plus the LAO's and mission's names; with
-lang="th" the headers are Thai. CSV is UTF-8 with a BOM (Excel then shows Thai text); XLSX is
+lang="th" the headers are Thai. No cell is a live formula: CSV text that a spreadsheet would run
+is prefixed with an apostrophe (and read back without it), XLSX text is a string cell. CSV is
+UTF-8 with a BOM (Excel then shows Thai text); XLSX is
 written row by row (openpyxl's write-only mode), JSON lines one record per line. An exported file
 imported again appends nothing: every column it has is either a record value that matches, or
 an export-only column the import reads past.
@@ -16,7 +18,7 @@ from typing import IO, Any, Final
 
 import msgspec
 
-from ledger.ingest import THAI_EXPORT_HEADERS
+from ledger.ingest import THAI_EXPORT_HEADERS, neutralise
 from ledger.thai import format_date, format_instant
 
 EXPORT_COLUMNS: Final = (
@@ -68,6 +70,20 @@ def headers(lang: str) -> list[str]:
     return [THAI_EXPORT_HEADERS[c] if lang == "th" else c for c in EXPORT_COLUMNS]
 
 
+def _xlsx_cell(sheet: Any, index: int, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None:
+        return None
+    if index in (0, 2) or isinstance(value, str):
+        # Codes stay text (a leading zero, a 7-digit code Excel would turn into a number), and
+        # text is a string cell: openpyxl would store "=HYPERLINK(…)" as a live formula.
+        cell = WriteOnlyCell(sheet, str(value))
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: str = "en") -> int:
     """write_export writes rows as csv, xlsx or jsonl to a binary stream; returns the row count."""
     count = 0
@@ -76,7 +92,7 @@ def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: s
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(headers(lang))
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in row])
             count += 1
         text.flush()
         text.detach()
@@ -93,8 +109,7 @@ def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: s
         sheet = book.create_sheet("missions")
         sheet.append(headers(lang))
         for row in rows:
-            # Codes stay text (a leading zero, a 7-digit code Excel would turn into a number).
-            sheet.append([str(v) if i in (0, 2) and v is not None else v for i, v in enumerate(row)])
+            sheet.append([_xlsx_cell(sheet, i, v) for i, v in enumerate(row)])
             count += 1
         book.save(out)
     else:

