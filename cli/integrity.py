@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -14,6 +16,7 @@ from ledger.errors import BadInput, Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier
 
+F = TypeVar("F", bound=Callable[..., Any])
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -34,26 +37,44 @@ def _write(text: str, out: Path | None, settings: Settings, *, force: bool, inpu
     click.echo(f"wrote {out}", err=True)
 
 
+def no_signature_option(f: F) -> F:
+    """no_signature_option adds --no-signature: accept checkpoints whose signature is not checked."""
+    return click.option(
+        "--no-signature",
+        is_flag=True,
+        help="Without --key: accept that no signature is checked (otherwise that is a failure, exit 1).",
+    )(f)
+
+
 @cli.command()
-@click.argument("name")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", help="The key's name in signatures (default: PATH's file name, e.g. krabi-ppao).")
 @click.option(
     "--dir",
     "folder",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
-    help="Where to write NAME.key and NAME.pub.",
+    help="The folder PATH is relative to.",
 )
-def keygen(name: str, folder: Path) -> None:
-    """Write an Ed25519 key pair for signing checkpoints: NAME.key (secret) and NAME.pub
+def keygen(path: Path, name: str | None, folder: Path) -> None:
+    """Write an Ed25519 key pair for signing checkpoints: PATH.key (secret) and PATH.pub
     (the verifier key to give to auditors), in C2SP signed-note key format.
 
-    Example: mission-ledger keygen krabi-ppao
+    The key's name, which every checkpoint it signs carries, is --name or PATH's file name —
+    never the folders of the machine it was made on.
+
+    Example: mission-ledger keygen keys/krabi-ppao
     """
-    check_key_name(name)
-    secret, public = folder / f"{name}.key", folder / f"{name}.pub"
-    for path in (secret, public):
-        if path.exists():
-            raise Refused(f"{path} exists already; keys are never overwritten")
+    base = folder / path
+    if base.suffix in (".key", ".pub"):
+        base = base.with_suffix("")
+    name = check_key_name(name if name is not None else base.name)
+    if not base.parent.is_dir():
+        raise BadInput(f"keygen {path}: folder {base.parent} does not exist")
+    secret, public = base.with_name(f"{base.name}.key"), base.with_name(f"{base.name}.pub")
+    for file in (secret, public):
+        if file.exists() or file.is_symlink():
+            raise Refused(f"{file} exists already; keys are never overwritten")
     signer = Signer.generate(name)
     fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -91,8 +112,9 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
     "--checkpoint", "checkpoints", type=FILE, multiple=True, help="A checkpoint held outside the ledger (repeatable)."
 )
 @click.option("--key", "key_file", type=FILE, help="A verifier key (.pub): check checkpoint signatures.")
+@no_signature_option
 @pass_settings
-def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None) -> None:
+def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None, no_signature: bool) -> None:
     """Recompute every leaf from the stored events and the root at every checkpoint; exit 0
     with a summary when all holds, 1 with the first bad position otherwise.
 
@@ -108,10 +130,16 @@ def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | N
         more = f" (and {len(report.problems) - 1} more findings)" if len(report.problems) > 1 else ""
         raise Refused(f"verify failed at {where}: {what}: {detail}{more}")
     signed = f", {report.signatures} signatures" if verifier else ""
-    click.echo(
-        f"ok: {report.size} events, every leaf recomputed, root {report.root.hex()}, "
+    summary = (
+        f"{report.size} events, every leaf recomputed, root {report.root.hex()}, "
         f"{report.checkpoints} checkpoints consistent{signed}"
     )
+    if verifier is None and report.checkpoints and not no_signature:
+        raise Refused(
+            f"signatures NOT checked: anyone could have signed these checkpoints; give --key FILE.pub "
+            f"(or --no-signature to accept that) ({summary})"
+        )
+    click.echo(f"ok: {summary}" + ("; signatures not checked (--no-signature)" if verifier is None else ""))
 
 
 @cli.group()
@@ -158,14 +186,20 @@ def prove_consistency_command(
 @cli.command("verify-proof")
 @click.argument("proof_file", type=FILE)
 @click.option("--key", "key_file", type=FILE, help="The verifier key (.pub) that signed the checkpoints.")
-def verify_proof(proof_file: Path, key_file: Path | None) -> None:
+@no_signature_option
+def verify_proof(proof_file: Path, key_file: Path | None, no_signature: bool) -> None:
     """Check a proof file offline, with no ledger at hand.
 
     Example: mission-ledger verify-proof 94.proof --key krabi-ppao.pub
     """
     verifier = parse_verifier(_read(key_file, "key")) if key_file else None
     result = check_proof_file(_read(proof_file, "proof"), verifier)
-    signed = "signature verified" if result.signed else "signature NOT checked (give --key)"
+    if verifier is None and not no_signature:
+        raise Refused(
+            "the proof's hashes hold, but its checkpoint's signature was NOT checked: anyone could have "
+            "signed it; give --key FILE.pub (or --no-signature to accept that)"
+        )
+    signed = "signature verified" if result.signed else "signature not checked (--no-signature)"
     if result.kind == "inclusion":
         event = result.event or {}
         what = event.get("kind", "?")

@@ -19,7 +19,7 @@ from typing import Any, Final
 import msgspec
 from eventsourcing.persistence import PersistenceError
 
-from ledger.errors import BadInput
+from ledger.errors import BadInput, Refused
 from ledger.events import (
     KINDS,
     RECORD_KINDS,
@@ -241,6 +241,13 @@ class Feed:
         poll: float,
         stop: Callable[[], bool],
     ) -> Iterator[list[CloudEvent]]:
+        size = self.recorder.log_size()
+        if after > size:
+            # A cursor from another ledger (or a rebuilt one) would otherwise wait forever, silent.
+            raise Refused(
+                f"--after {after}: the ledger has {size} events; this sequence is not one of this ledger's "
+                "(resume from a sequence it gave you, or from 0)"
+            )
         given = 0
         position = after
         everything = where == FeedFilter()

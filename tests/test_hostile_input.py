@@ -206,3 +206,40 @@ def test_exports_hold_no_live_formula_and_import_back_unchanged(ml: Ledger, note
     assert size_of(ml) == before
     printed = list(csv.reader(io.StringIO(ok(ml("as-of", "--csv")).lstrip("\ufeff"))))
     assert printed[1][printed[0].index("note")] == "'" + note
+
+
+# --- 7, 8, 15. signatures, cursors, key names -----------------------------------------------------------
+
+
+def test_verify_and_verify_proof_without_a_key_fail_unless_told(ml: Ledger) -> None:
+    record_roads(ml)
+    ok(ml("keygen", "k", "--dir", str(ml.folder)))
+    key, pub = str(ml.folder / "k.key"), str(ml.folder / "k.pub")
+    cp, proof = str(ml.folder / "cp"), str(ml.folder / "p.proof")
+    ok(ml("checkpoint", "--key", key, "--out", cp))
+    ok(ml("prove", "inclusion", "94", "--checkpoint", cp, "--out", proof))
+    fails(ml("verify", "--checkpoint", cp), 1, "signatures NOT checked")
+    fails(ml("verify-proof", proof), 1, "signature was NOT checked")
+    assert "signatures not checked (--no-signature)" in ok(ml("verify", "--checkpoint", cp, "--no-signature"))
+    assert "signature not checked (--no-signature)" in ok(ml("verify-proof", proof, "--no-signature"))
+    assert "2 signatures" in ok(ml("verify", "--checkpoint", cp, "--key", pub))  # recorded and given
+    assert "signature verified" in ok(ml("verify-proof", proof, "--key", pub))
+
+
+def test_a_feed_cursor_past_the_end_is_refused(ml: Ledger) -> None:
+    size = size_of(ml)
+    fails(ml("feed", "--after", str(size + 1)), 1, f"the ledger has {size} events")
+    assert ok(ml("feed", "--after", str(size))) == ""
+
+
+def test_keygen_names_the_key_by_its_file_name_not_its_path(ml: Ledger) -> None:
+    (ml.folder / "keys").mkdir()
+    out = ok(ml("keygen", str(ml.folder / "keys" / "krabi-ppao")))
+    assert (ml.folder / "keys" / "krabi-ppao.key").exists() and (ml.folder / "keys" / "krabi-ppao.pub").exists()
+    assert (ml.folder / "keys" / "krabi-ppao.pub").read_text().startswith("krabi-ppao+")
+    assert str(ml.folder) not in out.split(": ", 1)[1]
+    ok(ml("keygen", str(ml.folder / "keys" / "other"), "--name", "dla.go.th-81"))
+    assert (ml.folder / "keys" / "other.pub").read_text().startswith("dla.go.th-81+")
+    fails(ml("keygen", str(ml.folder / "x"), "--name", "/home/me/x"), 2, "looks like a file path")
+    fails(ml("keygen", str(ml.folder / "y"), "--name", "a+b"), 2, "without '+'")
+    fails(ml("keygen", str(ml.folder / "nowhere" / "z")), 2, "does not exist")

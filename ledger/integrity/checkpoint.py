@@ -112,9 +112,15 @@ class Verifier:
 
 
 def check_key_name(name: str) -> str:
-    """check_key_name accepts a key name: non-empty, no '+', no white space."""
-    if not _NAME.fullmatch(name):
-        raise BadInput(f"key name {name!r} must be non-empty, without '+' or spaces")
+    """check_key_name accepts a key name as C2SP signed notes allow it (non-empty, no '+', no
+    Unicode space), printable, at most 100 characters, and not a file path (a name is shown in
+    every checkpoint it signs: a signer's folders have no place there)."""
+    if not _NAME.fullmatch(name) or not name.isprintable():
+        raise BadInput(f"key name {name!r} must be non-empty, printable, without '+' or spaces")
+    if len(name) > 100:
+        raise BadInput(f"key name {name[:20]!r}… is longer than 100 characters")
+    if name.startswith(("/", ".", "~")) or "\\" in name or "/../" in name:
+        raise BadInput(f"key name {name!r} looks like a file path; give a short name (--name krabi-ppao)")
     return name
 
 
