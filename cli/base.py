@@ -53,8 +53,15 @@ class Settings:
 
     def __init__(self, db: str, views: str | None, actor: str | None) -> None:
         self.location = StoreLocation(db)
-        self.views = Path(views) if views else self.location.views_path()
+        self._views = Path(views) if views else None
         self.actor = actor or default_actor()
+
+    @property
+    def views(self) -> Path:
+        """views is the views file: --views, or the ledger's default (asked once)."""
+        if self._views is None:
+            self._views = self.location.views_path()
+        return self._views
 
     def open(self, *, create: bool = False, clock_env: dict[str, str] | None = None) -> MissionLedger:
         """open opens the ledger; unless `create`, it must have been initialised."""
@@ -116,7 +123,8 @@ pass_settings = click.make_pass_decorator(Settings)
     envvar="MISSION_LEDGER_DB",
     default="mission-ledger.db",
     show_default=True,
-    help="The ledger: a SQLite file path (or a postgresql:// URL).",
+    help="The ledger: a SQLite file path, or a postgresql:// URL. A password written in the URL is "
+    "visible to other users in `ps`: put it in PGPASSWORD or ~/.pgpass instead.",
 )
 @click.option("--views", default=None, help="The views file (default: beside the ledger, NAME.views.db).")
 @click.option("--actor", envvar="MISSION_LEDGER_ACTOR", default=None, help="Who is writing (default: the OS user).")

@@ -347,7 +347,10 @@ def copy(source: str, target: str) -> None:
     before, after = src.ledger_recorder.tree(), dst.ledger_recorder.tree()
     if (before.size, before.root()) != (after.size, after.root()):  # pragma: no cover - a store bug
         raise Refused(f"the copy's root {after.root().hex()} differs from the source's {before.root().hex()}")
-    click.echo(f"copied {copied} events to {dst.location.describe()}: root {after.root().hex()} (unchanged)")
+    origin = dst.ledger_recorder.get_meta("origin")
+    click.echo(
+        f"copied {copied} events to {dst.location.describe()}: origin {origin}, root {after.root().hex()} (unchanged)"
+    )
 
 
 @cli.command("import")

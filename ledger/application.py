@@ -166,7 +166,10 @@ class MissionLedger(Application[str]):
         self.source = source
         # DDL only where the ledger is new (or on request, as `init` does): many processes
         # opening one PostgreSQL ledger at once must not race to re-create its tables.
-        self.create_tables = not self.location.exists() if create_tables is None else create_tables
+        # Asked first in every case: a location that is no ledger (a folder, another kind of
+        # file, a server that refuses) is one clear error before eventsourcing opens anything.
+        found = self.location.exists()
+        self.create_tables = not found if create_tables is None else create_tables
         try:
             super().__init__()
         except PersistenceError as e:
@@ -636,10 +639,19 @@ class MissionLedger(Application[str]):
         empty. Returns the number of events copied."""
         if self.ledger_recorder.log_size():
             raise Refused(f"{self.location.describe()} already holds events; copy needs an empty ledger")
-        for key in ("ledger_id", "origin"):
+        # The identity comes along, or the copy is refused: checkpoints and proofs name the origin,
+        # and views name the ledger id — a copy under another name would fail every one of them.
+        for key, what in (("origin", "origin"), ("ledger_id", "ledger id")):
             value = source.ledger_recorder.get_meta(key)
-            if value is not None:
-                self.ledger_recorder.set_meta_once(key, value)
+            if value is None:
+                continue
+            held = self.ledger_recorder.set_meta_once(key, value)
+            if held != value:
+                raise Refused(
+                    f"{self.location.describe()} was initialised with {what} {held!r}, the source's is "
+                    f"{value!r}: its checkpoints and proofs would not hold in the copy. Copy into a ledger "
+                    "that was not initialised (copy creates it)"
+                )
         copied = 0
         batch: list[StoredEvent] = []
         stamp: datetime | None = None

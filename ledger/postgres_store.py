@@ -191,11 +191,11 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             yield _Adapter(curs)
 
 
-def postgres_ledger_exists(location: StoreLocation) -> bool:
-    """postgres_ledger_exists is true when the URL's database holds an initialised ledger;
-    an unreachable server, a wrong password or a missing database is one clear error."""
+def _probe(location: StoreLocation, sql: str, params: tuple[Any, ...]) -> Any:
+    """One query on a connection of its own, before eventsourcing's pool: a refused connection
+    (wrong password, missing database, server down) fails at once with the server's reason,
+    where the pool would wait and say only that it got no connection."""
     settings = location.postgres_settings()
-    schema = settings.get("POSTGRES_SCHEMA", "public") or "public"
     try:
         with psycopg.connect(
             dbname=settings["POSTGRES_DBNAME"],
@@ -203,11 +203,30 @@ def postgres_ledger_exists(location: StoreLocation) -> bool:
             port=int(settings["POSTGRES_PORT"]),
             user=settings["POSTGRES_USER"],
             password=settings["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(float(settings["POSTGRES_CONNECT_TIMEOUT"])),
+            connect_timeout=max(1, int(float(settings["POSTGRES_CONNECT_TIMEOUT"]))),
         ) as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{META_TABLE}"',)).fetchone()
+            row = conn.execute(sql, params).fetchone()
     except psycopg.Error as e:
-        raise translate_store_error(e, location) from None
+        raise translate_store_error(e, location) from e
     except ValueError as e:
-        raise StoreUnavailable(f"ledger {location.describe()}: {e}") from None
-    return row is not None and row[0] is not None
+        raise StoreUnavailable(f"ledger {location.describe()}: {e}") from e
+    return row[0] if row else None
+
+
+def _schema(location: StoreLocation) -> str:
+    return location.postgres_settings().get("POSTGRES_SCHEMA", "public") or "public"
+
+
+def postgres_ledger_exists(location: StoreLocation) -> bool:
+    """postgres_ledger_exists is true when the URL's database holds an initialised ledger;
+    an unreachable server, a wrong password or a missing database is one clear error."""
+    found = _probe(location, "SELECT to_regclass(%s)", (f'"{_schema(location)}"."{META_TABLE}"',))
+    return found is not None
+
+
+def postgres_ledger_id(location: StoreLocation) -> str | None:
+    """postgres_ledger_id is the ledger's id (set at init), or None where there is no ledger."""
+    if not postgres_ledger_exists(location):
+        return None
+    value = _probe(location, f'SELECT value FROM "{_schema(location)}"."{META_TABLE}" WHERE key = %s', ("ledger_id",))
+    return str(value) if value is not None else None

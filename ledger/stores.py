@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -442,15 +443,39 @@ class LedgerLog:
 # --- where a ledger lives --------------------------------------------------------------------------
 
 
+#: The first bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: PostgreSQL settings a URL may carry, with eventsourcing's names and how each is checked.
+_PG_SETTINGS: dict[str, tuple[str, str]] = {
+    "schema": ("POSTGRES_SCHEMA", "identifier"),
+    "pool_size": ("POSTGRES_POOL_SIZE", "count"),
+    "max_overflow": ("POSTGRES_MAX_OVERFLOW", "count"),
+    "connect_timeout": ("POSTGRES_CONNECT_TIMEOUT", "seconds"),
+    "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "seconds"),
+    "idle_in_transaction_timeout": ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "seconds"),
+}
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
 @dataclass(frozen=True)
 class StoreLocation:
     """StoreLocation says where a ledger lives: a SQLite file path or a postgresql:// URL.
 
     A URL may carry eventsourcing's PostgreSQL settings as query parameters: `schema`,
     `pool_size`, `max_overflow`, `connect_timeout`, `lock_timeout`, `idle_in_transaction_timeout`.
+    Anything else — an empty name, another database's URL — is refused when the location is made.
     """
 
     url: str
+
+    def __post_init__(self) -> None:
+        if not self.url.strip():
+            raise BadInput("--db is empty: give the ledger's SQLite file or a postgresql:// URL")
+        scheme, sep, _ = self.url.partition("://")
+        if sep and not self.is_postgres and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+            raise BadInput(
+                f"--db {scheme}://…: a ledger is a SQLite file or a postgresql:// URL, not {scheme}"
+            )
 
     @property
     def is_postgres(self) -> bool:
@@ -463,10 +488,23 @@ class StoreLocation:
         return Path(self.url)
 
     def views_path(self) -> Path:
-        """views_path is the default views file beside the ledger: name.views.db (for a
-        PostgreSQL ledger: mission-ledger.views.db in the current folder)."""
+        """views_path is the default views file: beside a SQLite ledger, NAME.views.db; for a
+        PostgreSQL ledger, in the current folder, named after the database, schema and ledger
+        id, so that two ledgers never share one views file."""
         if self.is_postgres:
-            return Path("mission-ledger.views.db")
+            from ledger.postgres_store import postgres_ledger_id
+
+            settings = self.postgres_settings()
+            name = "-".join(
+                part
+                for part in (
+                    settings["POSTGRES_DBNAME"],
+                    settings.get("POSTGRES_SCHEMA"),
+                    (postgres_ledger_id(self) or "")[:8],
+                )
+                if part
+            )
+            return Path(f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.views.db")
         p = self.path
         return p.with_name(f"{p.stem}.views.db")
 
@@ -477,37 +515,60 @@ class StoreLocation:
         parts = urlsplit(self.url)
         host = parts.hostname or "localhost"
         user = f"{unquote(parts.username)}@" if parts.username else ""
-        port = f":{parts.port}" if parts.port else ""
+        _, _, port = parts.netloc.rpartition("@")[2].partition(":")
+        port = f":{port}" if port else ""
         schema = dict(parse_qsl(parts.query)).get("schema")
         return f"postgresql://{user}{host}{port}{parts.path}" + (f" (schema {schema})" if schema else "")
 
     def exists(self) -> bool:
-        """exists is true when a ledger was initialised here."""
+        """exists is true when a ledger was initialised here; false where one can be made. A
+        folder, a file that is not SQLite, a views file, a server that refuses (with its
+        reason) is one clear error."""
         if self.is_postgres:
             from ledger.postgres_store import postgres_ledger_exists
 
             return postgres_ledger_exists(self)
+        if self.path.is_dir():
+            raise BadInput(f"--db {self.path} is a folder; give the ledger's file (e.g. {self.path / 'ledger.db'})")
         if not self.path.is_file():
             return False
         try:
+            with self.path.open("rb") as f:
+                header = f.read(len(SQLITE_HEADER))
+        except OSError as e:
+            raise StoreUnavailable(f"cannot read {self.path}: {e.strerror}") from e
+        if not header:
+            return False  # an empty file: SQLite makes a database of it
+        if header != SQLITE_HEADER:
+            raise BadInput(f"{self.path} is not a mission-ledger file (not a SQLite database); give the ledger's file")
+        try:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             try:
-                row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)).fetchone()
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
                 con.close()
         except sqlite3.DatabaseError as e:
-            raise StoreUnavailable(f"{self.path} is not a mission-ledger file: {e}") from None
-        return row is not None
+            raise StoreUnavailable(f"{self.path} is not a mission-ledger file: {e}") from e
+        if META_TABLE not in tables and "_meta" in tables and "record_versions" in tables:
+            raise BadInput(f"{self.path} is a views file, not a ledger: give the ledger with --db (and this with --views)")
+        if META_TABLE not in tables and tables:
+            raise BadInput(f"{self.path} is a SQLite database but not a mission-ledger file")
+        return META_TABLE in tables
 
     def postgres_settings(self) -> dict[str, str]:
-        """postgres_settings maps the URL onto eventsourcing's POSTGRES_* settings."""
+        """postgres_settings maps the URL onto eventsourcing's POSTGRES_* settings; the password
+        comes from the URL, else PGPASSWORD, else (left empty) libpq's ~/.pgpass."""
         parts = urlsplit(self.url)
         if not parts.path.strip("/"):
             raise BadInput(f"{self.describe()}: the URL names no database (postgresql://user@host:port/dbname)")
+        try:
+            port = parts.port
+        except ValueError:
+            raise BadInput(f"{self.describe()}: the port is not a number") from None
         settings = {
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
             "POSTGRES_HOST": parts.hostname or "localhost",
-            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_PORT": str(port or 5432),
             "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
             "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
             "POSTGRES_CONNECT_TIMEOUT": "5",
@@ -515,18 +576,17 @@ class StoreLocation:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
         }
-        known = {
-            "schema": "POSTGRES_SCHEMA",
-            "pool_size": "POSTGRES_POOL_SIZE",
-            "max_overflow": "POSTGRES_MAX_OVERFLOW",
-            "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
-            "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
-            "idle_in_transaction_timeout": "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
-        }
-        for key, value in parse_qsl(parts.query):
-            if key not in known:
-                raise BadInput(f"{self.describe()}: unknown setting {key!r} (known: {', '.join(known)})")
-            settings[known[key]] = value
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key not in _PG_SETTINGS:
+                raise BadInput(f"{self.describe()}: unknown setting {key!r} (known: {', '.join(_PG_SETTINGS)})")
+            name, kind = _PG_SETTINGS[key]
+            if kind == "identifier" and not _IDENTIFIER.fullmatch(value):
+                raise BadInput(f"{self.describe()}: {key}={value!r} is not a schema name (letters, digits, _)")
+            if kind == "count" and not (value.isascii() and value.isdigit() and int(value) <= 1000):
+                raise BadInput(f"{self.describe()}: {key}={value!r} is not a whole number (0–1000)")
+            if kind == "seconds" and not re.fullmatch(r"\d{1,6}(\.\d+)?", value):
+                raise BadInput(f"{self.describe()}: {key}={value!r} is not a number of seconds")
+            settings[name] = value
         return settings
 
 

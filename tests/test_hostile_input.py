@@ -243,3 +243,38 @@ def test_keygen_names_the_key_by_its_file_name_not_its_path(ml: Ledger) -> None:
     fails(ml("keygen", str(ml.folder / "x"), "--name", "/home/me/x"), 2, "looks like a file path")
     fails(ml("keygen", str(ml.folder / "y"), "--name", "a+b"), 2, "without '+'")
     fails(ml("keygen", str(ml.folder / "nowhere" / "z")), 2, "does not exist")
+
+
+# --- 9, 11. where the ledger is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "db, message",
+    [
+        ("notes.txt", "is not a mission-ledger file"),
+        ("", "--db is empty"),
+        ("mysql://root@localhost/missions", "not mysql"),
+        ("folder", "is a folder"),
+        ("krabi.views.db", "is a views file, not a ledger"),
+    ],
+)
+def test_a_db_that_is_no_ledger_is_one_line_and_nothing_is_made(ml: Ledger, db: str, message: str) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    ok(ml("as-of"))  # makes krabi.views.db
+    (ml.folder / "notes.txt").write_text("my notes\n")
+    (ml.folder / "folder").mkdir()
+    def files() -> list[str]:  # SQLite may bring back a WAL file's -wal and -shm as it reads
+        return sorted(p.name for p in ml.folder.iterdir() if not p.name.endswith(("-wal", "-shm")))
+
+    before = files()
+    where = str(ml.folder / db) if db and "://" not in db else db
+    for command in (["init"], ["show", "6810103", "INF-01"]):
+        result = CliRunner().invoke(cli, ["--db", where, *command], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("Error: ") and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert files() == before
+    assert (ml.folder / "notes.txt").read_text() == "my notes\n"

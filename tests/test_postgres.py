@@ -79,6 +79,31 @@ def test_copy_sqlite_to_postgres_and_back_keeps_every_event_and_the_root(
     fails(again, 1, "already holds events")
 
 
+def test_copy_carries_the_origin_or_refuses_a_target_named_otherwise(
+    ledger_on_sqlite, postgres_url: str, tmp_path: Path
+) -> None:
+    """The README's old steps — `init --origin X`, then `copy` — made a copy whose checkpoints all
+    failed while copy said "unchanged". The copy keeps the source's origin, so every checkpoint
+    and proof of the source checks against it; a target initialised under another name is refused."""
+    from ledger.integrity.audit import LedgerAuditor
+
+    source, db_path = ledger_on_sqlite
+    origin = source.ledger_recorder.get_meta("origin")
+    note = source.ledger_recorder.checkpoints()[-1][2]
+    source.close()
+    run = CliRunner()
+    named = run.invoke(cli, ["--db", postgres_url, "init", "--origin", "dla.go.th/missions"])
+    assert named.exit_code == 0, named.output
+    refused = run.invoke(cli, ["copy", "--from", str(db_path), "--to", postgres_url])
+    fails(refused, 1, "was initialised with origin 'dla.go.th/missions'")
+    assert MissionLedger(postgres_url).ledger_recorder.log_size() == 0
+    fresh = tmp_path / "copy.db"
+    out = run.invoke(cli, ["copy", "--from", str(db_path), "--to", str(fresh)])
+    assert out.exit_code == 0 and f"origin {origin}," in out.output, out.output
+    copy = MissionLedger(fresh)
+    LedgerAuditor(copy.ledger_recorder).checked_checkpoint(note)  # the source's checkpoint holds
+
+
 @pytest.fixture
 def ledger_on_sqlite(sqlite_ledger: MissionLedger, db_path: Path, clock):
     from ledger.integrity.audit import LedgerAuditor
@@ -231,3 +256,60 @@ def test_follow_rides_out_a_server_restart_and_an_import_is_never_half_applied(
     result = CliRunner().invoke(cli, ["--db", "postgresql://postgres@127.0.0.1:1/test", "import", str(csv)])
     assert result.exit_code == 1 and "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert MissionLedger(postgres_url).ledger_recorder.log_size() == 94
+
+
+@pytest.fixture(scope="module")
+def private_pg():
+    from tests.private_postgres import available, private_server
+
+    problem = available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    with private_server() as server:
+        yield server
+
+
+def test_a_wrong_password_says_the_servers_reason_at_once(private_pg) -> None:
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["--db", private_pg.url(password="wrong-one"), "init"])
+    assert time.monotonic() - started < 3
+    assert result.exit_code == 1, result.output
+    assert "password authentication failed" in result.output, result.output
+    assert "wrong-one" not in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_password_may_come_from_pgpassword_or_pgpass_instead_of_the_url(private_pg, tmp_path: Path) -> None:
+    from tests.private_postgres import PASSWORD
+
+    bare = private_pg.url(password=None)
+    run = CliRunner()
+    refused = run.invoke(cli, ["--db", bare, "init"], env={"PGPASSWORD": "", "HOME": str(tmp_path)})
+    assert refused.exit_code == 1 and "password" in refused.output, refused.output
+    through_env = run.invoke(cli, ["--db", bare, "init"], env={"PGPASSWORD": PASSWORD, "HOME": str(tmp_path)})
+    assert through_env.exit_code == 0, through_env.output
+    pgpass = tmp_path / ".pgpass"
+    pgpass.write_text(f"127.0.0.1:{private_pg.port}:*:postgres:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    through_file = run.invoke(cli, ["--db", bare, "init"], env={"PGPASSWORD": "", "HOME": str(tmp_path)})
+    assert through_file.exit_code == 0 and "already initialised" in through_file.output, through_file.output
+    assert PASSWORD not in through_env.output + through_file.output
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("postgresql://postgres@127.0.0.1:5432/no_such_database", 'database "no_such_database" does not exist'),
+        ("postgresql://postgres@127.0.0.1:5432/test?pool_size=abc", "pool_size='abc' is not a whole number"),
+        ("postgresql://postgres@127.0.0.1:5432/test?schema=a;drop", "is not a schema name"),
+        ("postgresql://postgres@127.0.0.1:port/test", "the port is not a number"),
+    ],
+)
+def test_init_on_a_bad_url_is_one_line_at_once(postgres_url: str, url: str, message: str) -> None:
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["--db", url, "init"])
+    assert time.monotonic() - started < 3
+    assert result.exit_code in (1, 2) and message in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
