@@ -54,10 +54,15 @@ def registry_load(settings: Settings, file: Path, effective: date | None) -> Non
     Example: mission-ledger registry load krabi_laos.csv
     """
     with settings.writing() as app:
-        receipt, unchanged = app.load_registry(file.read_bytes(), name=file.name, effective_from=effective)
+        receipt, unchanged, moved = app.load_registry(file.read_bytes(), name=file.name, effective_from=effective)
     registered = receipt.kinds.count("lao_registered")
     amended = receipt.kinds.count("lao_amended")
     click.echo(f"{file.name}: {registered} registered, {amended} amended, {unchanged} unchanged")
+    if moved:
+        click.echo(
+            f"{len(moved)} LAOs moved to another province: "
+            + ", ".join(f"{code} ({old} → {new})" for code, old, new in moved)
+        )
 
 
 @cli.group()

@@ -55,7 +55,18 @@ from ledger.registry import (
 from ledger.stores import ClockBehind, LedgerLog, StoreLocation, store_environment, translate_store_error
 from ledger.thai import bangkok_date, format_instant
 from ledger.timeline import Period, RecordState, Timeline, apply, fold
-from ledger.values import Fields, Status, check_fields, parse_lao_code, parse_mission_code
+from ledger.limits import MAX_ACTOR_CHARS
+from ledger.values import (
+    Fields,
+    Status,
+    check_effective,
+    check_fields,
+    check_received_fy_by,
+    check_reported_at,
+    check_text,
+    parse_lao_code,
+    parse_mission_code,
+)
 
 E = TypeVar("E", bound=Event)
 
@@ -139,10 +150,37 @@ def _codes(lao_code: str, mission_code: str) -> tuple[str, str]:
 
 
 def require_reason(reason: str | None, command: str) -> str:
-    """require_reason refuses a missing or blank reason (DESIGN §3: all but `recorded`)."""
+    """require_reason refuses a missing or blank reason (DESIGN §3: all but `recorded`), and one
+    that is not one line of plain text within MAX_REASON_CHARS."""
     if reason is None or not reason.strip():
         raise BadInput(f"{command} needs a reason (--reason TEXT)")
-    return reason.strip()
+    return check_text(reason, what="reason")
+
+
+def check_actor(name: str, *, what: str = "actor") -> str:
+    """check_actor accepts who writes: one line of plain text, at most MAX_ACTOR_CHARS."""
+    name = check_text(name, what=what, limit=MAX_ACTOR_CHARS)
+    if not name:
+        raise BadInput(f"{what} is empty")
+    return name
+
+
+def check_plausible(event: Event, now: datetime) -> None:
+    """check_plausible refuses an event whose dates could not be true when it is recorded at
+    `now`: an effective day outside the plausible range, a report from the future or from before
+    LAOs reported electronically, a fiscal year not yet begun."""
+    today = bangkok_date(now)
+    for name in ("effective_from", "period_from", "period_to"):
+        day = getattr(event, name, None)
+        if day is not None:
+            check_effective(day, today, what=name)
+    reported_at = getattr(event, "reported_at", None)
+    if reported_at is not None:
+        check_reported_at(reported_at, now)
+    for values in (getattr(event, "values", None), getattr(event, "set", None)):
+        year = getattr(values, "received_fy", None) if values is not None else None
+        if isinstance(year, int):
+            check_received_fy_by(year, today)
 
 
 class MissionLedger(Application[str]):
@@ -162,8 +200,8 @@ class MissionLedger(Application[str]):
     ) -> None:
         self.location = location if isinstance(location, StoreLocation) else StoreLocation(str(location))
         self.clock: Clock = clock or SystemClock()
-        self.actor = actor or default_actor()
-        self.source = source
+        self.actor = check_actor(actor or default_actor())
+        self.source = check_actor(source, what="source")
         # DDL only where the ledger is new (or on request, as `init` does): many processes
         # opening one PostgreSQL ledger at once must not race to re-create its tables.
         # Asked first in every case: a location that is no ledger (a folder, another kind of
@@ -352,6 +390,7 @@ class MissionLedger(Application[str]):
             if must_exist and not state.timeline.exists:
                 self._raise_absent(lao_code, mission_code, state.timeline)
             event = make(now)
+            check_plausible(event, now)
             after = apply(state.timeline, event)
             if unchanged is not None and after == state.timeline:
                 raise Refused(f"{unchanged}: record {key} already holds these values")
@@ -399,7 +438,7 @@ class MissionLedger(Application[str]):
                 mission_code=mission_code,
                 effective_from=effective_from,
                 values=values,
-                **self._meta(now, reason.strip() if reason else None, reported_at),
+                **self._meta(now, check_text(reason, what="reason") if reason else None, reported_at),
             ),
             must_exist=False,
         )
@@ -547,13 +586,23 @@ class MissionLedger(Application[str]):
 
     # --- registry and catalog --------------------------------------------------------------------
 
-    def load_registry(self, data: bytes, *, name: str, effective_from: date | None = None) -> tuple[Receipt, int]:
+    def load_registry(
+        self, data: bytes, *, name: str, effective_from: date | None = None
+    ) -> tuple[Receipt, int, list[tuple[str, str, str]]]:
         """load_registry registers new LAOs and amends changed ones from a CSV file; returns
-        the receipt and the number of LAOs already up to date."""
+        the receipt, the number of LAOs already up to date, and the LAOs the file moves to
+        another province (code, from, to) — rare and weighty (every scope and report of both
+        provinces changes), so the summary names each."""
         loaded = parse_registry(read_csv_text(data, name=name), name=name)
+        moved: list[tuple[str, str, str]] = []
 
         def decide(now: datetime) -> list[Envelope]:
             current = {e.lao_code: e for e in (self._lao_or_none(lao.lao_code) for lao in loaded) if e}
+            moved[:] = [
+                (lao.lao_code, current[lao.lao_code].province_code, lao.province_code)
+                for lao in loaded
+                if lao.lao_code in current and current[lao.lao_code].province_code != lao.province_code
+            ]
             events = plan_registry(
                 loaded,
                 current,
@@ -563,7 +612,7 @@ class MissionLedger(Application[str]):
             return self._envelopes(events)
 
         receipt = self._append(decide, conflict="another registry load ran at the same time; retry")
-        return receipt, len(loaded) - receipt.count
+        return receipt, len(loaded) - receipt.count, moved
 
     def load_catalog(self, data: bytes, *, name: str) -> tuple[Receipt, int]:
         """load_catalog defines new missions and amends changed ones from a CSV file."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from ledger.application import MissionLedger
+from ledger.application import MissionLedger, check_plausible
 from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.events import (
     BatchImported,
@@ -245,6 +245,8 @@ class _Planner:
                     self.report.errors += errors
                     continue
                 built = _events(plans, self.meta)
+                for event in built:
+                    check_plausible(event, self.meta["recorded_at"])
                 timeline = state.timeline
                 for event in built:
                     timeline = apply(timeline, event)  # refuses what the rules forbid, per row

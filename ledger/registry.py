@@ -28,7 +28,8 @@ from ledger.events import (
     MissionFields,
 )
 from ledger.thai import arabic_digits
-from ledger.values import parse_lao_code, parse_mission_code
+from ledger.limits import MAX_NAME_CHARS
+from ledger.values import check_text, parse_lao_code, parse_mission_code
 
 #: The six areas of transferred missions (DESIGN §1).
 AREAS: Final = (
@@ -148,6 +149,10 @@ def _lao_type(text: str, where: str) -> LaoType:
     raise BadInput(f"{where}: lao_type {text!r} is not an LAO type ({', '.join(LAO_TYPES)})")
 
 
+def _check_name(text: str, what: str) -> None:
+    check_text(text, what=what, limit=MAX_NAME_CHARS)
+
+
 def parse_registry(rows: list[dict[str, str]], *, name: str) -> list[Lao]:
     """parse_registry reads registry rows in the Krabi file's format or DLA's open-data format.
 
@@ -182,6 +187,7 @@ def parse_registry(rows: list[dict[str, str]], *, name: str) -> list[Lao]:
         for column in ("name_th", "province_th", "district_th"):
             if not row.get(column):
                 raise BadInput(f"{where}: {column} is empty")
+            _check_name(row[column], f"{where}: {column}")
         if code in out:
             raise BadInput(f"{where}: LAO {code} appears twice in the file")
         out[code] = Lao(
@@ -214,6 +220,9 @@ def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:
         for column in ("name_th", "source_agency"):
             if not row[column]:
                 raise BadInput(f"{where}: {column} is empty")
+            _check_name(row[column], f"{where}: {column}")
+        if row["unit"]:
+            _check_name(row["unit"], f"{where}: unit")
         applies = tuple(_lao_type(t, where) for t in row["applies_to"].split("|") if t.strip())
         if code in out:
             raise BadInput(f"{where}: mission {code} appears twice in the file")

@@ -133,6 +133,8 @@ def parse_decimal(text: str, *, what: str = "number") -> Decimal:
     """
     raw = text
     text = text.strip()
+    if len(text) > 40:  # no field's number is this long; and int() refuses over 4,300 digits
+        raise BadInput(f"{what} {raw[:20]!r}… ({len(raw):,} characters) is too long to be a number")
     if not text.isascii():
         text = arabic_digits(text)
     if not _DECIMAL.fullmatch(text):
@@ -146,7 +148,7 @@ def parse_decimal(text: str, *, what: str = "number") -> Decimal:
 
 def parse_int(text: str, *, what: str = "number") -> int:
     """parse_int reads a whole number; Thai digits and regular thousands grouping accepted."""
-    if text.isascii() and text.isdigit():  # the common case, without the Decimal round trip
+    if text.isascii() and text.isdigit() and len(text) <= 18:  # the common case, without the Decimal round trip
         return int(text)
     value = parse_decimal(text, what=what)
     if value != value.to_integral_value() or "." in text:

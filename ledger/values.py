@@ -7,7 +7,9 @@ not touched; a field set to `None` is cleared. Pure: no I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
@@ -15,6 +17,18 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ledger.errors import BadInput
+from ledger.limits import (
+    EARLIEST_EFFECTIVE,
+    EARLIEST_REPORTED,
+    LATEST_EFFECTIVE_YEARS_AHEAD,
+    MAX_BUDGET,
+    MAX_NOTE_CHARS,
+    MAX_QUANTITY,
+    MAX_QUANTITY_DECIMALS,
+    MAX_REASON_CHARS,
+    MAX_STAFF,
+    MAX_UNIT_CHARS,
+)
 from ledger.thai import arabic_digits, parse_decimal, parse_int
 
 Status = Literal["operating", "not_yet"]
@@ -102,36 +116,93 @@ def check_received_fy(year: int) -> int:
     raise BadInput(f"received_fy {year} is not a fiscal year (BE, {_FY_MIN}–{_FY_MAX})")
 
 
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
+
+
 def check_quantity(value: Decimal) -> Decimal:
-    """check_quantity accepts a finite quantity of zero or more."""
+    """check_quantity accepts a finite quantity from 0 to MAX_QUANTITY with at most
+    MAX_QUANTITY_DECIMALS decimals."""
     if not value.is_finite() or value < 0:
-        raise BadInput(f"{value} is not a quantity (must be 0 or more)")
+        raise BadInput(f"{_short(value)} is not a quantity (must be 0 or more)")
+    if value > MAX_QUANTITY:
+        raise BadInput(f"{_short(value)} is not a plausible quantity (at most {MAX_QUANTITY:,})")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_QUANTITY_DECIMALS:
+        raise BadInput(f"{_short(value)} has more than {MAX_QUANTITY_DECIMALS} decimals")
     return value
 
 
 def check_budget(value: Decimal) -> Decimal:
-    """check_budget accepts a THB amount of zero or more with at most 2 decimals (satang)."""
+    """check_budget accepts a THB amount from 0 to MAX_BUDGET with at most 2 decimals (satang)."""
     if not value.is_finite() or value < 0:
-        raise BadInput(f"{value} is not a budget (must be 0 THB or more)")
+        raise BadInput(f"{_short(value)} is not a budget (must be 0 THB or more)")
+    if value > MAX_BUDGET:
+        raise BadInput(f"{_short(value)} THB is not a plausible budget for one mission (at most {MAX_BUDGET:,} THB)")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise BadInput(f"{value} is not a budget (THB has at most 2 decimals)")
+        raise BadInput(f"{_short(value)} is not a budget (THB has at most 2 decimals)")
     return value
 
 
 def check_staff(value: int) -> int:
-    """check_staff accepts a head count of zero or more."""
+    """check_staff accepts a head count from 0 to MAX_STAFF."""
     if value < 0:
         raise BadInput(f"{value} is not a number of staff (must be 0 or more)")
+    if value > MAX_STAFF:
+        raise BadInput(f"{_short(value)} is not a plausible number of staff (at most {MAX_STAFF:,})")
     return value
 
 
-def check_text(value: str, *, what: str) -> str:
-    """check_text accepts one line of text (units, notes) with surrounding blanks removed."""
+#: The longest text each text field holds.
+TEXT_LIMITS: Final = {"unit": MAX_UNIT_CHARS, "note": MAX_NOTE_CHARS, "reason": MAX_REASON_CHARS}
+
+
+def check_text(value: str, *, what: str, limit: int | None = None) -> str:
+    """check_text accepts one line of text (units, notes, reasons, names) with surrounding
+    blanks removed: no line breaks or other control characters, at most `limit` characters
+    (the field's own limit by default)."""
     value = value.strip()
-    if "\n" in value or "\r" in value:
-        raise BadInput(f"{what} must be one line of text")
+    bad = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        if bad in "\n\r":
+            raise BadInput(f"{what} must be one line of text")
+        raise BadInput(f"{what} holds a control character (U+{ord(bad):04X}); write plain text")
+    limit = limit if limit is not None else TEXT_LIMITS.get(what, MAX_NOTE_CHARS)
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value):,} characters long; at most {limit:,}")
     return value
+
+
+def check_effective(day: date, today: date, *, what: str = "effective date") -> date:
+    """check_effective accepts a day a record's values can hold from: not before
+    EARLIEST_EFFECTIVE, not more than LATEST_EFFECTIVE_YEARS_AHEAD years after `today`."""
+    latest = date(today.year + LATEST_EFFECTIVE_YEARS_AHEAD, 12, 31)
+    if day < EARLIEST_EFFECTIVE or day > latest:
+        raise BadInput(
+            f"{what} {day.isoformat()} ({day.year + 543} BE) is not plausible: give a day from "
+            f"{EARLIEST_EFFECTIVE.isoformat()} to {latest.isoformat()}"
+        )
+    return day
+
+
+def check_reported_at(at: datetime, now: datetime) -> datetime:
+    """check_reported_at accepts when the source system says an LAO reported: not after the
+    ledger records it (`now`), not before EARLIEST_REPORTED."""
+    if at > now:
+        raise BadInput(f"reported_at {at.isoformat()} is later than the time it is recorded ({now.isoformat()})")
+    if at.date() < EARLIEST_REPORTED:
+        raise BadInput(f"reported_at {at.isoformat()} is before {EARLIEST_REPORTED.isoformat()}: not plausible")
+    return at
+
+
+def check_received_fy_by(year: int, today: date) -> int:
+    """check_received_fy_by refuses a fiscal year later than the next one (BE)."""
+    latest = today.year + 543 + (1 if today.month >= 10 else 0) + 1
+    if year > latest:
+        raise BadInput(f"received_fy {year} is in the future (the latest fiscal year now is {latest})")
+    return year
 
 
 def _parse_status_field(text: str) -> Any:

@@ -278,3 +278,74 @@ def test_a_db_that_is_no_ledger_is_one_line_and_nothing_is_made(ml: Ledger, db: 
         assert len(result.output.strip().splitlines()) == 1
     assert files() == before
     assert (ml.folder / "notes.txt").read_text() == "my notes\n"
+
+
+# --- 13. implausible values ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--budget", "1" + "0" * 30], "not a plausible budget"),
+        (["--quantity", "1" * 41], "too long to be a number"),
+        (["--quantity", "12345678901"], "not a plausible quantity"),
+        (["--quantity", "1.123456"], "more than 4 decimals"),
+        (["--staff", "9" * 5000], "too long to be a number"),
+        (["--staff", "1000001"], "not a plausible number of staff"),
+        (["--effective", "2700-01-01"], "is not plausible"),
+        (["--effective", "1900-01-01"], "is not plausible"),
+        (["--reported-at", "2057-01-01"], "is later than the time it is recorded"),
+        (["--reported-at", "1907-06-01"], "not plausible"),
+        (["--received-fy", "2599"], "is in the future"),
+        (["--note", "x" * 100_000], "100,000 characters long; at most 2,000"),
+        (["--note", "a\x07b"], "control character (U+0007)"),
+        (["--reason", "two\nlines"], "one line"),
+        (["--unit", "u" * 101], "at most 100"),
+    ],
+)
+def test_implausible_values_are_refused_and_append_nothing(ml: Ledger, args: list[str], message: str) -> None:
+    before = size_of(ml)
+    base = {"--status": "operating", "--effective": "2567-10-01"}
+    options = dict(base)
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        options[flag] = value
+    result = ml("record", "6810103", "INF-01", *[x for kv in options.items() for x in kv])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    assert size_of(ml) == before
+
+
+def test_an_actor_with_a_newline_or_100kb_is_refused(ml: Ledger) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    for actor, message in (("eve\nadmin", "one line"), ("x" * 100_000, "at most 200")):
+        result = CliRunner().invoke(
+            cli,
+            ["--db", str(ml.db), "--actor", actor, "record", "6810103", "INF-01", "--status", "operating",
+             "--effective", "2567-10-01"],
+            env={"MISSION_LEDGER_CLOCK": ml.clock},
+        )
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert "6810103/INF-01" not in ok(ml("as-of"))
+
+
+def test_an_import_row_with_a_date_from_2700_be_is_a_bad_row(ledger: MissionLedger) -> None:
+    report = import_file(ledger, csv_bytes("6810103,INF-01,operating,,,,,,,2700-01-01\n"), name="x.csv")
+    assert report.appended == 0 and "effective_from 2157-01-01 (2700 BE) is not plausible" in str(report.errors[0])
+
+
+def test_a_registry_reload_that_moves_an_lao_says_so(ml: Ledger) -> None:
+    from tests.conftest import package_data
+
+    text = package_data("krabi_laos.csv").decode("utf-8-sig")
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    province = header.index("province_code")
+    cells = lines[1].split(",")
+    code = cells[header.index("lao_code")]
+    cells[province] = "82"
+    moved = "\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n"
+    out = ok(ml("registry", "load", ml.file("moved.csv", moved.encode())))
+    assert f"1 LAOs moved to another province: {code} (81 → 82)" in out

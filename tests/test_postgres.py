@@ -313,3 +313,22 @@ def test_init_on_a_bad_url_is_one_line_at_once(postgres_url: str, url: str, mess
     assert time.monotonic() - started < 3
     assert result.exit_code in (1, 2) and message in result.output, result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_two_postgres_ledgers_get_different_default_views_files(postgres_url: str) -> None:
+    other = postgres_url.rsplit("=", 1)[0] + "=" + postgres_url.rsplit("=", 1)[1] + "_b"
+    import psycopg
+
+    from tests.conftest import PG_URL
+
+    try:
+        for url in (postgres_url, other):
+            assert CliRunner().invoke(cli, ["--db", url, "init"]).exit_code == 0
+        first, second = StoreLocation(postgres_url).views_path(), StoreLocation(other).views_path()
+        assert first != second
+        ids = [MissionLedger(u).ledger_recorder.get_meta("ledger_id") or "" for u in (postgres_url, other)]
+        assert ids[0][:8] in first.name and ids[1][:8] in second.name
+        assert first.name.startswith("test-t_") and first.suffixes[-2:] == [".views", ".db"]
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{other.rsplit("=", 1)[1]}" CASCADE')

@@ -15,11 +15,11 @@ KRABI = package_data("krabi_laos.csv")
 
 
 def test_krabi_registry_loads_all_62_laos_and_reloading_appends_nothing(empty_ledger: MissionLedger) -> None:
-    receipt, unchanged = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
+    receipt, unchanged, _ = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
     assert (receipt.count, unchanged) == (62, 0)
     assert empty_ledger.lao("6810103").name_th == "องค์การบริหารส่วนตำบลเขาคราม"
     assert empty_ledger.lao("2810101").lao_type == "pao"
-    again, unchanged = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
+    again, unchanged, _ = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
     assert (again.count, unchanged) == (0, 62)
     assert empty_ledger.ledger_recorder.log_size() == 62
 
@@ -43,7 +43,7 @@ def test_a_changed_file_appends_one_amendment_with_only_the_changed_fields(empty
         .encode()
     )
     clock.advance(days=30)
-    receipt, unchanged = empty_ledger.load_registry(upgraded, name="2568.csv", effective_from=date(2025, 1, 1))
+    receipt, unchanged, _ = empty_ledger.load_registry(upgraded, name="2568.csv", effective_from=date(2025, 1, 1))
     assert (receipt.count, unchanged) == (1, 61)
     amendment = empty_ledger.stream("lao/6810103")[-1]
     assert isinstance(amendment, LaoAmended)
@@ -60,12 +60,12 @@ def test_dla_open_data_headers_are_read_and_codes_derived(empty_ledger: MissionL
         "6810103,อบต.,องค์การบริหารส่วนตำบลเขาคราม,กระบี่,เมืองกระบี่\n"
         "5810109,เทศบาลตำบล,เทศบาลตำบลกระบี่น้อย,กระบี่,เมืองกระบี่\n"
     ).encode()
-    receipt, _ = empty_ledger.load_registry(dla, name="dla.csv")
+    receipt, _, _ = empty_ledger.load_registry(dla, name="dla.csv")
     assert receipt.count == 2
     lao = empty_ledger.lao("6810103")
     assert (lao.lao_type, lao.province_code, lao.district_code) == ("sao", "81", "8101")
     # The same LAOs loaded again in the Krabi format are already up to date.
-    receipt, _ = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
+    receipt, _, _ = empty_ledger.load_registry(KRABI, name="krabi_laos.csv")
     assert receipt.count == 60
 
 
