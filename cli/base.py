@@ -5,6 +5,7 @@ Errors become one line on stderr and the exit code of their kind (DESIGN §9):
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from eventsourcing.persistence import PersistenceError
 from cli.files import check_output, with_journals
 from ledger.application import MissionLedger, Receipt, default_actor
 from ledger.clock import clock_from_environment
-from ledger.errors import BadInput, LedgerError, NotFound
+from ledger.errors import BadInput, LedgerError, NotFound, Refused
 from ledger.stores import StoreLocation, translate_store_error
 from ledger.thai import format_instant, parse_date, parse_instant
 from ledger.values import FIELD_NAMES, Fields, parse_field
@@ -48,6 +49,22 @@ class LedgerGroup(click.Group):
             ctx.exit(130)
 
 
+def _writable(views: Path) -> bool:
+    if views.exists():
+        return os.access(views, os.W_OK) and os.access(views.parent, os.W_OK)
+    return os.access(views.parent, os.W_OK)
+
+
+def cached_views_path(default: Path) -> Path:
+    """cached_views_path is where the views of a ledger in a read-only folder are kept: the
+    user's cache folder ($XDG_CACHE_HOME, else ~/.cache), named after the views file and its
+    folder, so two read-only ledgers never share one."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mission-ledger"
+    cache.mkdir(parents=True, exist_ok=True)
+    tag = hashlib.sha256(str(default.resolve()).encode()).hexdigest()[:8]
+    return cache / f"{default.stem}-{tag}.db"
+
+
 class Settings:
     """Settings holds the global options; `open()` opens the ledger they name."""
 
@@ -58,9 +75,19 @@ class Settings:
 
     @property
     def views(self) -> Path:
-        """views is the views file: --views, or the ledger's default (asked once)."""
+        """views is the views file: --views, or the ledger's default (asked once). Where the
+        default cannot be written (an auditor's read-only copy of a ledger), the views are kept
+        in the user's cache folder instead, and a note says where."""
         if self._views is None:
-            self._views = self.location.views_path()
+            default = self.location.views_path()
+            if _writable(default):
+                self._views = default
+            else:
+                self._views = cached_views_path(default)
+                click.echo(
+                    f"Note: {default.parent} is read-only; the views are kept in {self._views} (--views chooses)",
+                    err=True,
+                )
         return self._views
 
     def open(self, *, create: bool = False, clock_env: dict[str, str] | None = None) -> MissionLedger:
@@ -74,6 +101,10 @@ class Settings:
     def writing(self) -> Iterator[MissionLedger]:
         """writing opens the ledger for a write command and, once the command has succeeded,
         catches the views up so that every query reflects the write at once."""
+        if self.location.read_only:
+            raise Refused(
+                f"the ledger {self.location.describe()} is read-only here: it can be read and verified, not written"
+            )
         app = self.open()
         yield app
         self.catch_up_after_write(app)

@@ -113,10 +113,17 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
 )
 @click.option("--key", "key_file", type=FILE, help="A verifier key (.pub): check checkpoint signatures.")
 @no_signature_option
+@click.option("--no-views", is_flag=True, help="Check the ledger only, not the views file.")
 @pass_settings
-def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None, no_signature: bool) -> None:
-    """Recompute every leaf from the stored events and the root at every checkpoint; exit 0
-    with a summary when all holds, 1 with the first bad position otherwise.
+def verify(
+    settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None, no_signature: bool, no_views: bool
+) -> None:
+    """Recompute every leaf from the stored events and the root at every checkpoint, and
+    rebuild the views from the ledger and compare them with the views file; exit 0 with a
+    summary when all holds, 1 with the first bad position (or view row) otherwise.
+
+    Without --key the checkpoints' signatures are not checked, and that is a failure unless
+    --no-signature says it is accepted.
 
     Example: mission-ledger verify --checkpoint 2567-12-30.checkpoint --key krabi-ppao.pub
     """
@@ -134,6 +141,19 @@ def verify(settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | N
         f"{report.size} events, every leaf recomputed, root {report.root.hex()}, "
         f"{report.checkpoints} checkpoints consistent{signed}"
     )
+    if not no_views and settings.views.exists():
+        from projections.runner import check_views
+
+        position, differences = check_views(app.ledger_recorder, settings.views)
+        if differences:
+            more = f" (and {len(differences) - 1} more findings)" if len(differences) > 1 else ""
+            raise Refused(
+                f"verify failed: the views file {settings.views} does not say what the ledger says: "
+                f"{differences[0]}{more}; run `mission-ledger project --rebuild`"
+            )
+        summary += f"; views {settings.views} rebuilt to position {position} and compared: they match"
+    elif not no_views:
+        summary += f"; no views file at {settings.views}"
     if verifier is None and report.checkpoints and not no_signature:
         raise Refused(
             f"signatures NOT checked: anyone could have signed these checkpoints; give --key FILE.pub "

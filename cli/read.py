@@ -196,27 +196,31 @@ def as_of_command(
     if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
         raise click.UsageError("give one of --known-at, --at-seq, --checkpoint")
     app = settings.open()
+    scope = Scope(lao=lao, district=district, province=province)
+    rows: Iterator[tuple[dict[str, Any], dict[str, Any]]]
     if checkpoint_file is not None:
+        # Computed from the ledger's events, checked against the signed root — not from the
+        # views, which anyone holding the file could have edited.
         from ledger.integrity.audit import LedgerAuditor
+        from projections.attested import as_of_checkpoint
 
-        at_seq = LedgerAuditor(app.ledger_recorder).checked_checkpoint(checkpoint_file.read_text(encoding="utf-8")).size
-    projector = settings.views_of(app)
-    if at_seq is not None:
-        size = app.ledger_recorder.log_size()
-        if at_seq > size:
-            raise BadInput(f"--at-seq {at_seq} is beyond the ledger ({size} events)")
-        stamp = app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
-        valid_on = valid_on or (bangkok_date(stamp) if stamp else bangkok_date(app.clock.now()))
+        checkpoint = LedgerAuditor(app.ledger_recorder).checked_checkpoint(checkpoint_file.read_text(encoding="utf-8"))
+        if valid_on is None:
+            stamp = app.ledger_recorder.select_log(checkpoint.size - 1, 1)[0].recorded_at if checkpoint.size else None
+            valid_on = bangkok_date(stamp) if stamp else bangkok_date(app.clock.now())
+        rows = as_of_checkpoint(app.ledger_recorder, checkpoint, valid_on=valid_on, scope=scope)
     else:
-        known_at = known_at or app.clock.now()
-        valid_on = valid_on or bangkok_date(known_at)
-    rows: Iterator[tuple[dict[str, Any], dict[str, Any]]] = as_of(
-        projector.db,
-        known_at=known_at,
-        at_seq=at_seq,
-        valid_on=valid_on,
-        scope=Scope(lao=lao, district=district, province=province),
-    )
+        projector = settings.views_of(app)
+        if at_seq is not None:
+            size = app.ledger_recorder.log_size()
+            if at_seq > size:
+                raise BadInput(f"--at-seq {at_seq} is beyond the ledger ({size} events)")
+            stamp = app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
+            valid_on = valid_on or (bangkok_date(stamp) if stamp else bangkok_date(app.clock.now()))
+        else:
+            known_at = known_at or app.clock.now()
+            valid_on = valid_on or bangkok_date(known_at)
+        rows = as_of(projector.db, known_at=known_at, at_seq=at_seq, valid_on=valid_on, scope=scope)
     if sort == "name":
         rows = iter(sorted(rows, key=lambda r: (thai_sort_key(r[1]["lao_name_th"] or ""), r[0]["mission_code"])))
     if as_json:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
@@ -487,6 +487,26 @@ class StoreLocation:
         """path is the SQLite file of the ledger."""
         return Path(self.url)
 
+    @property
+    def read_only(self) -> bool:
+        """read_only is true for a SQLite ledger this process may read but not write (an
+        auditor's copy): its file, or the folder SQLite keeps its journal files in, is not
+        writable."""
+        if self.is_postgres or not self.path.is_file():
+            return False
+        return not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
+
+    def sqlite_uri(self, *, read_only: bool = False) -> str:
+        """sqlite_uri is the URI SQLite opens the ledger by. Read-only where asked or where the
+        ledger is read-only; `immutable` besides where SQLite could not keep the shared-memory
+        file a WAL reader needs (a read-only folder without one): nobody can be writing there."""
+        uri = f"file:{quote(str(self.path.resolve()))}"
+        if not (read_only or self.read_only):
+            return uri
+        folder_writable = os.access(self.path.parent, os.W_OK)
+        has_wal = Path(f"{self.path}-shm").exists() and Path(f"{self.path}-wal").exists()
+        return uri + ("?mode=ro" if folder_writable or has_wal else "?mode=ro&immutable=1")
+
     def views_path(self) -> Path:
         """views_path is the default views file: beside a SQLite ledger, NAME.views.db; for a
         PostgreSQL ledger, in the current folder, named after the database, schema and ledger
@@ -542,7 +562,7 @@ class StoreLocation:
         if header != SQLITE_HEADER:
             raise BadInput(f"{self.path} is not a mission-ledger file (not a SQLite database); give the ledger's file")
         try:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            con = sqlite3.connect(self.sqlite_uri(read_only=True), uri=True)
             try:
                 tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
@@ -604,7 +624,7 @@ def store_environment(location: StoreLocation) -> dict[str, str]:
         raise StoreUnavailable(f"cannot open ledger {location.path}: folder {parent} does not exist")
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": os.fspath(location.path),
+        "SQLITE_DBNAME": location.sqlite_uri() if location.read_only else os.fspath(location.path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "ORIGINATOR_ID_TYPE": "text",
         "APPLICATION_RECORDER_TOPIC": "ledger.sqlite_store:SQLiteLedgerRecorder",

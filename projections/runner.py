@@ -25,6 +25,15 @@ from ledger.stores import LedgerLog
 from projections.views import SCHEMA_VERSION, TABLES, PageWriter, create_schema
 
 PAGE = 2000
+#: The columns that name a row of each view table, in messages about a row that differs.
+_ROW_KEYS = {
+    "_meta": ("key",),
+    "history": ("position",),
+    "laos": ("lao_code",),
+    "missions": ("mission_code",),
+    "records": ("lao_code", "mission_code"),
+    "record_versions": ("lao_code", "mission_code", "seq_from", "valid_from"),
+}
 LOCK_TIMEOUT = 60.0
 
 
@@ -90,6 +99,26 @@ def _with_retry(step: Callable[[], object]) -> None:
             time.sleep(0.01)
 
 
+def check_views(recorder: LedgerLog, views_path: Path) -> tuple[int, list[str]]:
+    """check_views brings the views file up to date, rebuilds a fresh copy from the ledger to the
+    same position in a scratch file, and compares the two; returns the position and what
+    differs (nothing: the views say what the ledger says)."""
+    import tempfile
+
+    live = Projector(recorder, views_path)
+    try:
+        end = live.catch_up().end
+        with tempfile.TemporaryDirectory(prefix="mission-ledger-verify-") as scratch:
+            fresh = Projector(recorder, Path(scratch) / "fresh.views.db")
+            try:
+                fresh.catch_up(until=end)
+                return end, live.differences(fresh)
+            finally:
+                fresh.close()
+    finally:
+        live.close()
+
+
 def _meta(db: sqlite_utils.Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else None
@@ -134,8 +163,9 @@ class Projector:
             if leaf is None or leaf.hex() != _meta(self.db, "last_leaf"):
                 raise ViewsMismatch(f"the views do not match the ledger at position {position}: {advice}")
 
-    def catch_up(self, *, progress: Callable[[int], None] | None = None) -> CatchUp:
-        """catch_up applies every event after the views' position; returns how far it went."""
+    def catch_up(self, *, progress: Callable[[int], None] | None = None, until: int | None = None) -> CatchUp:
+        """catch_up applies every event after the views' position (up to position `until`, when
+        given); returns how far it went."""
         self.check()
         start = self.position()
         ledger_id = self.recorder.get_meta("ledger_id") or ""
@@ -146,7 +176,8 @@ class Projector:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
                     position = self.position()
-                    page = self.recorder.select_log(position, self.page)
+                    limit = self.page if until is None else min(self.page, until - position)
+                    page = self.recorder.select_log(position, limit) if limit > 0 else []
                     writer = PageWriter(self.db)
                     events = [decode_event(logged.state) for logged in page]
                     writer.load(events)
@@ -178,6 +209,58 @@ class Projector:
             Path(f"{self.views_path}{suffix}").unlink(missing_ok=True)
         self.db = open_views(self.views_path)
         return self.catch_up()
+
+    def differences(self, fresh: Projector, *, most: int = 5) -> list[str]:
+        """differences compares these views with `fresh` ones (rebuilt from the ledger to the
+        same position): the schema (tables, views, indexes, triggers) and every row of every
+        table. Each finding names the table and a row that only one side has."""
+        found: list[str] = []
+
+        def schema(db: sqlite_utils.Database) -> set[tuple[str, str, str]]:
+            return {
+                (str(t), str(n), str(q))
+                for t, n, q in db.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+            }
+
+        mine, theirs = schema(self.db), schema(fresh.db)
+        for kind, name, _ in sorted(mine - theirs):
+            found.append(f"{kind} {name} is not what the ledger's views define")
+        for kind, name, _ in sorted(theirs - mine):
+            if (kind, name) not in {(k, n) for k, n, _ in mine}:
+                found.append(f"{kind} {name} is missing")
+        if found:
+            return found[:most]
+        self.db.execute("ATTACH DATABASE ? AS fresh", (str(fresh.views_path),))
+        try:
+            for table in TABLES:
+                for first, second, what in (("main", "fresh", "a row the ledger does not give"),
+                                            ("fresh", "main", "a row the ledger gives is missing")):
+                    sql = f'SELECT * FROM {first}."{table}" EXCEPT SELECT * FROM {second}."{table}"'
+                    count = self.db.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0]
+                    if count:
+                        found.append(f"table {table}: {count} rows differ; {what}: {self._describe(table, first, second, sql)}")
+        finally:
+            self.db.execute("DETACH DATABASE fresh")
+        return found[:most]
+
+    def _describe(self, table: str, first: str, second: str, sql: str) -> str:
+        """One differing row: its key, and each value beside the other side's (the ledger's)."""
+        cursor = self.db.execute(sql + " LIMIT 1")
+        columns = [c[0] for c in cursor.description]
+        row = dict(zip(columns, cursor.fetchone(), strict=True))
+        key = [c for c in _ROW_KEYS.get(table, columns[:2]) if c in row]
+        where = " AND ".join(f'"{c}" IS ?' for c in key)
+        other_cursor = self.db.execute(f'SELECT * FROM {second}."{table}" WHERE {where} LIMIT 1', [row[c] for c in key])
+        other = other_cursor.fetchone()
+        named = ", ".join(f"{c}={row[c]!r}" for c in key)
+        if other is None:
+            return named
+        theirs = dict(zip([c[0] for c in other_cursor.description], other, strict=True))
+        mine, ledger = (row, theirs) if first == "main" else (theirs, row)
+        changed = "; ".join(
+            f"{c} {mine[c]!r} where the ledger gives {ledger[c]!r}" for c in columns if mine[c] != ledger.get(c)
+        )
+        return f"{named}: {changed}" if changed else named
 
     def digest(self) -> str:
         """digest is a SHA-256 over every view table's rows in a fixed order: equal views,

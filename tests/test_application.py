@@ -272,7 +272,7 @@ def test_events_carry_actor_source_reason_and_reported_at(ledger: MissionLedger)
 def test_a_batch_shares_one_recorded_at(empty_ledger: MissionLedger) -> None:
     from tests.conftest import package_data
 
-    receipt, _ = empty_ledger.load_registry(package_data("krabi_laos.csv"), name="krabi")
+    receipt, _, _ = empty_ledger.load_registry(package_data("krabi_laos.csv"), name="krabi")
     rows = list(empty_ledger.ledger_recorder.iter_log())
     assert len(rows) == receipt.count == 62
     assert {r.recorded_at for r in rows} == {receipt.recorded_at}

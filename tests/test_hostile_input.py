@@ -349,3 +349,59 @@ def test_a_registry_reload_that_moves_an_lao_says_so(ml: Ledger) -> None:
     moved = "\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n"
     out = ok(ml("registry", "load", ml.file("moved.csv", moved.encode())))
     assert f"1 LAOs moved to another province: {code} (81 → 82)" in out
+
+
+# --- 14. an auditor's read-only copy -----------------------------------------------------------------
+
+
+def _as_a_user_without_override(command: list[str]) -> list[str]:
+    """Root writes anywhere; without its override capabilities it meets file modes as a user does."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only file cannot be made here")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+
+
+def test_a_read_only_copy_of_a_ledger_can_be_queried_and_verified(ml: Ledger, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    record_roads(ml)
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    copy = audit / "krabi.db"
+    import sqlite3
+
+    source, target = sqlite3.connect(ml.db), sqlite3.connect(copy)
+    source.backup(target)  # how a live SQLite file is copied whole (its WAL too)
+    source.close()
+    target.close()
+    copy.chmod(0o444)
+    audit.chmod(0o555)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "MISSION_LEDGER_CLOCK": ml.clock}
+    root = Path(__file__).resolve().parent.parent
+    env["PYTHONPATH"] = str(root)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = _as_a_user_without_override([sys.executable, "-m", "cli.main", "--db", str(copy), *args])
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, timeout=120)
+
+    try:
+        shown = run("show", "6810103", "INF-01", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert '"quantity":"12.5"' in shown.stdout
+        listed = run("as-of", "--province", "81")
+        assert listed.returncode == 0 and "6810103" in listed.stdout, listed.stderr
+        assert "read-only; the views are kept in" in listed.stderr
+        assert list((tmp_path / "cache" / "mission-ledger").glob("krabi.views-*.db"))
+        checked = run("verify", "--no-signature")
+        assert checked.returncode == 0 and checked.stdout.startswith("ok: "), checked.stderr
+        refused = run("correct", "6810103", "INF-01", "--set", "staff=3", "--reason", "x")
+        assert refused.returncode == 1 and "is read-only here" in refused.stderr, refused.stderr
+        assert sorted(p.name for p in audit.iterdir()) == ["krabi.db"]
+    finally:
+        audit.chmod(0o755)

@@ -508,3 +508,69 @@ def test_a_ledger_made_before_the_nodes_table_proves_from_leaves_and_init_adds_i
     for position in (1, 300, 554):
         assert check_proof_file(json.dumps(auditor.inclusion_proof(position, note))).position == position
     assert auditor.verify([note]).ok
+
+
+# --- the views are a cache: verify checks them, and a checkpoint's report never reads them ---------
+
+
+def _forge_views(views: Path) -> None:
+    con = sqlite3.connect(views)
+    con.execute("UPDATE record_versions SET quantity = '99999' WHERE lao_code = '6810103' AND mission_code = 'INF-01'")
+    con.execute("UPDATE records SET quantity = '99999' WHERE lao_code = '6810103' AND mission_code = 'INF-01'")
+    con.commit()
+    con.close()
+
+
+def test_an_edited_views_file_is_caught_by_verify_and_never_printed_as_of_a_checkpoint(
+    signed_file, db_path: Path, tmp_path: Path
+) -> None:
+    ledger, _, notes = signed_file
+    ledger.close()
+    (tmp_path / "c100").write_text(notes[100])
+    run = CliRunner()
+    base = ["--db", str(db_path)]
+    honest = run.invoke(cli, [*base, "as-of", "--checkpoint", str(tmp_path / "c100"), "--csv"])
+    assert honest.exit_code == 0, honest.output
+    assert "99999" not in honest.output
+    assert "no views file at" in run.invoke(cli, [*base, "verify", "--no-signature"]).output
+    assert run.invoke(cli, [*base, "project"]).exit_code == 0
+    clean = run.invoke(cli, [*base, "verify", "--no-signature"])
+    assert clean.exit_code == 0 and "views" in clean.output and "they match" in clean.output, clean.output
+    _forge_views(db_path.with_name(db_path.stem + ".views.db"))
+    forged = run.invoke(cli, [*base, "as-of", "--csv"])
+    assert "99999" in forged.output  # the cache says what it was made to say …
+    caught = run.invoke(cli, [*base, "verify", "--no-signature"])
+    assert caught.exit_code == 1, caught.output
+    assert "does not say what the ledger says: table record_versions" in caught.output
+    assert "99999" in caught.output and "project --rebuild" in caught.output
+    attested = run.invoke(cli, [*base, "as-of", "--checkpoint", str(tmp_path / "c100"), "--csv"])
+    assert attested.output == honest.output  # … and a checkpoint's report does not read it
+    assert run.invoke(cli, [*base, "verify", "--no-signature", "--no-views"]).exit_code == 0
+    assert run.invoke(cli, [*base, "project", "--rebuild"]).exit_code == 0
+    assert run.invoke(cli, [*base, "verify", "--no-signature"]).exit_code == 0
+
+
+def test_a_forged_view_definition_is_caught(signed_file, db_path: Path) -> None:
+    ledger, _, _ = signed_file
+    ledger.close()
+    run = CliRunner()
+    assert run.invoke(cli, ["--db", str(db_path), "project"]).exit_code == 0
+    con = sqlite3.connect(db_path.with_name(db_path.stem + ".views.db"))
+    con.execute("CREATE TRIGGER sneaky AFTER INSERT ON history BEGIN SELECT 1; END")
+    con.commit()
+    con.close()
+    caught = run.invoke(cli, ["--db", str(db_path), "verify", "--no-signature"])
+    assert caught.exit_code == 1 and "trigger sneaky" in caught.output, caught.output
+
+
+@pytest.mark.parametrize("scope", [[], ["--province", "81"], ["--district", "8101"], ["--lao", "6810103"]])
+def test_as_of_a_checkpoint_equals_the_views_at_that_size(signed_file, db_path: Path, tmp_path: Path, scope) -> None:
+    ledger, _, notes = signed_file
+    ledger.close()
+    run = CliRunner()
+    for size, note in notes.items():
+        (tmp_path / f"c{size}").write_text(note)
+        attested = run.invoke(cli, ["--db", str(db_path), "as-of", "--checkpoint", str(tmp_path / f"c{size}"), "--json", *scope])
+        viewed = run.invoke(cli, ["--db", str(db_path), "as-of", "--at-seq", str(size), "--json", *scope])
+        assert attested.exit_code == 0, attested.output
+        assert attested.output == viewed.output
