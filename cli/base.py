@@ -126,10 +126,14 @@ class Settings:
         journals, and the files the command reads."""
         files: list[tuple[Path, str]] = []
         if not self.location.is_postgres:
-            files += [(p, "the ledger" if not i else "a journal file of the ledger")
-                      for i, p in enumerate(with_journals(self.location.path))]
-        files += [(p, "the views file" if not i else "a journal file of the views")
-                  for i, p in enumerate(with_journals(self.views))]
+            files += [
+                (p, "the ledger" if not i else "a journal file of the ledger")
+                for i, p in enumerate(with_journals(self.location.path))
+            ]
+        files += [
+            (p, "the views file" if not i else "a journal file of the views")
+            for i, p in enumerate(with_journals(self.views))
+        ]
         files += [(p, "the file being read") for p in inputs]
         return files
 

@@ -200,7 +200,9 @@ def prove_consistency_command(
     doc = LedgerAuditor(app.ledger_recorder).consistency_proof(
         _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
     )
-    _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(old_file, new_file))
+    _write(
+        json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(old_file, new_file)
+    )
 
 
 @cli.command("verify-proof")

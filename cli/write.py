@@ -107,6 +107,7 @@ def catalog_load(settings: Settings, file: Path) -> None:
 @pass_settings
 def record(
     settings: Settings,
+    /,
     lao: str,
     mission: str,
     status: str,
@@ -415,7 +416,9 @@ def import_command(
 
     if cancel_missing and not snapshot:
         raise click.UsageError("--cancel-missing goes with --snapshot")
-    errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,)) if errors_file else None
+    errors_target = (
+        settings.output(errors_file, force=force, option="--errors", inputs=(file,)) if errors_file else None
+    )
     options: dict[str, Any] = {
         "name": file.name,
         "encoding": encoding,
@@ -504,7 +507,7 @@ def _write_errors(path: Path, report: Any) -> None:
         writer = csv.writer(f)
         writer.writerow(["row", *columns, "error_column", "error_why"])
         for row, errors in sorted(by_row.items()):
-            cells = next((e.cells for e in errors if e.cells), {})
+            cells: dict[str, str] = next((e.cells for e in errors if e.cells), {})
             writer.writerow(
                 [
                     row,

@@ -40,6 +40,7 @@ from ledger.events import (
     record_id,
     stream_id,
 )
+from ledger.limits import MAX_ACTOR_CHARS
 from ledger.mapper import Envelope, MsgspecMapper
 from ledger.registry import (
     Lao,
@@ -55,7 +56,6 @@ from ledger.registry import (
 from ledger.stores import ClockBehind, LedgerLog, StoreLocation, store_environment, translate_store_error
 from ledger.thai import bangkok_date, format_instant
 from ledger.timeline import Period, RecordState, Timeline, apply, fold
-from ledger.limits import MAX_ACTOR_CHARS
 from ledger.values import (
     Fields,
     Status,

@@ -18,7 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from ledger.application import MissionLedger, check_plausible
+from ledger.application import MissionLedger
 from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.events import (
     BatchImported,
@@ -31,12 +31,29 @@ from ledger.events import (
     batch_id,
     record_id,
 )
-from ledger.ingest import Header, ImportRow, Plan, RowError, check_row, plan_row, read_table, sha256_of
+from ledger.ingest import (
+    Header,
+    ImportRow,
+    Plan,
+    RowError,
+    check_row,
+    check_row_count,
+    plan_row,
+    read_table,
+    sha256_of,
+)
+from ledger.limits import EARLIEST_EFFECTIVE, MAX_ROWS
 from ledger.mapper import Envelope
 from ledger.stores import translate_store_error
 from ledger.thai import bangkok_date
 from ledger.timeline import RecordState, apply, fold
-from ledger.values import Fields
+from ledger.values import (
+    Fields,
+    check_effective,
+    check_received_fy_by,
+    latest_effective,
+    latest_fiscal_year,
+)
 
 
 @dataclass
@@ -117,6 +134,8 @@ def import_file(
             chunk: list[ImportRow] = []
             for number, cells in table:
                 report.rows += 1
+                if report.rows > MAX_ROWS:
+                    check_row_count(report.rows, name)
                 row, errors = check_row(number, cells, header)
                 if row is None:
                     report.errors += errors
@@ -203,6 +222,11 @@ class _Planner:
         keep_plans: bool,
     ) -> None:
         self.app, self.report, self.mode, self.effective, self.today = app, report, mode, effective, today
+        if effective is not None:
+            check_effective(effective, today, what="--effective")
+        # The bounds of every row's dates, computed once (the checks raise with the message).
+        self.latest_effective = latest_effective(today)
+        self.latest_fy = latest_fiscal_year(today)
         self.meta, self.keep_plans = meta, keep_plans
         self.first_row: dict[str, int] = {}
         self.file_laos: set[str] = set()
@@ -244,9 +268,12 @@ class _Planner:
                 if errors:
                     self.report.errors += errors
                     continue
+                day, year = row.effective_from, row.values.get("received_fy")
+                if day is not None and not EARLIEST_EFFECTIVE <= day <= self.latest_effective:
+                    check_effective(day, self.today, what="effective_from")
+                if year is not None and year > self.latest_fy:
+                    check_received_fy_by(year, self.today)
                 built = _events(plans, self.meta)
-                for event in built:
-                    check_plausible(event, self.meta["recorded_at"])
                 timeline = state.timeline
                 for event in built:
                     timeline = apply(timeline, event)  # refuses what the rules forbid, per row

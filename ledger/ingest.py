@@ -203,21 +203,23 @@ def _size_of(source: Source) -> int:
 def read_table(source: Source, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """read_table yields (row number as the user sees it, {header: cell}) from a CSV, XLSX or
     JSON-lines file, streaming; the first item is (0, header row as {name: name}). A row of the
-    wrong shape comes as a MalformedRow. A file over the limits of ledger.limits is refused."""
+    wrong shape comes as a MalformedRow. A file over MAX_FILE_BYTES is refused here; the reader
+    counts rows against MAX_ROWS (`check_row_count`)."""
     size = _size_of(source)
     if size > MAX_FILE_BYTES:
         raise BadInput(f"{name}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,} bytes for one import")
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        rows = _read_xlsx(source, name)
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        rows = _read_jsonl(source, name, detect_encoding(source, name, encoding))
-    else:
-        rows = _read_csv(source, name, detect_encoding(source, name, encoding))
-    for count, item in enumerate(rows):
-        if count > MAX_ROWS:
-            raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
-        yield item
+        return _read_xlsx(source, name)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _read_jsonl(source, name, detect_encoding(source, name, encoding))
+    return _read_csv(source, name, detect_encoding(source, name, encoding))
+
+
+def check_row_count(rows: int, name: str) -> None:
+    """check_row_count refuses a file past MAX_ROWS rows (called as rows are read)."""
+    if rows > MAX_ROWS:
+        raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
 
 
 def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -226,47 +228,41 @@ def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, d
     csv.field_size_limit(MAX_CELL_CHARS)
     with _text(source, encoding) as text:
         reader = csv.reader(text)
-        line = 0
-
-        def rows() -> Iterator[list[str]]:
-            nonlocal line
-            while True:
-                line = reader.line_num + 1
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as e:
-                    if "field larger than field limit" in str(e):
-                        raise BadInput(
-                            f"{name}, line {line}: a cell is longer than {MAX_CELL_CHARS:,} characters "
-                            "(the limit); is a closing quote (\") missing?"
-                        ) from e
-                    raise BadInput(f"{name}, line {line}: not CSV ({e})") from e
-                if reader.line_num > line and any("\n" in c or "\r" in c for c in cells):
-                    raise BadInput(
-                        f"{name}, line {line}: a quoted cell runs on to line {reader.line_num}; "
-                        "is a closing quote (\") missing?"
-                    )
-                yield cells
-
-        cells_of = rows()
+        line = 1  # where the row being read starts
         try:
-            header = [h.strip() for h in next(cells_of)]
-        except StopIteration:
-            raise BadInput(f"{name}: the file is empty (no header row)") from None
-        yield 0, {h: h for h in header}
-        for cells in cells_of:
-            if not any(c.strip() for c in cells):
-                continue
-            got = {h: restore(cells[i]).strip() for i, h in enumerate(header) if i < len(cells)}
-            if len(cells) != len(header):
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise BadInput(f"{name}: the file is empty (no header row)") from None
+            yield 0, {h: h for h in header}
+            width = len(header)
+            line = reader.line_num + 1
+            for cells in reader:
+                start, line = line, reader.line_num + 1
+                if line - start > 1 and any("\n" in c or "\r" in c for c in cells):
+                    # No field holds a line break: a cell that spans lines is an unclosed quote.
+                    raise BadInput(
+                        f"{name}, line {start}: a quoted cell runs on to line {reader.line_num}; "
+                        'is a closing quote (") missing?'
+                    )
+                if len(cells) == width:
+                    got = dict(zip(header, map(str.strip, cells), strict=True))
+                    if any(got.values()):
+                        yield start, got
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
                 # A short row is not a row with blanks: its blanks would clear the fields it lacks.
-                more = "more" if len(cells) > len(header) else "fewer"
-                why = f"{len(cells)} cells where the header has {len(header)} ({more} cells than columns)"
-                yield line, MalformedRow(got, why)
-                continue
-            yield line, got
+                more = "more" if len(cells) > width else "fewer"
+                why = f"{len(cells)} cells where the header has {width} ({more} cells than columns)"
+                yield start, MalformedRow(dict(zip(header, map(str.strip, cells), strict=False)), why)
+        except csv.Error as e:
+            if "field larger than field limit" in str(e):
+                raise BadInput(
+                    f"{name}, line {line}: a cell is longer than {MAX_CELL_CHARS:,} characters "
+                    '(the limit); is a closing quote (") missing?'
+                ) from e
+            raise BadInput(f"{name}, line {line}: not CSV ({e})") from e
 
 
 def _check_xlsx(source: Source, name: str) -> None:
@@ -316,10 +312,12 @@ def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]
         for number, values in enumerate(rows, start=2):
             if number > MAX_ROWS + 1:
                 raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
-            cells = {h: restore(_cell(v)).strip() for h, v in zip(header, values, strict=False) if h}
+            cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
             for h, text in cells.items():
                 if len(text) > MAX_CELL_CHARS:
-                    raise BadInput(f"{name}, row {number}, column {h}: a cell longer than {MAX_CELL_CHARS:,} characters")
+                    raise BadInput(
+                        f"{name}, row {number}, column {h}: a cell longer than {MAX_CELL_CHARS:,} characters"
+                    )
             if any(cells.values()):
                 yield number, cells
     finally:
@@ -381,7 +379,7 @@ def _read_jsonl(source: Source, name: str, encoding: str) -> Iterator[tuple[int,
             nested = [k for k, v in doc.items() if isinstance(v, (dict, list))]
             if nested:
                 raise BadInput(f"{name}, line {number}: {nested[0]!r} holds a list or object, not a value")
-            cells = {k: "" if v is None else restore(str(v)) for k, v in doc.items()}
+            cells = {k: "" if v is None else str(v) for k, v in doc.items()}
             if first:
                 yield 0, {k: k for k in cells}
                 first = False
@@ -448,6 +446,9 @@ def _cell_parser(column: str) -> Callable[[str], Any]:
         return _parse_effective_from
     if column == "status":
         return _parse_status_cell
+    if column in ("unit", "note"):
+        # Text an export neutralised (ledger.ingest.neutralise) reads back as it was.
+        return lambda text: parse_field(column, restore(text))
     return lambda text: parse_field(column, text)
 
 

@@ -9,7 +9,7 @@ even where PostgreSQL's sequence leaves gaps in notification ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,6 @@ from ledger.stores import (
     StoreLocation,
     translate_store_error,
 )
-
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout).
 _ATTEMPTS = 10
@@ -131,9 +130,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         for attempt in range(_ATTEMPTS):
             sent = False
             try:
-                with self.datastore.transaction(commit=True) as curs:
-                    cur = _Adapter(curs)
-                    self._lock_table(curs)
+                with self._locked() as (curs, cur):
                     size, events, stamp = self._settle_clock(cur, stored_events, recorded_at, restamp)
                     sent = True
                     return self._append(curs, cur, events, stamp, size)
@@ -158,22 +155,10 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         self._notify_channel(curs)
 
     @contextmanager
-    def batch(
-        self, stamp: Callable[[datetime | None], datetime]
-    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
+    def _locked(self) -> Iterator[tuple[Any, Cursor]]:
         with self.datastore.transaction(commit=True) as curs:
-            cur = _Adapter(curs)
             self._lock_table(curs)
-            recorded_at = stamp(self._last_stamp(cur))
-
-            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
-                self._check_stream_ids(stored_events)
-                if not stored_events:
-                    return []
-                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
-                return self._append(curs, cur, stored_events, recorded_at, size)
-
-            yield recorded_at, insert
+            yield curs, _Adapter(curs)
 
     def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT to_regclass(?)", (f'"{self.datastore.schema}"."{name}"',))

@@ -27,8 +27,8 @@ from ledger.events import (
     MissionDefined,
     MissionFields,
 )
-from ledger.thai import arabic_digits
 from ledger.limits import MAX_NAME_CHARS
+from ledger.thai import arabic_digits
 from ledger.values import check_text, parse_lao_code, parse_mission_code
 
 #: The six areas of transferred missions (DESIGN §1).

@@ -6,7 +6,7 @@ when nothing was ever deleted, but the log keeps its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -145,22 +145,11 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         return notification_ids
 
     @contextmanager
-    def batch(
-        self, stamp: Callable[[datetime | None], datetime]
-    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
+    def _locked(self) -> Iterator[tuple[SQLiteCursor, Cursor]]:
         with self.datastore.transaction(commit=True) as c:
             cur = _Adapter(c)
             self._take_write_lock(cur)
-            recorded_at = stamp(self._last_stamp(cur))
-
-            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
-                self._check_stream_ids(stored_events)
-                if not stored_events:
-                    return []
-                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
-                return self._append(c, cur, stored_events, recorded_at, size)
-
-            yield recorded_at, insert
+            yield c, cur
 
     def _table_exists(self, cur: Cursor, name: str) -> bool:
         cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))

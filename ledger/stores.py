@@ -20,7 +20,7 @@ import re
 import sqlite3
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +116,9 @@ class LedgerLog:
     names: dict[str, str]
     #: The application this recorder serves, kept alive as long as the recorder is in use.
     owner: object | None = None
+    #: eventsourcing's insert, which each backend extends (declared here for the type checker
+    #: only: an assignment would shadow the backend's in the method order).
+    insert_events: Callable[..., Sequence[int] | None]
     _nodes_ready: bool | None = None
 
     @abstractmethod
@@ -127,15 +130,38 @@ class LedgerLog:
         """A cursor in a write transaction, committed on success."""
 
     @abstractmethod
+    def _locked(self) -> AbstractContextManager[tuple[Any, Cursor]]:
+        """A write transaction holding the store's write lock: the backend's own cursor and the
+        log's; committed when the block ends normally, rolled back when it raises."""
+
+    @abstractmethod
+    def _append(
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int
+    ) -> list[int]:
+        """Insert the events and append them to the log (size events long), under the lock;
+        returns their notification ids."""
+
+    @contextmanager
     def batch(
         self, stamp: Callable[[datetime | None], datetime]
-    ) -> AbstractContextManager[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
+    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
         """batch opens one write transaction, takes the write lock, and asks `stamp` for the
         batch's recorded_at given the last one in the log (so no other writer can record a
         later time before the batch commits); it yields that instant and an insert function
         through which many inserts append events (each with the log, like insert_events). It
         commits when the block ends normally and rolls back when it raises. A large import
         streams through it in chunks with bounded memory."""
+        with self._locked() as (raw, cur):
+            recorded_at = stamp(self._last_stamp(cur))
+
+            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                self._check_stream_ids(stored_events)
+                if not stored_events:
+                    return []
+                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
+                return self._append(raw, cur, stored_events, recorded_at, size)
+
+            yield recorded_at, insert
 
     def _last_stamp(self, cur: Cursor) -> datetime | None:
         cur.execute(
@@ -473,9 +499,7 @@ class StoreLocation:
             raise BadInput("--db is empty: give the ledger's SQLite file or a postgresql:// URL")
         scheme, sep, _ = self.url.partition("://")
         if sep and not self.is_postgres and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-            raise BadInput(
-                f"--db {scheme}://…: a ledger is a SQLite file or a postgresql:// URL, not {scheme}"
-            )
+            raise BadInput(f"--db {scheme}://…: a ledger is a SQLite file or a postgresql:// URL, not {scheme}")
 
     @property
     def is_postgres(self) -> bool:
@@ -570,7 +594,9 @@ class StoreLocation:
         except sqlite3.DatabaseError as e:
             raise StoreUnavailable(f"{self.path} is not a mission-ledger file: {e}") from e
         if META_TABLE not in tables and "_meta" in tables and "record_versions" in tables:
-            raise BadInput(f"{self.path} is a views file, not a ledger: give the ledger with --db (and this with --views)")
+            raise BadInput(
+                f"{self.path} is a views file, not a ledger: give the ledger with --db (and this with --views)"
+            )
         if META_TABLE not in tables and tables:
             raise BadInput(f"{self.path} is a SQLite database but not a mission-ledger file")
         return META_TABLE in tables

@@ -35,11 +35,12 @@ def _in_scope(lao: Lao, scope: Scope) -> bool:
 
 
 def as_of_checkpoint(
-    recorder: LedgerLog, checkpoint: Checkpoint, *, valid_on: date, scope: Scope = Scope()
+    recorder: LedgerLog, checkpoint: Checkpoint, *, valid_on: date, scope: Scope | None = None
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """as_of_checkpoint yields, in code order, every record in scope as the ledger stood at the
     checkpoint, valid on `valid_on` — the rows `as_of` gives at `at_seq=checkpoint.size` — after
     checking that the events read hash to the checkpoint's root (Refused otherwise)."""
+    scope = scope or Scope()
     if sum(v is not None for v in (scope.lao, scope.district, scope.province)) > 1:
         raise Refused("give at most one of --lao, --district, --province")
     laos: dict[str, Lao] = {}

@@ -233,12 +233,16 @@ class Projector:
         self.db.execute("ATTACH DATABASE ? AS fresh", (str(fresh.views_path),))
         try:
             for table in TABLES:
-                for first, second, what in (("main", "fresh", "a row the ledger does not give"),
-                                            ("fresh", "main", "a row the ledger gives is missing")):
+                for first, second, what in (
+                    ("main", "fresh", "a row the ledger does not give"),
+                    ("fresh", "main", "a row the ledger gives is missing"),
+                ):
                     sql = f'SELECT * FROM {first}."{table}" EXCEPT SELECT * FROM {second}."{table}"'
                     count = self.db.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0]
                     if count:
-                        found.append(f"table {table}: {count} rows differ; {what}: {self._describe(table, first, second, sql)}")
+                        found.append(
+                            f"table {table}: {count} rows differ; {what}: {self._describe(table, first, second, sql)}"
+                        )
         finally:
             self.db.execute("DETACH DATABASE fresh")
         return found[:most]

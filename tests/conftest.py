@@ -124,3 +124,11 @@ def sqlite_ledger(db_path: Path, clock: StepClock) -> Iterator[MissionLedger]:
     app = _load(_open(db_path, clock))
     yield app
     app.close()
+
+
+@pytest.fixture
+def ml(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A command-line session on a ledger with Krabi's registry and the sample catalog."""
+    from tests.cli_session import krabi_session
+
+    return krabi_session(tmp_path)

@@ -19,9 +19,7 @@ def main() -> int:
         # Half the writers say which version they read; the others let the store's key catch them.
         version = app.state("6810103", "INF-01").version if number % 2 else None
         try:
-            receipt = app.correct(
-                "6810103", "INF-01", set=Fields(staff=staff), reason="count", expect_version=version
-            )
+            receipt = app.correct("6810103", "INF-01", set=Fields(staff=staff), reason="count", expect_version=version)
             print(json.dumps({"staff": staff, "ok": list(receipt.positions)}), flush=True)
         except Conflict as e:
             print(json.dumps({"staff": staff, "conflict": str(e)}), flush=True)

@@ -132,9 +132,7 @@ def test_eight_writers_every_reported_outcome_is_exact(ledger: MissionLedger, lo
         outcomes += [json.loads(line) for line in out.splitlines()]
     assert len(outcomes) == 8 * 25
     reopened = MissionLedger(location)
-    by_staff = {
-        e.set.staff: e for e in reopened.record_events("6810103", "INF-01") if isinstance(e, Corrected)
-    }
+    by_staff = {e.set.staff: e for e in reopened.record_events("6810103", "INF-01") if isinstance(e, Corrected)}
     won = [o for o in outcomes if "ok" in o]
     assert won and len(won) < len(outcomes), "some writes win, some meet a conflict"
     assert sorted(by_staff) == sorted(o["staff"] for o in won)

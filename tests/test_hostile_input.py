@@ -15,8 +15,8 @@ from ledger.application import MissionLedger
 from ledger.batches import import_file
 from ledger.errors import BadInput
 from ledger.limits import MAX_CELL_CHARS
-from tests.test_cli import Ledger, fails, ml, ok, record_roads  # noqa: F401  (ml is a fixture)
-from tests.test_import_export import HEADER, ROWS, csv_bytes
+from tests.cli_session import RECORD, Ledger, fails, ok, record_roads
+from tests.test_import_export import ROWS, csv_bytes
 
 
 def size_of(ml: Ledger) -> int:
@@ -114,7 +114,7 @@ def test_a_long_row_is_reported_like_a_short_one(ledger: MissionLedger) -> None:
 
 
 def test_a_huge_cell_is_one_line(ml: Ledger) -> None:
-    path = ml.file("huge.csv", csv_bytes("6810103,INF-01,operating,,,,,,\"" + "x" * 140_000 + '",2024-01-01\n'))
+    path = ml.file("huge.csv", csv_bytes('6810103,INF-01,operating,,,,,,"' + "x" * 140_000 + '",2024-01-01\n'))
     before = size_of(ml)
     fails(ml("import", path), 2, f"longer than {MAX_CELL_CHARS:,} characters")
     assert size_of(ml) == before
@@ -170,7 +170,7 @@ def test_limits_hold_through_the_library_too(ledger: MissionLedger) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("xl/sharedStrings.xml", b" " * (200 << 20), compress_type=zipfile.ZIP_DEFLATED)
-    with pytest.raises(BadInput, match="shared strings|inflates"):
+    with pytest.raises(BadInput, match=r"shared strings|inflates"):
         import_file(ledger, buffer.getvalue(), name="x.xlsx")
 
 
@@ -266,6 +266,7 @@ def test_a_db_that_is_no_ledger_is_one_line_and_nothing_is_made(ml: Ledger, db: 
     ok(ml("as-of"))  # makes krabi.views.db
     (ml.folder / "notes.txt").write_text("my notes\n")
     (ml.folder / "folder").mkdir()
+
     def files() -> list[str]:  # SQLite may bring back a WAL file's -wal and -shm as it reads
         return sorted(p.name for p in ml.folder.iterdir() if not p.name.endswith(("-wal", "-shm")))
 
@@ -323,8 +324,7 @@ def test_an_actor_with_a_newline_or_100kb_is_refused(ml: Ledger) -> None:
     for actor, message in (("eve\nadmin", "one line"), ("x" * 100_000, "at most 200")):
         result = CliRunner().invoke(
             cli,
-            ["--db", str(ml.db), "--actor", actor, "record", "6810103", "INF-01", "--status", "operating",
-             "--effective", "2567-10-01"],
+            ["--db", str(ml.db), "--actor", actor, *RECORD],
             env={"MISSION_LEDGER_CLOCK": ml.clock},
         )
         assert result.exit_code == 2 and message in result.output, result.output
@@ -405,3 +405,15 @@ def test_a_read_only_copy_of_a_ledger_can_be_queried_and_verified(ml: Ledger, tm
         assert sorted(p.name for p in audit.iterdir()) == ["krabi.db"]
     finally:
         audit.chmod(0o755)
+
+
+# --- 4. a clock in the future ----------------------------------------------------------------------------
+
+
+def test_a_ledger_clock_in_2099_is_refused_and_does_not_poison_later_writes(ml: Ledger) -> None:
+    before = size_of(ml)
+    result = ml(*RECORD, clock="2099-01-01T09:00:00+07:00")
+    fails(result, 1, "ahead of this machine's")
+    assert size_of(ml) == before
+    record_roads(ml)  # the next write, on a sane clock, goes through
+    assert size_of(ml) == before + 1

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import MissionLedger
+from ledger.batches import import_file
 from ledger.errors import Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, parse_checkpoint, parse_signer, parse_verifier
 from ledger.integrity.log import canonical_bytes, event_leaf
-from ledger.batches import import_file
 from ledger.integrity.merkle import BLOCK, leaf_hash, nodes_of, prove_inclusion, root_of
 from ledger.values import Fields
 from tests.conftest import package_data
@@ -487,7 +487,9 @@ def test_a_ledger_made_before_the_nodes_table_proves_from_leaves_and_init_adds_i
     ledger, signer, _ = signed_file
     ledger.close()
     con = sqlite3.connect(db_path)
-    con.executescript("DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete; DROP TABLE ledger_nodes")
+    con.executescript(
+        "DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete; DROP TABLE ledger_nodes"
+    )
     con.close()
     old = MissionLedger(db_path, clock=clock)
     _grow(old, clock, 300)  # positions 101–402: block 0 (1–256) completes without a table to go in
@@ -570,7 +572,9 @@ def test_as_of_a_checkpoint_equals_the_views_at_that_size(signed_file, db_path: 
     run = CliRunner()
     for size, note in notes.items():
         (tmp_path / f"c{size}").write_text(note)
-        attested = run.invoke(cli, ["--db", str(db_path), "as-of", "--checkpoint", str(tmp_path / f"c{size}"), "--json", *scope])
+        attested = run.invoke(
+            cli, ["--db", str(db_path), "as-of", "--checkpoint", str(tmp_path / f"c{size}"), "--json", *scope]
+        )
         viewed = run.invoke(cli, ["--db", str(db_path), "as-of", "--at-seq", str(size), "--json", *scope])
         assert attested.exit_code == 0, attested.output
         assert attested.output == viewed.output
