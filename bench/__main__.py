@@ -58,7 +58,7 @@ import json, resource, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 from ledger.application import MissionLedger
-from ledger.batches import import_file
+from ledger.imports.batch import import_file
 from ledger.clock import FixedClock
 location, path, when = sys.argv[1], sys.argv[2], sys.argv[3]
 app = MissionLedger(location, clock=FixedClock(datetime.fromisoformat(when)))
@@ -121,9 +121,9 @@ def main() -> None:
 
     from ledger.application import MissionLedger
     from ledger.clock import FixedClock
+    from ledger.domain.values import Fields
     from ledger.integrity.audit import LedgerAuditor
     from ledger.integrity.checkpoint import Signer
-    from ledger.values import Fields
     from projections.completeness import completeness
     from projections.feed import Feed
     from projections.queries import Scope, as_of, history

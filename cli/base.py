@@ -20,10 +20,10 @@ from eventsourcing.persistence import PersistenceError
 from cli.files import check_output, with_journals
 from ledger.application import MissionLedger, Receipt, default_actor
 from ledger.clock import clock_from_environment
+from ledger.domain.thai import format_instant, parse_date, parse_instant
+from ledger.domain.values import FIELD_NAMES, Fields, parse_field
 from ledger.errors import BadInput, LedgerError, NotFound, Refused
-from ledger.stores import StoreLocation, translate_store_error
-from ledger.thai import format_instant, parse_date, parse_instant
-from ledger.values import FIELD_NAMES, Fields, parse_field
+from ledger.store.location import StoreLocation, translate_store_error
 from projections.runner import Projector
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -16,10 +16,10 @@ import click
 from cli.output import echo_table
 from ledger.application import MissionLedger
 from ledger.clock import FixedClock
+from ledger.domain.thai import BANGKOK, end_of_day, format_date
+from ledger.domain.values import Fields
 from ledger.errors import NotFound, Refused
-from ledger.stores import StoreLocation
-from ledger.thai import BANGKOK, end_of_day, format_date
-from ledger.values import Fields
+from ledger.store.location import StoreLocation
 
 DEADLINE = date(2024, 12, 30)  # Monday 30 December 2567 BE
 

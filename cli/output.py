@@ -18,8 +18,8 @@ from typing import Any
 import click
 import msgspec
 
-from ledger.ingest import neutralise
-from ledger.thai import format_date, format_instant
+from ledger.domain.thai import format_date, format_instant
+from ledger.imports.rows import neutralise
 
 _json = msgspec.json.Encoder(decimal_format="string")
 
@@ -97,7 +97,7 @@ def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> No
 
 def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
     """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming.
-    No cell is a live formula (ledger.ingest.neutralise)."""
+    No cell is a live formula (ledger.imports.rows.neutralise)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)

@@ -23,8 +23,8 @@ from cli.base import (
 from cli.files import replacing
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
 from ledger.application import RecordView
+from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
 from ledger.errors import BadInput
-from ledger.thai import bangkok_date, format_instant, thai_sort_key
 from projections.completeness import completeness
 from projections.queries import CHANGE_KINDS, HistoryEntry, Scope, as_of, changes, history
 
@@ -114,7 +114,7 @@ def history_command(settings: Settings, lao: str, mission: str, as_json: bool, a
     """
     _one_format(as_json, as_csv)
     app = settings.open()
-    from ledger.values import parse_lao_code, parse_mission_code
+    from ledger.domain.values import parse_lao_code, parse_mission_code
 
     entries = history(settings.views_of(app).db, parse_lao_code(lao), parse_mission_code(mission))
     _print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
@@ -479,7 +479,7 @@ def schema() -> None:
     """
     import json
 
-    from ledger.events import json_schemas
+    from ledger.domain.events import json_schemas
 
     click.echo(json.dumps(json_schemas(), ensure_ascii=False, indent=1))
 

@@ -21,8 +21,8 @@ from cli.base import (
     sets_callback,
     write_options,
 )
+from ledger.domain.values import Fields, parse_status
 from ledger.errors import Refused
-from ledger.values import Fields, parse_status
 
 
 @cli.command()
@@ -342,7 +342,7 @@ def copy(source: str, target: str) -> None:
     """
     from ledger.application import MissionLedger
     from ledger.errors import NotFound
-    from ledger.stores import StoreLocation
+    from ledger.store.location import StoreLocation
 
     src_location = StoreLocation(source)
     if not src_location.exists():
@@ -411,8 +411,8 @@ def import_command(
     import sys
 
     from cli.output import text_of
-    from ledger.batches import import_file
     from ledger.errors import BadInput
+    from ledger.imports.batch import import_file
 
     if cancel_missing and not snapshot:
         raise click.UsageError("--cancel-missing goes with --snapshot")
@@ -501,7 +501,7 @@ def _write_errors(path: Path, report: Any) -> None:
     import io
 
     from cli.files import replacing
-    from ledger.ingest import neutralise
+    from ledger.imports.rows import neutralise
 
     with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)

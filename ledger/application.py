@@ -2,7 +2,7 @@
 
 An eventsourcing `Application` whose seams (`construct_*`) give it the msgspec mapper and the
 ledger's recorder. A command reads the streams it needs, decides its events by folding them
-(ledger.timeline refuses what the rules forbid), stamps them with the ledger clock and saves
+(ledger.domain.timeline refuses what the rules forbid), stamps them with the ledger clock and saves
 them in one transaction. Optimistic concurrency comes from the store's primary key on
 (stream, version): two writers that read the same version cannot both append.
 """
@@ -22,8 +22,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from eventsourcing.utils import Environment
 
 from ledger.clock import CLOCK_ENV, CLOCK_LEAD, Clock, SystemClock
-from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused, StoreUnavailable
-from ledger.events import (
+from ledger.domain.events import (
     Cancelled,
     Changed,
     Corrected,
@@ -40,9 +39,8 @@ from ledger.events import (
     record_id,
     stream_id,
 )
-from ledger.limits import MAX_ACTOR_CHARS
-from ledger.mapper import Envelope, MsgspecMapper
-from ledger.registry import (
+from ledger.domain.limits import MAX_ACTOR_CHARS
+from ledger.domain.registry import (
     Lao,
     Mission,
     fold_lao,
@@ -53,10 +51,9 @@ from ledger.registry import (
     plan_registry,
     read_csv_text,
 )
-from ledger.stores import ClockBehind, LedgerLog, StoreLocation, store_environment, translate_store_error
-from ledger.thai import bangkok_date, format_instant
-from ledger.timeline import Period, RecordState, Timeline, apply, fold
-from ledger.values import (
+from ledger.domain.thai import bangkok_date, format_instant
+from ledger.domain.timeline import Period, RecordState, Timeline, apply, fold
+from ledger.domain.values import (
     Fields,
     Status,
     check_effective,
@@ -67,6 +64,10 @@ from ledger.values import (
     parse_lao_code,
     parse_mission_code,
 )
+from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused, StoreUnavailable
+from ledger.store.contract import ClockBehind, LedgerLog
+from ledger.store.location import StoreLocation, store_environment, translate_store_error
+from ledger.store.mapper import Envelope, MsgspecMapper
 
 E = TypeVar("E", bound=Event)
 

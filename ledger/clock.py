@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from ledger.domain.thai import parse_instant
 from ledger.errors import BadInput
-from ledger.thai import parse_instant
 
 CLOCK_ENV = "MISSION_LEDGER_CLOCK"
 #: How far a set ledger clock may run ahead of the machine's: an event is never stamped earlier

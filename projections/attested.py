@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from ledger.domain.events import LaoAmended, LaoRegistered, MissionAmended, MissionDefined, RecordEvent, decode_event
+from ledger.domain.registry import Lao, Mission, fold_lao, fold_mission
+from ledger.domain.timeline import RecordState, apply
 from ledger.errors import NotFound, Refused
-from ledger.events import LaoAmended, LaoRegistered, MissionAmended, MissionDefined, RecordEvent, decode_event
 from ledger.integrity.checkpoint import Checkpoint
-from ledger.integrity.log import event_leaf
+from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange
-from ledger.registry import Lao, Mission, fold_lao, fold_mission
-from ledger.stores import LedgerLog
-from ledger.timeline import RecordState, apply
+from ledger.store.contract import LedgerLog
 from projections.queries import Scope
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
-from ledger.events import RECORD_KINDS
-from ledger.stores import format_stamp, parse_stamp
-from ledger.thai import bangkok_date, thai_sort_key
+from ledger.domain.events import RECORD_KINDS
+from ledger.domain.thai import bangkok_date, thai_sort_key
+from ledger.store.stamps import format_stamp, parse_stamp
 from projections.queries import KNOWN_AT, Scope
 
 
@@ -166,7 +166,7 @@ def completeness(
     valid_on = bangkok_date(known_at)
     if round_start is None:
         round_start = date(valid_on.year if valid_on.month >= 10 else valid_on.year - 1, 10, 1)
-    from ledger.thai import BANGKOK
+    from ledger.domain.thai import BANGKOK
 
     start_instant = datetime(round_start.year, round_start.month, round_start.day, tzinfo=BANGKOK)
     report = CompletenessReport(known_at=known_at, valid_on=valid_on, round_start=round_start)

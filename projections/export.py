@@ -18,8 +18,8 @@ from typing import IO, Any, Final
 
 import msgspec
 
-from ledger.ingest import THAI_EXPORT_HEADERS, neutralise
-from ledger.thai import format_date, format_instant
+from ledger.domain.thai import format_date, format_instant
+from ledger.imports.rows import THAI_EXPORT_HEADERS, neutralise
 
 EXPORT_COLUMNS: Final = (
     "lao_code",

@@ -19,8 +19,7 @@ from typing import Any, Final
 import msgspec
 from eventsourcing.persistence import PersistenceError
 
-from ledger.errors import BadInput, Refused
-from ledger.events import (
+from ledger.domain.events import (
     KINDS,
     RECORD_KINDS,
     SCHEMA_VERSIONS,
@@ -28,8 +27,9 @@ from ledger.events import (
     LaoRegistered,
     decode_event,
 )
-from ledger.stores import LedgerLog, LoggedEvent
-from ledger.thai import BANGKOK, format_instant
+from ledger.domain.thai import BANGKOK, format_instant
+from ledger.errors import BadInput, Refused
+from ledger.store.contract import LedgerLog, LoggedEvent
 
 SEQUENCE_DIGITS: Final = 12
 RECONNECT_SECONDS: Final = 60.0

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 import sqlite_utils
 
+from ledger.domain.events import RECORD_KINDS
 from ledger.errors import BadInput, NotFound
-from ledger.events import RECORD_KINDS
-from ledger.stores import format_stamp, parse_stamp
+from ledger.store.stamps import format_stamp, parse_stamp
 
 #: Kinds `changes` lists by default: everything after the first report.
 CHANGE_KINDS: Final = ("corrected", "changed", "cancelled", "reinstated", "voided")

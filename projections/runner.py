@@ -19,9 +19,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from ledger.domain.events import decode_event
 from ledger.errors import Refused
-from ledger.events import decode_event
-from ledger.stores import LedgerLog
+from ledger.store.contract import LedgerLog
 from projections.views import SCHEMA_VERSION, TABLES, PageWriter, create_schema
 
 PAGE = 2000

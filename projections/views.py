@@ -27,7 +27,7 @@ from typing import Any, Final
 import sqlite_utils
 from msgspec import UNSET
 
-from ledger.events import (
+from ledger.domain.events import (
     Corrected,
     Event,
     LaoAmended,
@@ -40,10 +40,11 @@ from ledger.events import (
     Voided,
     kind_of,
 )
-from ledger.registry import Lao, Mission, fold_lao, fold_mission
-from ledger.stores import LoggedEvent, format_stamp
-from ledger.timeline import Period, Timeline, Values, apply
-from ledger.values import FIELD_NAMES
+from ledger.domain.registry import Lao, Mission, fold_lao, fold_mission
+from ledger.domain.timeline import Period, Timeline, Values, apply
+from ledger.domain.values import FIELD_NAMES
+from ledger.store.contract import LoggedEvent
+from ledger.store.stamps import format_stamp
 
 SCHEMA_VERSION: Final = "1"
 

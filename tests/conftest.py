@@ -20,7 +20,7 @@ import pytest
 
 from ledger.application import MissionLedger
 from ledger.clock import FixedClock
-from ledger.thai import BANGKOK
+from ledger.domain.thai import BANGKOK
 
 START = datetime(2024, 10, 1, 9, 0, tzinfo=BANGKOK)
 PG_URL = os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

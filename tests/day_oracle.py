@@ -1,6 +1,6 @@
 """An independent model of DESIGN §4 for tests: a record as a map from each day to its values.
 
-It shares no code with ledger.timeline: instead of splitting periods it rewrites day by day
+It shares no code with ledger.domain.timeline: instead of splitting periods it rewrites day by day
 over a bounded window, which is easy to see is right. Every effective date the tests generate
 lies inside the window, so the last day of the window stands for every day after it.
 """
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from msgspec import UNSET
 
-from ledger.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
+from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
 
 FIRST = date(2023, 12, 1)
 LAST = date(2024, 4, 30)

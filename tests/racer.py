@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from ledger.application import MissionLedger
+from ledger.domain.values import Fields
 from ledger.errors import LedgerError
-from ledger.values import Fields
 
 
 class RacingLedger(MissionLedger):

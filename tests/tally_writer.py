@@ -7,8 +7,8 @@ import json
 import sys
 
 from ledger.application import MissionLedger
+from ledger.domain.values import Fields
 from ledger.errors import Conflict
-from ledger.values import Fields
 
 
 def main() -> int:

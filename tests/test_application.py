@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from ledger.application import MissionLedger
+from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, Voided
+from ledger.domain.values import Fields
 from ledger.errors import Backdating, BadInput, Conflict, LedgerError, NotFound, Refused
-from ledger.events import Cancelled, Changed, Corrected, Recorded, Voided
-from ledger.values import Fields
 
 ROAD = ("6810103", "INF-01")
 
@@ -91,7 +91,7 @@ def test_void_removes_the_record_from_every_valid_time_from_then_on(ledger: Miss
 def test_known_at_a_date_includes_that_whole_day_in_bangkok(ledger: MissionLedger, clock) -> None:
     clock.at = datetime(2024, 12, 30, 16, 59, tzinfo=UTC)  # 23:59 in Bangkok
     roads(ledger)
-    from ledger.thai import parse_instant
+    from ledger.domain.thai import parse_instant
 
     assert ledger.show(*ROAD, known_at=parse_instant("2567-12-30"), valid_on=date(2024, 6, 1)).version == 1
     with pytest.raises(NotFound):
@@ -237,8 +237,8 @@ def test_a_clock_set_in_the_past_is_refused(ledger: MissionLedger, clock) -> Non
 
 def test_the_store_itself_refuses_backdating_inside_the_transaction(ledger: MissionLedger, clock) -> None:
     # Bypass the application's early check: the recorder is the guarantee.
-    from ledger.mapper import Envelope
-    from ledger.stores import ClockBehind
+    from ledger.store.contract import ClockBehind
+    from ledger.store.mapper import Envelope
 
     roads(ledger)
     late = Corrected(

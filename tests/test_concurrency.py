@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ledger.application import MissionLedger
-from ledger.events import Corrected
-from ledger.values import Fields
+from ledger.domain.events import Corrected
+from ledger.domain.values import Fields
 
 ROOT = Path(__file__).resolve().parent.parent
 RACER = Path(__file__).with_name("racer.py")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import clock, limits
+from ledger import clock
+from ledger.domain import limits
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

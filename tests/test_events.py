@@ -13,9 +13,9 @@ from eventsourcing.persistence import JSONTranscoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.events import EVENT_TYPES, KINDS, LedgerEvent, decode_event, encode_event, kind_of
-from ledger.mapper import Envelope, MsgspecMapper
-from ledger.values import Fields
+from ledger.domain.events import EVENT_TYPES, KINDS, LedgerEvent, decode_event, encode_event, kind_of
+from ledger.domain.values import Fields
+from ledger.store.mapper import Envelope, MsgspecMapper
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events-v1.jsonl"
 

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import MissionLedger
-from ledger.events import KINDS, Corrected, decode_event, json_schemas
-from ledger.values import Fields
+from ledger.domain.events import KINDS, Corrected, decode_event, json_schemas
+from ledger.domain.values import Fields
 from projections.feed import Feed, FeedFilter, iter_feed
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from ledger.application import MissionLedger
-from ledger.batches import import_file
+from ledger.domain.limits import MAX_CELL_CHARS
 from ledger.errors import BadInput
-from ledger.limits import MAX_CELL_CHARS
+from ledger.imports.batch import import_file
 from tests.cli_session import RECORD, Ledger, fails, ok, record_roads
 from tests.test_import_export import ROWS, csv_bytes
 

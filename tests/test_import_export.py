@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from cli.main import cli
 from ledger.application import MissionLedger
-from ledger.batches import import_file
+from ledger.domain.events import BatchImported, Cancelled, Changed, Corrected, Recorded
+from ledger.domain.values import Fields
 from ledger.errors import BadInput
-from ledger.events import BatchImported, Cancelled, Changed, Corrected, Recorded
-from ledger.values import Fields
+from ledger.imports.batch import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "lao_code,mission_code,status,received_fy,quantity,unit,budget,staff,note,effective_from\n"

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import MissionLedger
-from ledger.batches import import_file
+from ledger.domain.values import Fields
 from ledger.errors import Refused
+from ledger.imports.batch import import_file
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, parse_checkpoint, parse_signer, parse_verifier
-from ledger.integrity.log import canonical_bytes, event_leaf
+from ledger.integrity.leaf import canonical_bytes, event_leaf
 from ledger.integrity.merkle import BLOCK, leaf_hash, nodes_of, prove_inclusion, root_of
-from ledger.values import Fields
 from tests.conftest import package_data
 
 EVENTS = 100  # 62 LAOs + 31 missions + 7 record events

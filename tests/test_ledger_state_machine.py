@@ -19,9 +19,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from msgspec import UNSET
 
 from ledger.application import MissionLedger
+from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
+from ledger.domain.values import Fields
 from ledger.errors import LedgerError, NotFound
-from ledger.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
-from ledger.values import Fields
 from tests.conftest import START, StepClock, package_data
 
 KEYS = [("6810103", "INF-01"), ("4810102", "QOL-03")]

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import MissionLedger
-from ledger.events import Corrected
-from ledger.stores import StoreLocation
-from ledger.values import Fields
+from ledger.domain.events import Corrected
+from ledger.domain.values import Fields
+from ledger.store.location import StoreLocation
 from projections.runner import Projector
 
 ROOT = Path(__file__).resolve().parent.parent

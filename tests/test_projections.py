@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from ledger.application import MissionLedger
+from ledger.domain.thai import BANGKOK, end_of_day
+from ledger.domain.values import Fields
 from ledger.errors import BadInput, NotFound
-from ledger.thai import BANGKOK, end_of_day
-from ledger.values import Fields
 from projections.completeness import completeness
 from projections.queries import Scope, as_of, changes, history
 from projections.runner import Projector, ViewsMismatch

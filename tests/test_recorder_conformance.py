@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
-from ledger.sqlite_store import SQLiteDatastore, SQLiteLedgerRecorder
+from ledger.store.sqlite import SQLiteDatastore, SQLiteLedgerRecorder
 
 
 class _FileDatabase:
@@ -72,7 +72,7 @@ class TestPostgresLedgerRecorderAsApplicationRecorder(ApplicationRecorderTestCas
     def create_recorder(self):  # type: ignore[no-untyped-def]
         from eventsourcing.postgres import PostgresDatastore
 
-        from ledger.postgres_store import PostgresLedgerRecorder
+        from ledger.store.postgres import PostgresLedgerRecorder
 
         datastore = PostgresDatastore(
             **self.settings, schema=self.schema, originator_id_type="text", pool_size=4, max_overflow=10

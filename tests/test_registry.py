@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from ledger.application import MissionLedger
+from ledger.domain.events import LaoAmended, MissionAmended
 from ledger.errors import BadInput
-from ledger.events import LaoAmended, MissionAmended
 from tests.conftest import package_data
 
 KRABI = package_data("krabi_laos.csv")

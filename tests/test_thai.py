@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.errors import BadInput
-from ledger.thai import (
+from ledger.domain.thai import (
     end_of_day,
     fiscal_year_of,
     format_date,
@@ -14,6 +13,7 @@ from ledger.thai import (
     parse_instant,
     parse_int,
 )
+from ledger.errors import BadInput
 
 
 @pytest.mark.parametrize(

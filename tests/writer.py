@@ -8,8 +8,8 @@ import sys
 from datetime import date
 
 from ledger.application import MissionLedger
+from ledger.domain.values import Fields
 from ledger.errors import Conflict
-from ledger.values import Fields
 
 OWN_LAO = ["6810104", "6810105", "6810106", "6810107"]  # four SAOs of Krabi
 MISSIONS = [

@@ -18,7 +18,7 @@ import msgspec
 
 from ledger.errors import BadInput, Refused
 from ledger.integrity.checkpoint import Checkpoint, Signer, Verifier, parse_checkpoint
-from ledger.integrity.log import event_leaf
+from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import (
     BLOCK,
     NODE_STRIDE,
@@ -33,7 +33,8 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
-from ledger.stores import LedgerLog, parse_stamp
+from ledger.store.contract import LedgerLog
+from ledger.store.stamps import parse_stamp
 
 INCLUSION_FORMAT: Final = "mission-ledger/inclusion-proof/v1"
 CONSISTENCY_FORMAT: Final = "mission-ledger/consistency-proof/v1"

@@ -18,7 +18,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from ledger.values import Fields, Status
+from ledger.domain.values import Fields, Status
 
 #: A timezone-aware instant; naive datetimes are refused when decoding.
 Instant = Annotated[datetime, Meta(tz=True)]

@@ -21,8 +21,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any, Final, TextIO
 
-from ledger.errors import BadInput, LedgerError
-from ledger.limits import (
+from ledger.domain.limits import (
     MAX_CELL_CHARS,
     MAX_FILE_BYTES,
     MAX_JSON_DEPTH,
@@ -32,9 +31,10 @@ from ledger.limits import (
     MAX_XLSX_RATIO,
     MAX_XLSX_SHARED_STRINGS,
 )
-from ledger.thai import parse_date
-from ledger.timeline import RecordState, Values
-from ledger.values import FIELD_NAMES, parse_field, parse_lao_code, parse_mission_code
+from ledger.domain.thai import parse_date
+from ledger.domain.timeline import RecordState, Values
+from ledger.domain.values import FIELD_NAMES, parse_field, parse_lao_code, parse_mission_code
+from ledger.errors import BadInput, LedgerError
 
 #: Column names as DESIGN §9's record JSON names them.
 COLUMNS: Final = ("lao_code", "mission_code", *FIELD_NAMES, "effective_from")
@@ -447,7 +447,7 @@ def _cell_parser(column: str) -> Callable[[str], Any]:
     if column == "status":
         return _parse_status_cell
     if column in ("unit", "note"):
-        # Text an export neutralised (ledger.ingest.neutralise) reads back as it was.
+        # Text an export neutralised (ledger.imports.rows.neutralise) reads back as it was.
         return lambda text: parse_field(column, restore(text))
     return lambda text: parse_field(column, text)
 

@@ -16,8 +16,7 @@ from typing import Any, Final
 
 from msgspec import UNSET
 
-from ledger.errors import BadInput
-from ledger.events import (
+from ledger.domain.events import (
     LAO_TYPES,
     LaoAmended,
     LaoFields,
@@ -27,9 +26,10 @@ from ledger.events import (
     MissionDefined,
     MissionFields,
 )
-from ledger.limits import MAX_NAME_CHARS
-from ledger.thai import arabic_digits
-from ledger.values import check_text, parse_lao_code, parse_mission_code
+from ledger.domain.limits import MAX_NAME_CHARS
+from ledger.domain.thai import arabic_digits
+from ledger.domain.values import check_text, parse_lao_code, parse_mission_code
+from ledger.errors import BadInput
 
 #: The six areas of transferred missions (DESIGN §1).
 AREAS: Final = (

@@ -18,8 +18,7 @@ from decimal import Decimal
 
 from msgspec import UNSET
 
-from ledger.errors import BadInput, Refused
-from ledger.events import (
+from ledger.domain.events import (
     Cancelled,
     Changed,
     Corrected,
@@ -28,7 +27,8 @@ from ledger.events import (
     Reinstated,
     Voided,
 )
-from ledger.values import FIELD_NAMES, Fields
+from ledger.domain.values import FIELD_NAMES, Fields
+from ledger.errors import BadInput, Refused
 
 
 @dataclass(frozen=True)

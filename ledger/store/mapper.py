@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 
-from ledger.events import Event, decode_event, encode_event, kind_of
+from ledger.domain.events import Event, decode_event, encode_event, kind_of
 
 
 @dataclass(frozen=True, slots=True)

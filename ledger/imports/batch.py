@@ -19,8 +19,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import MissionLedger
-from ledger.errors import BadInput, Conflict, LedgerError
-from ledger.events import (
+from ledger.domain.events import (
     BatchImported,
     Cancelled,
     Changed,
@@ -31,7 +30,18 @@ from ledger.events import (
     batch_id,
     record_id,
 )
-from ledger.ingest import (
+from ledger.domain.limits import EARLIEST_EFFECTIVE, MAX_ROWS
+from ledger.domain.thai import bangkok_date
+from ledger.domain.timeline import RecordState, apply, fold
+from ledger.domain.values import (
+    Fields,
+    check_effective,
+    check_received_fy_by,
+    latest_effective,
+    latest_fiscal_year,
+)
+from ledger.errors import BadInput, Conflict, LedgerError
+from ledger.imports.rows import (
     Header,
     ImportRow,
     Plan,
@@ -42,18 +52,8 @@ from ledger.ingest import (
     read_table,
     sha256_of,
 )
-from ledger.limits import EARLIEST_EFFECTIVE, MAX_ROWS
-from ledger.mapper import Envelope
-from ledger.stores import translate_store_error
-from ledger.thai import bangkok_date
-from ledger.timeline import RecordState, apply, fold
-from ledger.values import (
-    Fields,
-    check_effective,
-    check_received_fy_by,
-    latest_effective,
-    latest_fiscal_year,
-)
+from ledger.store.location import translate_store_error
+from ledger.store.mapper import Envelope
 
 
 @dataclass

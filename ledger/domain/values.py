@@ -15,8 +15,7 @@ from typing import Any, Final, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ledger.errors import BadInput
-from ledger.limits import (
+from ledger.domain.limits import (
     EARLIEST_EFFECTIVE,
     EARLIEST_REPORTED,
     LATEST_EFFECTIVE_YEARS_AHEAD,
@@ -28,7 +27,8 @@ from ledger.limits import (
     MAX_STAFF,
     MAX_UNIT_CHARS,
 )
-from ledger.thai import arabic_digits, parse_decimal, parse_int
+from ledger.domain.thai import arabic_digits, parse_decimal, parse_int
+from ledger.errors import BadInput
 
 Status = Literal["operating", "not_yet"]
 #: The statuses a record can be given directly; `cancelled` comes only through a cancellation.

@@ -15,16 +15,18 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.stores import (
+from ledger.store.contract import (
     CHECKPOINT_TABLE,
     FRONTIER_TABLE,
     IMMUTABLE_MESSAGE,
+    IMMUTABLE_TABLES,
     LOG_TABLE,
     META_TABLE,
     NODES_TABLE,
     Cursor,
     LedgerLog,
     Restamp,
+    log_table_statements,
 )
 
 
@@ -75,19 +77,16 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (position INTEGER PRIMARY KEY, "
-            "notification_id INTEGER NOT NULL UNIQUE, recorded_at TEXT, leaf_hash BLOB NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {FRONTIER_TABLE} (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
-            "root BLOB NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
-            "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            *log_table_statements(
+                {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"},
+                str,
+                {NODES_TABLE: " WITHOUT ROWID"},
+            ),
             # Defence in depth: facts are never changed or removed (verify does not rely on it).
             *(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE.format(table=table)}'); END"
-                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
+                for table in (self.events_table_name, *IMMUTABLE_TABLES)
                 for op in ("UPDATE", "DELETE")
             ),
         ]

@@ -1,37 +1,33 @@
-"""Event stores: the contract every backend keeps, and where a ledger lives.
+"""The store contract: what every backend keeps, whatever database it runs on.
 
 A store is eventsourcing's application recorder extended with the ledger's *log*: every stored
 event gets a position (1, 2, 3, … with no gaps: the ledger order that feeds, projections and
 the Merkle tree use), its RFC 9162 leaf hash and its recorded_at, written in the same
-transaction as the event. The recorder, not the application, refuses an event stamped earlier
-than the last one (backdating), because only inside the write transaction is "the last one"
-certain.
+transaction as the event. The recorder, not the application, settles an event's recorded_at
+against the last one (restamping a moving clock, refusing a fixed one: backdating), because only
+inside the write transaction is "the last one" certain.
 
 `LedgerLog` holds everything the backends share, written once in portable SQL (`?` parameters;
-`{events}`, `{nid}` and the log's table names filled in per backend). Each backend is one
-file implementing the same ladder: `ledger.sqlite_store`, `ledger.postgres_store`.
+`{events}`, `{nid}` and the log's table names filled in per backend), and the log's tables
+declared once (`LOG_TABLES`). Each backend is one module implementing the same ladder:
+`ledger.store.sqlite`, `ledger.store.postgres`. This module names neither.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import re
-import sqlite3
-from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from datetime import datetime
+from typing import Any, Final, Protocol
 
-from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
-from ledger.errors import BadInput, Refused, StoreUnavailable
-from ledger.integrity.log import event_leaf
+from ledger.errors import BadInput, Refused
+from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
+from ledger.store.stamps import as_bytes, format_stamp, parse_stamp
 
 LOG_TABLE = "ledger_log"
 FRONTIER_TABLE = "ledger_frontier"
@@ -40,6 +36,57 @@ CHECKPOINT_TABLE = "ledger_checkpoints"
 #: Roots of complete aligned blocks of the Merkle tree (see merkle.completed_nodes).
 NODES_TABLE = "ledger_nodes"
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
+#: The log's tables beside eventsourcing's events table, once for every backend: each column is
+#: (name, portable type, constraint); a backend maps the portable types onto its own
+#: (`log_table_statements`). Facts — the log, the nodes, the checkpoints, and the events
+#: themselves — are never changed or removed (IMMUTABLE_TABLES, guarded by triggers).
+LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]] = (
+    (
+        LOG_TABLE,
+        (
+            ("position", "counter", "PRIMARY KEY"),
+            ("notification_id", "counter", "NOT NULL UNIQUE"),
+            ("recorded_at", "text", ""),
+            ("leaf_hash", "bytes", "NOT NULL"),
+        ),
+        "",
+    ),
+    (FRONTIER_TABLE, (("idx", "integer", "PRIMARY KEY"), ("hash", "bytes", "NOT NULL")), ""),
+    (META_TABLE, (("key", "text", "PRIMARY KEY"), ("value", "text", "NOT NULL")), ""),
+    (
+        CHECKPOINT_TABLE,
+        (
+            ("id", "serial", "PRIMARY KEY"),
+            ("size", "counter", "NOT NULL"),
+            ("root", "bytes", "NOT NULL"),
+            ("note", "text", "NOT NULL"),
+            ("signed_at", "text", "NOT NULL"),
+        ),
+        "",
+    ),
+    (
+        NODES_TABLE,
+        (("level", "integer", "NOT NULL"), ("idx", "counter", "NOT NULL"), ("hash", "bytes", "NOT NULL")),
+        "PRIMARY KEY (level, idx)",
+    ),
+)
+IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
+
+
+def log_table_statements(
+    types: Mapping[str, str], name: Callable[[str], str], options: Mapping[str, str] | None = None
+) -> list[str]:
+    """log_table_statements is the DDL of LOG_TABLES for one backend: its SQL type for each
+    portable type (integer, counter, serial, text, bytes), how it names a table, and any
+    options after a table's definition (SQLite's WITHOUT ROWID)."""
+    statements = []
+    for table, columns, constraint in LOG_TABLES:
+        parts = [" ".join(x for x in (column, types[kind], extra) if x) for column, kind, extra in columns]
+        if constraint:
+            parts.append(constraint)
+        suffix = (options or {}).get(table, "")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name(table)} ({', '.join(parts)}){suffix}")
+    return statements
 
 
 class ClockBehind(Refused):
@@ -53,32 +100,6 @@ class ClockBehind(Refused):
         )
         self.stamped = stamped
         self.last = last
-
-
-# Remembered: a batch stamps thousands of events with one instant, and every read formats or
-# parses the same few stamps again and again.
-@functools.lru_cache(maxsize=4096)
-def format_stamp(instant: datetime) -> str:
-    """format_stamp is the stored form of a recorded_at: UTC, microseconds, sortable as text."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@functools.lru_cache(maxsize=4096)
-def parse_stamp(text: str) -> datetime:
-    """parse_stamp reads a stored recorded_at."""
-    if len(text) != 27 or text[-1] != "Z":
-        raise ValueError(f"{text!r} is not a stored recorded_at")
-    # fromisoformat is several times faster than strptime, and this runs for every event read.
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
-
-
-def as_bytes(value: Any) -> bytes | None:
-    """as_bytes reads a stored blob; a tamperer's SQL may have left text, read as the bytes it spells."""
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    return bytes(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +129,10 @@ class Cursor(Protocol):
     def fetchone(self) -> tuple[Any, ...] | None: ...
 
 
-class LedgerLog:
+class LedgerLog(ABC):
     """LedgerLog is the ledger's log over an eventsourcing application recorder: appending
-    (called by each backend inside its insert transaction) and every read of the log."""
+    (called by each backend inside its insert transaction) and every read of the log. A backend
+    that leaves one of its abstract methods out cannot be made."""
 
     #: The SQL name of the events table, of its notification id column, and of the log tables.
     names: dict[str, str]
@@ -464,216 +486,3 @@ class LedgerLog:
             row = cur.fetchone()
             assert row is not None  # just written or already there
             return str(row[0])
-
-
-# --- where a ledger lives --------------------------------------------------------------------------
-
-
-#: The first bytes of every SQLite 3 database file.
-SQLITE_HEADER = b"SQLite format 3\x00"
-#: PostgreSQL settings a URL may carry, with eventsourcing's names and how each is checked.
-_PG_SETTINGS: dict[str, tuple[str, str]] = {
-    "schema": ("POSTGRES_SCHEMA", "identifier"),
-    "pool_size": ("POSTGRES_POOL_SIZE", "count"),
-    "max_overflow": ("POSTGRES_MAX_OVERFLOW", "count"),
-    "connect_timeout": ("POSTGRES_CONNECT_TIMEOUT", "seconds"),
-    "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "seconds"),
-    "idle_in_transaction_timeout": ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "seconds"),
-}
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-@dataclass(frozen=True)
-class StoreLocation:
-    """StoreLocation says where a ledger lives: a SQLite file path or a postgresql:// URL.
-
-    A URL may carry eventsourcing's PostgreSQL settings as query parameters: `schema`,
-    `pool_size`, `max_overflow`, `connect_timeout`, `lock_timeout`, `idle_in_transaction_timeout`.
-    Anything else — an empty name, another database's URL — is refused when the location is made.
-    """
-
-    url: str
-
-    def __post_init__(self) -> None:
-        if not self.url.strip():
-            raise BadInput("--db is empty: give the ledger's SQLite file or a postgresql:// URL")
-        scheme, sep, _ = self.url.partition("://")
-        if sep and not self.is_postgres and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-            raise BadInput(f"--db {scheme}://…: a ledger is a SQLite file or a postgresql:// URL, not {scheme}")
-
-    @property
-    def is_postgres(self) -> bool:
-        """is_postgres is true for a postgresql:// URL."""
-        return self.url.startswith(("postgresql://", "postgres://"))
-
-    @property
-    def path(self) -> Path:
-        """path is the SQLite file of the ledger."""
-        return Path(self.url)
-
-    @property
-    def read_only(self) -> bool:
-        """read_only is true for a SQLite ledger this process may read but not write (an
-        auditor's copy): its file, or the folder SQLite keeps its journal files in, is not
-        writable."""
-        if self.is_postgres or not self.path.is_file():
-            return False
-        return not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
-
-    def sqlite_uri(self, *, read_only: bool = False) -> str:
-        """sqlite_uri is the URI SQLite opens the ledger by. Read-only where asked or where the
-        ledger is read-only; `immutable` besides where SQLite could not keep the shared-memory
-        file a WAL reader needs (a read-only folder without one): nobody can be writing there."""
-        uri = f"file:{quote(str(self.path.resolve()))}"
-        if not (read_only or self.read_only):
-            return uri
-        folder_writable = os.access(self.path.parent, os.W_OK)
-        has_wal = Path(f"{self.path}-shm").exists() and Path(f"{self.path}-wal").exists()
-        return uri + ("?mode=ro" if folder_writable or has_wal else "?mode=ro&immutable=1")
-
-    def views_path(self) -> Path:
-        """views_path is the default views file: beside a SQLite ledger, NAME.views.db; for a
-        PostgreSQL ledger, in the current folder, named after the database, schema and ledger
-        id, so that two ledgers never share one views file."""
-        if self.is_postgres:
-            from ledger.postgres_store import postgres_ledger_id
-
-            settings = self.postgres_settings()
-            name = "-".join(
-                part
-                for part in (
-                    settings["POSTGRES_DBNAME"],
-                    settings.get("POSTGRES_SCHEMA"),
-                    (postgres_ledger_id(self) or "")[:8],
-                )
-                if part
-            )
-            return Path(f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.views.db")
-        p = self.path
-        return p.with_name(f"{p.stem}.views.db")
-
-    def describe(self) -> str:
-        """describe names the store for messages, never with a password."""
-        if not self.is_postgres:
-            return str(self.path)
-        parts = urlsplit(self.url)
-        host = parts.hostname or "localhost"
-        user = f"{unquote(parts.username)}@" if parts.username else ""
-        _, _, port = parts.netloc.rpartition("@")[2].partition(":")
-        port = f":{port}" if port else ""
-        schema = dict(parse_qsl(parts.query)).get("schema")
-        return f"postgresql://{user}{host}{port}{parts.path}" + (f" (schema {schema})" if schema else "")
-
-    def exists(self) -> bool:
-        """exists is true when a ledger was initialised here; false where one can be made. A
-        folder, a file that is not SQLite, a views file, a server that refuses (with its
-        reason) is one clear error."""
-        if self.is_postgres:
-            from ledger.postgres_store import postgres_ledger_exists
-
-            return postgres_ledger_exists(self)
-        if self.path.is_dir():
-            raise BadInput(f"--db {self.path} is a folder; give the ledger's file (e.g. {self.path / 'ledger.db'})")
-        if not self.path.is_file():
-            return False
-        try:
-            with self.path.open("rb") as f:
-                header = f.read(len(SQLITE_HEADER))
-        except OSError as e:
-            raise StoreUnavailable(f"cannot read {self.path}: {e.strerror}") from e
-        if not header:
-            return False  # an empty file: SQLite makes a database of it
-        if header != SQLITE_HEADER:
-            raise BadInput(f"{self.path} is not a mission-ledger file (not a SQLite database); give the ledger's file")
-        try:
-            con = sqlite3.connect(self.sqlite_uri(read_only=True), uri=True)
-            try:
-                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                con.close()
-        except sqlite3.DatabaseError as e:
-            raise StoreUnavailable(f"{self.path} is not a mission-ledger file: {e}") from e
-        if META_TABLE not in tables and "_meta" in tables and "record_versions" in tables:
-            raise BadInput(
-                f"{self.path} is a views file, not a ledger: give the ledger with --db (and this with --views)"
-            )
-        if META_TABLE not in tables and tables:
-            raise BadInput(f"{self.path} is a SQLite database but not a mission-ledger file")
-        return META_TABLE in tables
-
-    def postgres_settings(self) -> dict[str, str]:
-        """postgres_settings maps the URL onto eventsourcing's POSTGRES_* settings; the password
-        comes from the URL, else PGPASSWORD, else (left empty) libpq's ~/.pgpass."""
-        parts = urlsplit(self.url)
-        if not parts.path.strip("/"):
-            raise BadInput(f"{self.describe()}: the URL names no database (postgresql://user@host:port/dbname)")
-        try:
-            port = parts.port
-        except ValueError:
-            raise BadInput(f"{self.describe()}: the port is not a number") from None
-        settings = {
-            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
-            "POSTGRES_HOST": parts.hostname or "localhost",
-            "POSTGRES_PORT": str(port or 5432),
-            "POSTGRES_USER": unquote(parts.username or os.environ.get("PGUSER", "postgres")),
-            "POSTGRES_PASSWORD": unquote(parts.password or os.environ.get("PGPASSWORD", "")),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_LOCK_TIMEOUT": "30",
-            "POSTGRES_POOL_SIZE": "2",
-            "POSTGRES_MAX_OVERFLOW": "4",
-        }
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            if key not in _PG_SETTINGS:
-                raise BadInput(f"{self.describe()}: unknown setting {key!r} (known: {', '.join(_PG_SETTINGS)})")
-            name, kind = _PG_SETTINGS[key]
-            if kind == "identifier" and not _IDENTIFIER.fullmatch(value):
-                raise BadInput(f"{self.describe()}: {key}={value!r} is not a schema name (letters, digits, _)")
-            if kind == "count" and not (value.isascii() and value.isdigit() and int(value) <= 1000):
-                raise BadInput(f"{self.describe()}: {key}={value!r} is not a whole number (0–1000)")
-            if kind == "seconds" and not re.fullmatch(r"\d{1,6}(\.\d+)?", value):
-                raise BadInput(f"{self.describe()}: {key}={value!r} is not a number of seconds")
-            settings[name] = value
-        return settings
-
-
-def store_environment(location: StoreLocation) -> dict[str, str]:
-    """store_environment is the eventsourcing environment that opens `location`."""
-    if location.is_postgres:
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "ORIGINATOR_ID_TYPE": "text",
-            "APPLICATION_RECORDER_TOPIC": "ledger.postgres_store:PostgresLedgerRecorder",
-            **location.postgres_settings(),
-        }
-    parent = location.path.parent
-    if not parent.exists():
-        raise StoreUnavailable(f"cannot open ledger {location.path}: folder {parent} does not exist")
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": location.sqlite_uri() if location.read_only else os.fspath(location.path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-        "ORIGINATOR_ID_TYPE": "text",
-        "APPLICATION_RECORDER_TOPIC": "ledger.sqlite_store:SQLiteLedgerRecorder",
-    }
-
-
-def translate_store_error(error: Exception, location: StoreLocation) -> StoreUnavailable:
-    """translate_store_error turns a storage failure into one line naming the store (no password)."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    password = urlsplit(location.url).password if location.is_postgres else None
-    if password:
-        text = text.replace(password, "***")
-    return StoreUnavailable(f"ledger {location.describe()}: {text}")
-
-
-__all__ = [
-    "ClockBehind",
-    "Cursor",
-    "LedgerLog",
-    "LoggedEvent",
-    "PersistenceError",
-    "StoreLocation",
-    "format_stamp",
-    "parse_stamp",
-    "store_environment",
-]

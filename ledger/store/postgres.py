@@ -14,24 +14,22 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from ledger.errors import StoreUnavailable
-from ledger.stores import (
+from ledger.store.contract import (
     CHECKPOINT_TABLE,
     FRONTIER_TABLE,
     IMMUTABLE_MESSAGE,
+    IMMUTABLE_TABLES,
     LOG_TABLE,
     META_TABLE,
     NODES_TABLE,
     Cursor,
     LedgerLog,
     Restamp,
-    StoreLocation,
-    translate_store_error,
+    log_table_statements,
 )
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout).
@@ -83,20 +81,15 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             "nodes": q(NODES_TABLE),
         }
         for statement in (
-            f"CREATE TABLE IF NOT EXISTS {q(LOG_TABLE)} (position BIGINT PRIMARY KEY, "
-            "notification_id BIGINT NOT NULL UNIQUE, recorded_at TEXT, leaf_hash BYTEA NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {q(FRONTIER_TABLE)} (idx INTEGER PRIMARY KEY, hash BYTEA NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {q(META_TABLE)} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {q(CHECKPOINT_TABLE)} (id BIGSERIAL PRIMARY KEY, size BIGINT NOT NULL, "
-            "root BYTEA NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {q(NODES_TABLE)} (level INTEGER NOT NULL, idx BIGINT NOT NULL, "
-            "hash BYTEA NOT NULL, PRIMARY KEY (level, idx))",
+            *log_table_statements(
+                {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}, q
+            ),
             f"CREATE OR REPLACE FUNCTION {q('ledger_refuse_change')}() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION '" + IMMUTABLE_MESSAGE.format(table="%") + "', TG_TABLE_NAME; END $$",
             *(
                 f'CREATE OR REPLACE TRIGGER "{table}_immutable" BEFORE UPDATE OR DELETE ON {q(table)} '
                 f"FOR EACH ROW EXECUTE FUNCTION {q('ledger_refuse_change')}()"
-                for table in (self.events_table_name, LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
+                for table in (self.events_table_name, *IMMUTABLE_TABLES)
             ),
         ):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
@@ -174,44 +167,3 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
     def _writing(self) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=True) as curs:
             yield _Adapter(curs)
-
-
-def _probe(location: StoreLocation, sql: str, params: tuple[Any, ...]) -> Any:
-    """One query on a connection of its own, before eventsourcing's pool: a refused connection
-    (wrong password, missing database, server down) fails at once with the server's reason,
-    where the pool would wait and say only that it got no connection."""
-    settings = location.postgres_settings()
-    try:
-        with psycopg.connect(
-            dbname=settings["POSTGRES_DBNAME"],
-            host=settings["POSTGRES_HOST"],
-            port=int(settings["POSTGRES_PORT"]),
-            user=settings["POSTGRES_USER"],
-            password=settings["POSTGRES_PASSWORD"] or None,
-            connect_timeout=max(1, int(float(settings["POSTGRES_CONNECT_TIMEOUT"]))),
-        ) as conn:
-            row = conn.execute(sql, params).fetchone()
-    except psycopg.Error as e:
-        raise translate_store_error(e, location) from e
-    except ValueError as e:
-        raise StoreUnavailable(f"ledger {location.describe()}: {e}") from e
-    return row[0] if row else None
-
-
-def _schema(location: StoreLocation) -> str:
-    return location.postgres_settings().get("POSTGRES_SCHEMA", "public") or "public"
-
-
-def postgres_ledger_exists(location: StoreLocation) -> bool:
-    """postgres_ledger_exists is true when the URL's database holds an initialised ledger;
-    an unreachable server, a wrong password or a missing database is one clear error."""
-    found = _probe(location, "SELECT to_regclass(%s)", (f'"{_schema(location)}"."{META_TABLE}"',))
-    return found is not None
-
-
-def postgres_ledger_id(location: StoreLocation) -> str | None:
-    """postgres_ledger_id is the ledger's id (set at init), or None where there is no ledger."""
-    if not postgres_ledger_exists(location):
-        return None
-    value = _probe(location, f'SELECT value FROM "{_schema(location)}"."{META_TABLE}" WHERE key = %s', ("ledger_id",))
-    return str(value) if value is not None else None
