@@ -110,7 +110,9 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--out", type=Path, help="write the report here (default: BENCHMARKS.md; a --quick run writes none)"
+    )
     parser.add_argument("--rss-rows", type=int, help="only measure the peak RSS of importing this many rows")
     args = parser.parse_args()
     if args.rss_rows:
@@ -313,7 +315,10 @@ def main() -> None:
     except Exception as e:  # no server: the figures are left out, and the report says so
         say("PostgreSQL", "not measured", f"{type(e).__name__}: {str(e).splitlines()[0][:80]}")
 
-    write_report(args.out, n, results)
+    # A quick run is a smoke test: it must not replace the report of a full one.
+    out = args.out or (None if args.quick else ROOT / "BENCHMARKS.md")
+    if out is not None:
+        write_report(out, n, results)
 
 
 def feed_cli(location: str) -> float:
