@@ -19,7 +19,7 @@ import click
 import msgspec
 
 from ledger.domain.thai import format_date, format_instant
-from ledger.imports.rows import neutralise
+from ledger.imports.columns import neutralise
 
 _json = msgspec.json.Encoder(decimal_format="string")
 

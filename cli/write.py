@@ -501,7 +501,7 @@ def _write_errors(path: Path, report: Any) -> None:
     import io
 
     from cli.files import replacing
-    from ledger.imports.rows import neutralise
+    from ledger.imports.columns import neutralise
 
     with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)

@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from eventsourcing.utils import Environment
 
 from ledger.clock import CLOCK_ENV, CLOCK_LEAD, Clock, SystemClock
+from ledger.domain.catalog import Mission, fold_mission, parse_catalog, plan_catalog
 from ledger.domain.events import (
     Cancelled,
     Changed,
@@ -40,17 +41,7 @@ from ledger.domain.events import (
     stream_id,
 )
 from ledger.domain.limits import MAX_ACTOR_CHARS
-from ledger.domain.registry import (
-    Lao,
-    Mission,
-    fold_lao,
-    fold_mission,
-    parse_catalog,
-    parse_registry,
-    plan_catalog,
-    plan_registry,
-    read_csv_text,
-)
+from ledger.domain.registry import Lao, fold_lao, parse_registry, plan_registry, read_csv_text
 from ledger.domain.thai import bangkok_date, format_instant
 from ledger.domain.timeline import Period, RecordState, Timeline, apply, fold
 from ledger.domain.values import (

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from ledger.domain.catalog import Mission, fold_mission
 from ledger.domain.events import LaoAmended, LaoRegistered, MissionAmended, MissionDefined, RecordEvent, decode_event
-from ledger.domain.registry import Lao, Mission, fold_lao, fold_mission
+from ledger.domain.registry import Lao, fold_lao
 from ledger.domain.timeline import RecordState, apply
 from ledger.errors import NotFound, Refused
 from ledger.integrity.checkpoint import Checkpoint

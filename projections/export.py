@@ -19,7 +19,7 @@ from typing import IO, Any, Final
 import msgspec
 
 from ledger.domain.thai import format_date, format_instant
-from ledger.imports.rows import THAI_EXPORT_HEADERS, neutralise
+from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise
 
 EXPORT_COLUMNS: Final = (
     "lao_code",

@@ -27,6 +27,7 @@ from typing import Any, Final
 import sqlite_utils
 from msgspec import UNSET
 
+from ledger.domain.catalog import Mission, fold_mission
 from ledger.domain.events import (
     Corrected,
     Event,
@@ -40,7 +41,7 @@ from ledger.domain.events import (
     Voided,
     kind_of,
 )
-from ledger.domain.registry import Lao, Mission, fold_lao, fold_mission
+from ledger.domain.registry import Lao, fold_lao
 from ledger.domain.timeline import Period, Timeline, Values, apply
 from ledger.domain.values import FIELD_NAMES
 from ledger.store.contract import LoggedEvent

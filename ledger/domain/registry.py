@@ -1,5 +1,5 @@
-"""The registry of LAOs and the catalog of missions: reading their CSV files, folding their
-events, and diffing a loaded file against what the ledger holds.
+"""The registry of LAOs: reading its CSV files (the Krabi file's columns or DLA's open data),
+folding its events, and diffing a loaded file against what the ledger holds.
 
 Reading and diffing are pure (rows in, entries and events out); the application does the I/O.
 Reloading the same file plans no event; a changed file plans one amendment per changed entry.
@@ -22,24 +22,12 @@ from ledger.domain.events import (
     LaoFields,
     LaoRegistered,
     LaoType,
-    MissionAmended,
-    MissionDefined,
     MissionFields,
 )
 from ledger.domain.limits import MAX_NAME_CHARS
 from ledger.domain.thai import arabic_digits
-from ledger.domain.values import check_text, parse_lao_code, parse_mission_code
+from ledger.domain.values import check_text, parse_lao_code
 from ledger.errors import BadInput
-
-#: The six areas of transferred missions (DESIGN §1).
-AREAS: Final = (
-    "infrastructure",
-    "quality_of_life",
-    "order_and_safety",
-    "planning_investment_commerce_tourism",
-    "natural_resources_environment",
-    "arts_culture_local_wisdom",
-)
 
 # Thai names and abbreviations of LAO types, as DLA writes them.
 _LAO_TYPE_WORDS: Final = {
@@ -83,7 +71,6 @@ _DLA_COLUMNS: Final = {
     "จังหวัด": "province_th",
     "อำเภอ": "district_th",
 }
-_CATALOG_COLUMNS: Final = ("mission_code", "name_th", "area", "source_agency", "unit", "applies_to")
 
 
 @dataclass(frozen=True)
@@ -97,22 +84,6 @@ class Lao:
     province_th: str
     district_code: str
     district_th: str
-
-
-@dataclass(frozen=True)
-class Mission:
-    """Mission is a catalog entry; empty applies_to means it applies to every LAO type."""
-
-    mission_code: str
-    name_th: str
-    area: str
-    source_agency: str
-    unit: str | None = None
-    applies_to: tuple[LaoType, ...] = ()
-
-    def applies(self, lao_type: str) -> bool:
-        """applies is true when an LAO of `lao_type` can hold this mission."""
-        return not self.applies_to or lao_type in self.applies_to
 
 
 # --- reading files -------------------------------------------------------------------------------
@@ -140,7 +111,8 @@ def read_csv_text(data: bytes, *, name: str) -> list[dict[str, str]]:
     return rows
 
 
-def _lao_type(text: str, where: str) -> LaoType:
+def parse_lao_type(text: str, where: str) -> LaoType:
+    """parse_lao_type reads an LAO type by its code or its Thai name or abbreviation."""
     word = text.strip()
     if word in LAO_TYPES:
         return word  # type: ignore[return-value]
@@ -149,7 +121,8 @@ def _lao_type(text: str, where: str) -> LaoType:
     raise BadInput(f"{where}: lao_type {text!r} is not an LAO type ({', '.join(LAO_TYPES)})")
 
 
-def _check_name(text: str, what: str) -> None:
+def check_name(text: str, what: str) -> None:
+    """check_name accepts a registry or catalog name: one line of plain text, MAX_NAME_CHARS at most."""
     check_text(text, what=what, limit=MAX_NAME_CHARS)
 
 
@@ -187,52 +160,17 @@ def parse_registry(rows: list[dict[str, str]], *, name: str) -> list[Lao]:
         for column in ("name_th", "province_th", "district_th"):
             if not row.get(column):
                 raise BadInput(f"{where}: {column} is empty")
-            _check_name(row[column], f"{where}: {column}")
+            check_name(row[column], f"{where}: {column}")
         if code in out:
             raise BadInput(f"{where}: LAO {code} appears twice in the file")
         out[code] = Lao(
             lao_code=code,
-            lao_type=_lao_type(row["lao_type"], where),
+            lao_type=parse_lao_type(row["lao_type"], where),
             name_th=row["name_th"],
             province_code=province_code,
             province_th=row["province_th"],
             district_code=district_code,
             district_th=row["district_th"],
-        )
-    return list(out.values())
-
-
-def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:
-    """parse_catalog reads catalog rows (mission_code, name_th, area, source_agency, unit,
-    applies_to with LAO types separated by '|')."""
-    missing = [c for c in _CATALOG_COLUMNS if c not in rows[0]]
-    if missing:
-        raise BadInput(f"{name}: missing column(s) {', '.join(missing)}")
-    out: dict[str, Mission] = {}
-    for number, row in enumerate(rows, start=2):
-        where = f"{name}, row {number}"
-        try:
-            code = parse_mission_code(row["mission_code"])
-        except BadInput as e:
-            raise BadInput(f"{where}: {e}") from None
-        if row["area"] not in AREAS:
-            raise BadInput(f"{where}: area {row['area']!r} is not one of: {', '.join(AREAS)}")
-        for column in ("name_th", "source_agency"):
-            if not row[column]:
-                raise BadInput(f"{where}: {column} is empty")
-            _check_name(row[column], f"{where}: {column}")
-        if row["unit"]:
-            _check_name(row["unit"], f"{where}: unit")
-        applies = tuple(_lao_type(t, where) for t in row["applies_to"].split("|") if t.strip())
-        if code in out:
-            raise BadInput(f"{where}: mission {code} appears twice in the file")
-        out[code] = Mission(
-            mission_code=code,
-            name_th=row["name_th"],
-            area=row["area"],
-            source_agency=row["source_agency"],
-            unit=row["unit"] or None,
-            applies_to=applies,
         )
     return list(out.values())
 
@@ -255,36 +193,20 @@ def fold_lao(events: Iterable[LaoRegistered | LaoAmended], on: date | None = Non
                 district_th=event.district_th,
             )
         elif lao is not None and (on is None or event.effective_from <= on):
-            lao = replace(lao, **_set_items(event.set))
+            lao = replace(lao, **set_items(event.set))
     return lao
 
 
-def fold_mission(events: Iterable[MissionDefined | MissionAmended]) -> Mission | None:
-    """fold_mission gives a catalog entry from its events."""
-    mission: Mission | None = None
-    for event in events:
-        if isinstance(event, MissionDefined):
-            mission = Mission(
-                mission_code=event.mission_code,
-                name_th=event.name_th,
-                area=event.area,
-                source_agency=event.source_agency,
-                unit=event.unit,
-                applies_to=event.applies_to,
-            )
-        elif mission is not None:
-            mission = replace(mission, **_set_items(event.set))
-    return mission
-
-
-def _set_items(patch: LaoFields | MissionFields) -> dict[str, Any]:
+def set_items(patch: LaoFields | MissionFields) -> dict[str, Any]:
+    """set_items is an amendment's fields that are set, by name."""
     return {f: getattr(patch, f) for f in patch.__struct_fields__ if getattr(patch, f) is not UNSET}
 
 
 # --- planning events from a loaded file ----------------------------------------------------------
 
 
-def _differences(old: object, new: object) -> dict[str, object]:
+def differences(old: object, new: object) -> dict[str, object]:
+    """differences is the fields (of two entries of one dataclass) whose values differ, new values."""
     return {
         f.name: getattr(new, f.name)
         for f in fields(old)  # type: ignore[arg-type]
@@ -311,32 +233,11 @@ def plan_registry(
                 **meta,  # type: ignore[arg-type]
             )
             continue
-        diff = _differences(old, lao)
+        diff = differences(old, lao)
         if diff:
             yield LaoAmended(
                 lao_code=lao.lao_code,
                 set=LaoFields(**diff),  # type: ignore[arg-type]
                 effective_from=effective_from,
-                **meta,  # type: ignore[arg-type]
-            )
-
-
-def plan_catalog(
-    loaded: Iterable[Mission], current: Mapping[str, Mission], *, meta: Mapping[str, object]
-) -> Iterator[MissionDefined | MissionAmended]:
-    """plan_catalog yields the events that bring the catalog to the loaded entries."""
-    for mission in loaded:
-        old = current.get(mission.mission_code)
-        if old is None:
-            yield MissionDefined(
-                **{f.name: getattr(mission, f.name) for f in fields(mission)},
-                **meta,  # type: ignore[arg-type]
-            )
-            continue
-        diff = _differences(old, mission)
-        if diff:
-            yield MissionAmended(
-                mission_code=mission.mission_code,
-                set=MissionFields(**diff),  # type: ignore[arg-type]
                 **meta,  # type: ignore[arg-type]
             )

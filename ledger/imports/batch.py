@@ -41,17 +41,9 @@ from ledger.domain.values import (
     latest_fiscal_year,
 )
 from ledger.errors import BadInput, Conflict, LedgerError
-from ledger.imports.rows import (
-    Header,
-    ImportRow,
-    Plan,
-    RowError,
-    check_row,
-    check_row_count,
-    plan_row,
-    read_table,
-    sha256_of,
-)
+from ledger.imports.planning import Plan, plan_row
+from ledger.imports.reading import check_row_count, read_table, sha256_of
+from ledger.imports.rows import Header, ImportRow, RowError, check_row
 from ledger.store.location import translate_store_error
 from ledger.store.mapper import Envelope
 
