@@ -22,7 +22,8 @@ import sqlite_utils
 from ledger.domain.events import decode_event
 from ledger.errors import Refused
 from ledger.store.contract import LedgerLog
-from projections.views import SCHEMA_VERSION, TABLES, PageWriter, create_schema
+from projections.schema import SCHEMA_VERSION, TABLES, create_schema
+from projections.writer import PageWriter
 
 PAGE = 2000
 #: The columns that name a row of each view table, in messages about a row that differs.

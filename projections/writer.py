@@ -1,17 +1,9 @@
-"""The view tables of the read side, and how one ledger event changes them.
+"""How one page of ledger events changes the view tables (projections.schema defines them).
 
-Plain SQLite tables any tool can query (documented for auditors in docs/views.md):
-
-- `record_versions` — bitemporal: one row per (record, valid period, knowledge period). The state of
-  every record at (T, V) is one predicate: `recorded_from <= T AND (recorded_to IS NULL OR T <
-  recorded_to) AND valid_from <= V AND (valid_to IS NULL OR V < valid_to)`; at the ledger's first N
-  events: `seq_from <= N AND (seq_to IS NULL OR N < seq_to)`.
-- `records` — one row per existing record as now known: the values of its latest period.
-- `history` — every event, with the fields it changed as before → after.
-- `laos`, `missions` — the registry and catalog as now known (their events are in `history`).
-
-Instants are stored as UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ` and dates as `YYYY-MM-DD`, so that
-text comparison is time order; Decimals as exact text.
+The records a page touches are read once, their state kept in memory while the page's events
+are applied, and the changes written with a few executemany — instead of several statements per
+event. Instants are stored as UTC text and dates as ISO text, so that text comparison is time
+order; Decimals as exact text.
 """
 
 from __future__ import annotations
@@ -44,124 +36,10 @@ from ledger.domain.events import (
 from ledger.domain.registry import Lao, fold_lao
 from ledger.domain.timeline import Period, Timeline, Values, apply
 from ledger.domain.values import FIELD_NAMES
+from ledger.errors import LedgerError
 from ledger.store.contract import LoggedEvent
 from ledger.store.stamps import format_stamp
-
-SCHEMA_VERSION: Final = "1"
-
-VALUE_COLUMNS: Final = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    """create_schema creates every view table and index that does not exist yet."""
-    db.table("_meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    value_columns: dict[str, Any] = {
-        "status": str,
-        "base_status": str,
-        "cancelled": int,
-        "received_fy": int,
-        "quantity": str,
-        "unit": str,
-        "budget": str,
-        "staff": int,
-        "note": str,
-    }
-    db.table("record_versions").create(
-        {
-            "lao_code": str,
-            "mission_code": str,
-            "valid_from": str,
-            "valid_to": str,
-            "recorded_from": str,
-            "recorded_to": str,
-            "seq_from": int,
-            "seq_to": int,
-            "version": int,
-            "effective_from": str,
-            "last_recorded_at": str,
-            **value_columns,
-        },
-        not_null={"lao_code", "mission_code", "valid_from", "recorded_from", "seq_from", "version"},
-        if_not_exists=True,
-    )
-    db.table("record_versions").create_index(["lao_code", "mission_code", "seq_to"], if_not_exists=True)
-    db.table("record_versions").create_index(["recorded_from", "recorded_to"], if_not_exists=True)
-    db.table("records").create(
-        {
-            "lao_code": str,
-            "mission_code": str,
-            "version": int,
-            "effective_from": str,
-            "valid_from": str,
-            "valid_to": str,
-            "last_recorded_at": str,
-            "last_position": int,
-            **value_columns,
-        },
-        pk=("lao_code", "mission_code"),
-        if_not_exists=True,
-    )
-    db.table("history").create(
-        {
-            "position": int,
-            "recorded_at": str,
-            "stream_id": str,
-            "kind": str,
-            "lao_code": str,
-            "mission_code": str,
-            "version": int,
-            "actor": str,
-            "source": str,
-            "reason": str,
-            "reported_at": str,
-            "effective_from": str,
-            "changes": str,
-            "event": str,
-        },
-        pk="position",
-        if_not_exists=True,
-    )
-    db.table("history").create_index(["lao_code", "mission_code", "position"], if_not_exists=True)
-    db.table("history").create_index(["recorded_at"], if_not_exists=True)
-    db.table("laos").create(
-        {
-            "lao_code": str,
-            "lao_type": str,
-            "name_th": str,
-            "province_code": str,
-            "province_th": str,
-            "district_code": str,
-            "district_th": str,
-            "registered_at": str,
-            "updated_at": str,
-        },
-        pk="lao_code",
-        if_not_exists=True,
-    )
-    db.table("laos").create_index(["province_code"], if_not_exists=True)
-    db.table("laos").create_index(["district_code"], if_not_exists=True)
-    db.table("missions").create(
-        {
-            "mission_code": str,
-            "name_th": str,
-            "area": str,
-            "source_agency": str,
-            "unit": str,
-            "applies_to": str,
-            "defined_at": str,
-            "updated_at": str,
-        },
-        pk="mission_code",
-        if_not_exists=True,
-    )
-    db.create_view(
-        "records_named",
-        """SELECT r.*, l.name_th AS lao_name_th, l.lao_type, l.district_code, l.district_th,
-                  l.province_code, l.province_th, m.name_th AS mission_name_th, m.area
-           FROM records r LEFT JOIN laos l USING (lao_code) LEFT JOIN missions m USING (mission_code)""",
-        ignore=True,
-    )
-
+from projections.schema import HISTORY_COLUMNS, RECORD_COLUMNS, VERSION_COLUMNS
 
 # Stored text of a value, by its exact type: Decimals and dates as text, the rest as is. A dict
 # lookup by type, because a rebuild converts several million values.
@@ -173,7 +51,7 @@ def _text(value: object) -> Any:
     return value if convert is None else convert(value)
 
 
-_VALUES_OF: Final = operator.attrgetter(*VALUE_COLUMNS[1:])
+_VALUES_OF: Final = operator.attrgetter(*FIELD_NAMES[1:])
 _FIELDS_OF: Final = operator.attrgetter(*FIELD_NAMES, "cancelled")
 
 
@@ -186,7 +64,7 @@ def _period_row(period: Period) -> dict[str, Any]:
         "base_status": v.status,
         "cancelled": int(v.cancelled),
     }
-    for name, value in zip(VALUE_COLUMNS[1:], _VALUES_OF(v), strict=True):
+    for name, value in zip(FIELD_NAMES[1:], _VALUES_OF(v), strict=True):
         row[name] = _text(value)
     return row
 
@@ -245,63 +123,6 @@ def _changes(before: Timeline, after: Timeline, event: RecordEvent) -> dict[str,
     return diff
 
 
-RECORD_COLUMNS: Final = (
-    "lao_code",
-    "mission_code",
-    "version",
-    "effective_from",
-    "valid_from",
-    "valid_to",
-    "last_recorded_at",
-    "status",
-    "base_status",
-    "cancelled",
-    "received_fy",
-    "quantity",
-    "unit",
-    "budget",
-    "staff",
-    "note",
-    "last_position",
-)
-VERSION_COLUMNS: Final = (
-    "lao_code",
-    "mission_code",
-    "recorded_from",
-    "recorded_to",
-    "seq_from",
-    "seq_to",
-    "version",
-    "effective_from",
-    "last_recorded_at",
-    "valid_from",
-    "valid_to",
-    "status",
-    "base_status",
-    "cancelled",
-    "received_fy",
-    "quantity",
-    "unit",
-    "budget",
-    "staff",
-    "note",
-)
-HISTORY_COLUMNS: Final = (
-    "position",
-    "recorded_at",
-    "stream_id",
-    "kind",
-    "lao_code",
-    "mission_code",
-    "version",
-    "actor",
-    "source",
-    "reason",
-    "reported_at",
-    "effective_from",
-    "changes",
-    "event",
-)
 Key = tuple[str, str]
 _JSON: Final = json.JSONEncoder(ensure_ascii=False)
 
@@ -393,7 +214,7 @@ class PageWriter:
         before = self.timelines[key]
         try:
             after = apply(before, event)
-        except Exception as e:  # the ledger validated it: failing here means the views are wrong
+        except LedgerError as e:  # the ledger validated it: failing here means the views are wrong
             raise ValueError(f"event at position {logged.position} does not follow the views: {e}") from e
         # What the ledger said until now stops being said from this event on.
         if key in self.stored_open:
@@ -525,6 +346,3 @@ def _apply_mission_event(
 
 def _plain(value: object) -> Any:
     return list(value) if isinstance(value, tuple) else value
-
-
-TABLES: Final = ("_meta", "history", "laos", "missions", "record_versions", "records")
