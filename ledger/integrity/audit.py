@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -33,7 +33,6 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
-from ledger.store.contract import LedgerLog
 from ledger.store.stamps import parse_stamp
 
 INCLUSION_FORMAT: Final = "mission-ledger/inclusion-proof/v1"
@@ -47,10 +46,26 @@ class _Stamp(msgspec.Struct):
 _stamp_decoder: Final = msgspec.json.Decoder(_Stamp)
 
 
+class LogReader(Protocol):
+    """LogReader is what auditing needs of a store: its log, its stored hashes and checkpoints.
+    Every store (ledger.store.contract.LedgerLog) is one; the auditor trusts none of it."""
+
+    def get_meta(self, key: str) -> str | None: ...
+    def log_size(self) -> int: ...
+    def tree(self) -> CompactRange: ...
+    def leaves(self, start: int, end: int) -> list[bytes]: ...
+    def nodes(self, level: int, lo: int, hi: int) -> list[bytes] | None: ...
+    def all_nodes(self) -> dict[tuple[int, int], bytes]: ...
+    def audit_rows(self, after: int = 0, limit: int = 5000) -> list[tuple[Any, ...]]: ...
+    def unlogged_events(self) -> list[tuple[int, str, int]]: ...
+    def checkpoints(self) -> list[tuple[int, bytes, str]]: ...
+    def record_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None: ...
+
+
 class LedgerAuditor:
     """LedgerAuditor computes roots and proofs over one ledger's log and verifies it."""
 
-    def __init__(self, recorder: LedgerLog) -> None:
+    def __init__(self, recorder: LogReader) -> None:
         self.recorder = recorder
 
     def origin(self) -> str:

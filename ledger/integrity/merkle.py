@@ -7,7 +7,7 @@ the tree over n leaves splits at the largest power of two below n.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 HASH_SIZE = 32
@@ -116,23 +116,9 @@ def check_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], 
     if index < 0 or index >= size:
         raise ProofError(f"leaf index {index} is not below the tree size {size}")
     _check_hashes(leaf, root, *proof)
-    fn, sn = index, size - 1
     r = leaf
-    for p in proof:
-        if sn == 0:
-            raise ProofError("the proof is longer than the tree is deep")
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ProofError("the proof is shorter than the tree is deep")
+    for sibling, left in _chain(index, size - 1, proof, "tree is"):
+        r = node_hash(sibling, r) if left else node_hash(r, sibling)
     if r != root:
         raise ProofError("the proof does not lead to the root")
 
@@ -185,26 +171,37 @@ def check_consistency(old_size: int, size: int, proof: Sequence[bytes], old_root
         fn >>= 1
         sn >>= 1
     fr = sr = path[0]
-    for c in path[1:]:
+    for sibling, left in _chain(fn, sn, path[1:], "trees are"):
+        if left:
+            fr = node_hash(sibling, fr)
+            sr = node_hash(sibling, sr)
+        else:
+            sr = node_hash(sr, sibling)
+    if fr != old_root:
+        raise ProofError("the proof does not lead to the old root")
+    if sr != root:
+        raise ProofError("the proof does not lead to the new root")
+
+
+def _chain(fn: int, sn: int, path: Sequence[bytes], what: str) -> Iterator[tuple[bytes, bool]]:
+    """The walk RFC 9162's inclusion and consistency checks share (§2.1.3.2, §2.1.4.2): each hash
+    of `path` with whether it is the left sibling, from the node at index `fn` of the last index
+    `sn` up to the root; a path longer or shorter than the tree is deep is refused."""
+    for sibling in path:
         if sn == 0:
-            raise ProofError("the proof is longer than the trees are deep")
+            raise ProofError(f"the proof is longer than the {what} deep")
         if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
+            yield sibling, True
             if not fn & 1:
                 while fn and not fn & 1:
                     fn >>= 1
                     sn >>= 1
         else:
-            sr = node_hash(sr, c)
+            yield sibling, False
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofError("the proof is shorter than the trees are deep")
-    if fr != old_root:
-        raise ProofError("the proof does not lead to the old root")
-    if sr != root:
-        raise ProofError("the proof does not lead to the new root")
+        raise ProofError(f"the proof is shorter than the {what} deep")
 
 
 def _check_hashes(*hashes: bytes) -> None:
