@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -22,16 +21,13 @@ from cli.base import (
 )
 from cli.files import replacing
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
-from ledger.application import RecordView
 from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
+from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput
 from projections.completeness import completeness
 from projections.queries import CHANGE_KINDS, HistoryEntry, Scope, as_of, changes, history
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# The keys of `show --json` (DESIGN §9), in order: the fields of the view the library returns.
-RECORD_COLUMNS = tuple(f.name for f in dataclasses.fields(RecordView))
 
 
 def scope_options(f: F) -> F:
@@ -98,7 +94,7 @@ def show(
     if as_json:
         echo_json(view, calendar=calendar)
         return
-    echo_fields([(k, getattr(view, k)) for k in RECORD_COLUMNS], calendar=calendar)
+    echo_fields([(k, getattr(view, k)) for k in RECORD_KEYS], calendar=calendar)
 
 
 @cli.command("history")
@@ -226,7 +222,7 @@ def as_of_command(
     if as_json:
         echo_json_lines_as_list((r for r, _ in rows), calendar=calendar)
     elif as_csv:
-        echo_csv(RECORD_COLUMNS, ([r[k] for k in RECORD_COLUMNS] for r, _ in rows), calendar=calendar)
+        echo_csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows), calendar=calendar)
     else:
         headers = (
             "lao_code",

@@ -43,7 +43,7 @@ from ledger.domain.events import (
 from ledger.domain.limits import MAX_ACTOR_CHARS
 from ledger.domain.registry import Lao, fold_lao, parse_registry, plan_registry, read_csv_text
 from ledger.domain.thai import bangkok_date, format_instant
-from ledger.domain.timeline import Period, RecordState, Timeline, apply, fold
+from ledger.domain.timeline import RecordState, RecordView, Timeline, apply, fold
 from ledger.domain.values import (
     Fields,
     Status,
@@ -75,49 +75,6 @@ class Receipt:
     def count(self) -> int:
         """count is the number of events appended."""
         return len(self.positions)
-
-
-@dataclass(frozen=True)
-class RecordView:
-    """RecordView is a mission record at (known_at, valid_on): the JSON of `show` (DESIGN §9)."""
-
-    lao_code: str
-    mission_code: str
-    status: str
-    received_fy: int | None
-    quantity: Any
-    unit: str | None
-    budget: Any
-    staff: int | None
-    note: str | None
-    version: int
-    effective_from: date
-    valid_from: date
-    valid_to: date | None
-    recorded_at: datetime
-
-    @classmethod
-    def of(cls, lao: str, mission: str, state: RecordState, period: Period) -> RecordView:
-        """of builds the view of one record's period as folded in `state`."""
-        v = period.values
-        start = state.timeline.start
-        assert start is not None and state.last_recorded_at is not None  # a period implies both
-        return cls(
-            lao_code=lao,
-            mission_code=mission,
-            status=v.shown_status,
-            received_fy=v.received_fy,
-            quantity=v.quantity,
-            unit=v.unit,
-            budget=v.budget,
-            staff=v.staff,
-            note=v.note,
-            version=state.version,
-            effective_from=start,
-            valid_from=period.valid_from,
-            valid_to=period.valid_to,
-            recorded_at=state.last_recorded_at,
-        )
 
 
 def default_actor() -> str:

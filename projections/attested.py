@@ -16,7 +16,7 @@ from typing import Any
 from ledger.domain.catalog import Mission, fold_mission
 from ledger.domain.events import LaoAmended, LaoRegistered, MissionAmended, MissionDefined, RecordEvent, decode_event
 from ledger.domain.registry import Lao, fold_lao
-from ledger.domain.timeline import RecordState, apply
+from ledger.domain.timeline import RECORD_KEYS, RecordState, RecordView, apply
 from ledger.errors import NotFound, Refused
 from ledger.integrity.checkpoint import Checkpoint
 from ledger.integrity.leaf import event_leaf
@@ -102,24 +102,9 @@ def as_of_checkpoint(
         start = record.timeline.start
         if period is None or start is None or record.last_recorded_at is None:
             continue
-        values = period.values
+        view = RecordView.of(lao_code, mission_code, record, period)
         mission = missions.get(mission_code)
         yield (
-            {
-                "lao_code": lao_code,
-                "mission_code": mission_code,
-                "status": values.shown_status,
-                "received_fy": values.received_fy,
-                "quantity": values.quantity,
-                "unit": values.unit,
-                "budget": values.budget,
-                "staff": values.staff,
-                "note": values.note,
-                "version": record.version,
-                "effective_from": start,
-                "valid_from": period.valid_from,
-                "valid_to": period.valid_to,
-                "recorded_at": record.last_recorded_at,
-            },
+            {key: getattr(view, key) for key in RECORD_KEYS},
             {"lao_name_th": lao.name_th, "mission_name_th": mission.name_th if mission else None},
         )

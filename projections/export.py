@@ -19,25 +19,14 @@ from typing import IO, Any, Final
 import msgspec
 
 from ledger.domain.thai import format_date, format_instant
+from ledger.domain.timeline import RECORD_KEYS
 from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise
 
-EXPORT_COLUMNS: Final = (
-    "lao_code",
-    "lao_name_th",
-    "mission_code",
-    "mission_name_th",
-    "status",
-    "received_fy",
-    "quantity",
-    "unit",
-    "budget",
-    "staff",
-    "note",
-    "effective_from",
-    "valid_from",
-    "valid_to",
-    "version",
-    "recorded_at",
+#: A record's JSON keys (RECORD_KEYS) with the LAO's and the mission's names after their codes.
+EXPORT_COLUMNS: Final = tuple(
+    name
+    for key in RECORD_KEYS
+    for name in ((key, f"{key[:-5]}_name_th") if key in ("lao_code", "mission_code") else (key,))
 )
 STATUS_TH: Final = {"operating": "ดำเนินการ", "not_yet": "ยังไม่ได้ดำเนินการ", "cancelled": "ยกเลิก"}
 

@@ -4,7 +4,7 @@ changed in a window. Each streams its rows; none loads the ledger into memory.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +13,7 @@ from typing import Any, Final
 import sqlite_utils
 
 from ledger.domain.events import RECORD_KINDS
+from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, NotFound
 from ledger.store.stamps import format_stamp, parse_stamp
 
@@ -55,24 +56,35 @@ class Scope:
         return "1", []
 
 
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+# How a record_versions row's text becomes the typed values of a record's JSON, by key.
+_TYPED: Final[dict[str, Callable[[Any], Any]]] = {
+    "quantity": _decimal,
+    "budget": _decimal,
+    "effective_from": _day,
+    "valid_from": _day,
+    "valid_to": _day,
+    "recorded_at": parse_stamp,
+}
+# The view's column of a key, where it is named otherwise.
+_COLUMN_OF: Final = {"recorded_at": "last_recorded_at"}
+
+
 def _record_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A record row in the shape of `show --json` (DESIGN §9), with typed values."""
-    return {
-        "lao_code": row["lao_code"],
-        "mission_code": row["mission_code"],
-        "status": row["status"],
-        "received_fy": row["received_fy"],
-        "quantity": Decimal(row["quantity"]) if row["quantity"] is not None else None,
-        "unit": row["unit"],
-        "budget": Decimal(row["budget"]) if row["budget"] is not None else None,
-        "staff": row["staff"],
-        "note": row["note"],
-        "version": row["version"],
-        "effective_from": date.fromisoformat(row["effective_from"]),
-        "valid_from": date.fromisoformat(row["valid_from"]),
-        "valid_to": date.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
-        "recorded_at": parse_stamp(row["last_recorded_at"]),
-    }
+    """A record row in the shape of `show --json` (RECORD_KEYS), with typed values."""
+    out = {}
+    for key in RECORD_KEYS:
+        value = row[_COLUMN_OF.get(key, key)]
+        typed = _TYPED.get(key)
+        out[key] = typed(value) if typed is not None and value is not None else value
+    return out
 
 
 AS_OF_SQL: Final = """

@@ -12,9 +12,10 @@ raises `Refused` (or `BadInput`), so a command is validated by folding it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Final
 
 from msgspec import UNSET
 
@@ -268,3 +269,50 @@ def changed_fields(before: Values | None, after: Values | None) -> dict[str, tup
         if b != a:
             out[name] = (b, a)
     return out
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """RecordView is a mission record at (known_at, valid_on): the JSON of `show` (docs/design.md §9)."""
+
+    lao_code: str
+    mission_code: str
+    status: str
+    received_fy: int | None
+    quantity: Any
+    unit: str | None
+    budget: Any
+    staff: int | None
+    note: str | None
+    version: int
+    effective_from: date
+    valid_from: date
+    valid_to: date | None
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, lao: str, mission: str, state: RecordState, period: Period) -> RecordView:
+        """of builds the view of one record's period as folded in `state`."""
+        v = period.values
+        start = state.timeline.start
+        assert start is not None and state.last_recorded_at is not None  # a period implies both
+        return cls(
+            lao_code=lao,
+            mission_code=mission,
+            status=v.shown_status,
+            received_fy=v.received_fy,
+            quantity=v.quantity,
+            unit=v.unit,
+            budget=v.budget,
+            staff=v.staff,
+            note=v.note,
+            version=state.version,
+            effective_from=start,
+            valid_from=period.valid_from,
+            valid_to=period.valid_to,
+            recorded_at=state.last_recorded_at,
+        )
+
+
+#: The keys of a record's JSON (`show --json`, the lists of `as-of --json`), in their order.
+RECORD_KEYS: Final = tuple(f.name for f in fields(RecordView))
