@@ -9,8 +9,6 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,11 +16,9 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from cli.files import check_output, with_journals
-from ledger.application import MissionLedger, Receipt, default_actor
+from ledger.application import MissionLedger, default_actor
 from ledger.clock import clock_from_environment
-from ledger.domain.thai import format_instant, parse_date, parse_instant
-from ledger.domain.values import FIELD_NAMES, Fields, parse_field
-from ledger.errors import BadInput, LedgerError, NotFound, Refused
+from ledger.errors import LedgerError, NotFound, Refused
 from ledger.store.location import StoreLocation, translate_store_error
 from projections.runner import Projector
 
@@ -169,128 +165,3 @@ def cli(ctx: click.Context, db: str, views: str | None, actor: str | None) -> No
     """mission-ledger: an audit ledger of the missions transferred to Thai local administrative
     organizations. Every record, correction, change and cancellation is an immutable event."""
     ctx.obj = Settings(db, views, actor)
-
-
-# --- option parsing helpers -----------------------------------------------------------------
-
-
-def date_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value, what=f"--{param.name.replace('_', '-')}" if param.name else "date")
-    except BadInput as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def instant_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value, what=f"--{param.name.replace('_', '-')}" if param.name else "time")
-    except BadInput as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def since_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    """Like instant_callback, but a date alone means the start of that day (a window's lower end)."""
-    if value is None:
-        return None
-    try:
-        return parse_instant(value, what=f"--{param.name}", day_starts=True)
-    except BadInput as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def checked(parse: Callable[[str], Any], value: str | None) -> Any:
-    """Run a ledger parser inside a click callback, as a click error (exit 2, with usage)."""
-    if value is None:
-        return None
-    try:
-        return parse(value)
-    except BadInput as e:
-        raise click.BadParameter(str(e)) from None
-
-
-def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in values:
-        name, eq, text = item.partition("=")
-        name = name.strip()
-        if not eq:
-            raise click.BadParameter(f"{item!r} is not FIELD=VALUE")
-        if name in out:
-            raise click.BadParameter(f"{name} is set twice")
-        if name == "effective_from" and ctx.info_name == "correct":
-            try:
-                out[name] = parse_date(text, what="effective_from")
-            except BadInput as e:
-                raise click.BadParameter(str(e)) from None
-            continue
-        if name == "status" and text.strip() in ("cancelled", "ยกเลิก"):
-            raise click.BadParameter("status 'cancelled' is set only by a cancellation: use `cancel`")
-        try:
-            out[name] = parse_field(name, text)
-        except BadInput as e:
-            raise click.BadParameter(str(e)) from None
-    return out
-
-
-def fields_of(values: dict[str, Any]) -> Fields:
-    return Fields(**{k: v for k, v in values.items() if k in FIELD_NAMES})
-
-
-def field_option(name: str, help: str) -> Callable[[F], F]:
-    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-        if value is None:
-            return None
-        try:
-            return parse_field(name, value)
-        except BadInput as e:
-            raise click.BadParameter(str(e)) from None
-
-    return click.option(f"--{name.replace('_', '-')}", name, callback=parse, help=help)
-
-
-def write_options(f: F) -> F:
-    """write_options adds the options every correcting command shares."""
-    f = click.option(
-        "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
-    )(f)
-    f = click.option(
-        "--expect-version",
-        type=click.IntRange(min=0),
-        help="Refuse unless the record is at this version (optimistic concurrency).",
-    )(f)
-    return f
-
-
-def out_options(help: str) -> Callable[[F], F]:
-    """out_options adds --out FILE and --force (replace an existing FILE)."""
-
-    def decorate(f: F) -> F:
-        f = click.option("--force", is_flag=True, help="Replace the --out file if it exists.")(f)
-        return click.option("--out", type=click.Path(path_type=Path), help=help)(f)
-
-    return decorate
-
-
-def say(verb: str, lao: str, mission: str, receipt: Receipt) -> None:
-    when = format_instant(receipt.recorded_at) if receipt.recorded_at else "—"
-    click.echo(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})")
-
-
-def calendar_option(f: F) -> F:
-    """calendar_option adds --calendar ce|be for printed dates."""
-    return click.option(
-        "--calendar",
-        type=click.Choice(["ce", "be"]),
-        default="ce",
-        show_default=True,
-        help="Print dates in CE or in the Buddhist Era.",
-    )(f)
-
-
-def package_file(name: str) -> bytes:
-    """package_file reads a data file shipped with the package (Krabi registry, sample catalog)."""
-    return resources.files("ledger").joinpath("data", name).read_bytes()

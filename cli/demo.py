@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -36,9 +37,13 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=BANGKOK)
 
 
+def package_file(name: str) -> bytes:
+    """package_file reads a data file shipped with the package (Krabi registry, sample catalog)."""
+    return resources.files("ledger").joinpath("data", name).read_bytes()
+
+
 def run_demo(path: Path, *, replace: bool) -> None:
     """run_demo writes the example ledger at `path` and prints what it shows."""
-    from cli.base import package_file
 
     location = StoreLocation(str(path))
     if location.exists():

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.base import Settings, cli, out_options, pass_settings
+from cli.base import Settings, cli, pass_settings
 from cli.files import replacing
+from cli.options import out_options
 from ledger.errors import BadInput, Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier

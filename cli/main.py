@@ -1,11 +1,13 @@
-"""The `mission-ledger` command line (DESIGN §9): each command is a thin layer over one
-library call; the commands live in cli/write.py and cli/read.py."""
+"""The `mission-ledger` command line (docs/design.md §9): each command is a thin layer over one
+library call. The commands live by subject: records (the six record commands, show, history),
+reading (as-of, changes, report, export), imports, feed (feed, schema), integrity (keys,
+checkpoints, verify, proofs) and admin (init, registry, catalog, copy, project, demo)."""
 
 from __future__ import annotations
 
 import sys
 
-from cli import integrity, read, write  # noqa: F401  (importing registers the commands)
+from cli import admin, feed, imports, integrity, reading, records  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
 

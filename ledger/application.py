@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 from eventsourcing.application import Application
@@ -46,7 +46,6 @@ from ledger.domain.thai import bangkok_date, format_instant
 from ledger.domain.timeline import RecordState, RecordView, Timeline, apply, fold
 from ledger.domain.values import (
     Fields,
-    Status,
     check_effective,
     check_fields,
     check_received_fy_by,
@@ -130,6 +129,45 @@ def check_plausible(event: Event, now: datetime) -> None:
         year = getattr(values, "received_fy", None) if values is not None else None
         if isinstance(year, int):
             check_received_fy_by(year, today)
+
+
+@dataclass(frozen=True)
+class RecordCommand:
+    """RecordCommand says what one command on a mission record takes and which event it appends."""
+
+    event: type[RecordEvent]
+    #: The arguments it takes beyond the record's key, reason, expect_version and reported_at.
+    arguments: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    needs_reason: bool = True
+    #: Refused without a field to set (or, for a correction, a new first day).
+    needs_change: bool = False
+    #: Refused, with this message, when the event would leave the record as it was.
+    unchanged: str | None = None
+
+
+#: The commands on mission records (docs/design.md §3), by name.
+RECORD_COMMANDS: Final[dict[str, RecordCommand]] = {
+    "record": RecordCommand(
+        Recorded, ("effective_from", "values"), required=("effective_from", "values"), needs_reason=False
+    ),
+    "correct": RecordCommand(
+        Corrected,
+        ("set", "effective_from", "period_from", "period_to"),
+        needs_change=True,
+        unchanged="the correction changes nothing",
+    ),
+    "change": RecordCommand(
+        Changed,
+        ("set", "effective_from"),
+        required=("set", "effective_from"),
+        needs_change=True,
+        unchanged="the change changes nothing",
+    ),
+    "cancel": RecordCommand(Cancelled, ("effective_from",), required=("effective_from",)),
+    "reinstate": RecordCommand(Reinstated, ("effective_from", "status"), required=("effective_from",)),
+    "void": RecordCommand(Voided),
+}
 
 
 class MissionLedger(Application[str]):
@@ -359,6 +397,58 @@ class MissionLedger(Application[str]):
 
     # --- commands on mission records -----------------------------------------------------------
 
+    def command(
+        self,
+        name: str,
+        lao_code: str,
+        mission_code: str,
+        *,
+        reason: str | None = None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+        **arguments: Any,
+    ) -> Receipt:
+        """command runs one of RECORD_COMMANDS on a mission record: checks its arguments,
+        decides its event on the record's current state and appends it. Every face (the CLI,
+        imports, the service) comes through here."""
+        spec = RECORD_COMMANDS.get(name)
+        if spec is None:
+            raise BadInput(f"{name!r} is not a command on records ({', '.join(RECORD_COMMANDS)})")
+        unknown = sorted(set(arguments) - set(spec.arguments))
+        if unknown:
+            raise BadInput(f"{name} takes no {', '.join(unknown)}")
+        missing = [a for a in spec.required if arguments.get(a) is None]
+        if missing:
+            raise BadInput(f"{name} needs {', '.join(missing)}")
+        lao_code, mission_code = _codes(lao_code, mission_code)
+        why = (
+            require_reason(reason, name) if spec.needs_reason else check_text(reason, what="reason") if reason else None
+        )
+        for key in ("values", "set"):
+            if key in arguments:
+                check_fields(arguments[key])
+        changes = arguments.get("set")
+        if spec.needs_change and (changes is None or changes.is_empty()) and arguments.get("effective_from") is None:
+            raise BadInput(f"{name} needs at least one --set FIELD=VALUE")
+        if spec.event is Recorded:
+            lao, mission = self.lao(lao_code), self.mission(mission_code)
+            if not mission.applies(lao.lao_type):
+                raise Refused(
+                    f"mission {mission_code} does not apply to LAO {lao_code} ({lao.lao_type}); "
+                    f"it applies to: {', '.join(mission.applies_to)}"
+                )
+        given = {k: v for k, v in arguments.items() if v is not None}
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            lambda now: spec.event(
+                lao_code=lao_code, mission_code=mission_code, **given, **self._meta(now, why, reported_at)
+            ),
+            expect_version=expect_version,
+            must_exist=spec.event is not Recorded,
+            unchanged=spec.unchanged,
+        )
+
     def record(
         self,
         lao_code: str,
@@ -370,168 +460,33 @@ class MissionLedger(Application[str]):
         reported_at: datetime | None = None,
     ) -> Receipt:
         """record appends `recorded`: the first report of a mission record by an LAO."""
-        check_fields(values)
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        lao = self.lao(lao_code)
-        mission = self.mission(mission_code)
-        if not mission.applies(lao.lao_type):
-            raise Refused(
-                f"mission {mission_code} does not apply to LAO {lao_code} ({lao.lao_type}); "
-                f"it applies to: {', '.join(mission.applies_to)}"
-            )
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Recorded(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                effective_from=effective_from,
-                values=values,
-                **self._meta(now, check_text(reason, what="reason") if reason else None, reported_at),
-            ),
-            must_exist=False,
-        )
+        return self.command(
+            "record", lao_code, mission_code, effective_from=effective_from, values=values, reason=reason,
+            reported_at=reported_at,
+        )  # fmt: skip
 
-    def correct(
-        self,
-        lao_code: str,
-        mission_code: str,
-        *,
-        set: Fields,
-        reason: str | None,
-        effective_from: date | None = None,
-        period_from: date | None = None,
-        period_to: date | None = None,
-        expect_version: int | None = None,
-        reported_at: datetime | None = None,
-    ) -> Receipt:
-        """correct appends `corrected`: an earlier report was wrong."""
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        why = require_reason(reason, "correct")
-        check_fields(set)
-        if set.is_empty() and effective_from is None:
-            raise BadInput("correct needs at least one --set FIELD=VALUE")
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Corrected(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                set=set,
-                effective_from=effective_from,
-                period_from=period_from,
-                period_to=period_to,
-                **self._meta(now, why, reported_at),
-            ),
-            expect_version=expect_version,
-            unchanged="the correction changes nothing",
-        )
+    def correct(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
+        """correct appends `corrected`: an earlier report was wrong (set, reason, and optionally
+        effective_from, period_from, period_to, expect_version, reported_at)."""
+        return self.command("correct", lao_code, mission_code, **arguments)
 
-    def change(
-        self,
-        lao_code: str,
-        mission_code: str,
-        *,
-        set: Fields,
-        effective_from: date,
-        reason: str | None,
-        expect_version: int | None = None,
-        reported_at: datetime | None = None,
-    ) -> Receipt:
-        """change appends `changed`: circumstances changed from effective_from on."""
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        why = require_reason(reason, "change")
-        check_fields(set)
-        if set.is_empty():
-            raise BadInput("change needs at least one --set FIELD=VALUE")
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Changed(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                set=set,
-                effective_from=effective_from,
-                **self._meta(now, why, reported_at),
-            ),
-            expect_version=expect_version,
-            unchanged="the change changes nothing",
-        )
+    def change(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
+        """change appends `changed`: circumstances changed from effective_from on (set,
+        effective_from, reason; optionally expect_version, reported_at)."""
+        return self.command("change", lao_code, mission_code, **arguments)
 
-    def cancel(
-        self,
-        lao_code: str,
-        mission_code: str,
-        *,
-        effective_from: date,
-        reason: str | None,
-        expect_version: int | None = None,
-        reported_at: datetime | None = None,
-    ) -> Receipt:
+    def cancel(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
         """cancel appends `cancelled`: the mission is cancelled from effective_from on."""
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        why = require_reason(reason, "cancel")
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Cancelled(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                effective_from=effective_from,
-                **self._meta(now, why, reported_at),
-            ),
-            expect_version=expect_version,
-        )
+        return self.command("cancel", lao_code, mission_code, **arguments)
 
-    def reinstate(
-        self,
-        lao_code: str,
-        mission_code: str,
-        *,
-        effective_from: date,
-        reason: str | None,
-        status: Status | None = None,
-        expect_version: int | None = None,
-        reported_at: datetime | None = None,
-    ) -> Receipt:
-        """reinstate appends `reinstated`: a cancellation is reversed from effective_from on."""
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        why = require_reason(reason, "reinstate")
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Reinstated(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                effective_from=effective_from,
-                status=status,
-                **self._meta(now, why, reported_at),
-            ),
-            expect_version=expect_version,
-        )
+    def reinstate(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
+        """reinstate appends `reinstated`: a cancellation is reversed from effective_from on
+        (to the status before it, or `status`)."""
+        return self.command("reinstate", lao_code, mission_code, **arguments)
 
-    def void(
-        self,
-        lao_code: str,
-        mission_code: str,
-        *,
-        reason: str | None,
-        expect_version: int | None = None,
-        reported_at: datetime | None = None,
-    ) -> Receipt:
+    def void(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
         """void appends `voided`: the record was entered in error and exists at no valid time."""
-        lao_code, mission_code = _codes(lao_code, mission_code)
-        why = require_reason(reason, "void")
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: Voided(
-                lao_code=lao_code,
-                mission_code=mission_code,
-                **self._meta(now, why, reported_at),
-            ),
-            expect_version=expect_version,
-        )
+        return self.command("void", lao_code, mission_code, **arguments)
 
     # --- registry and catalog --------------------------------------------------------------------
 

@@ -1,158 +1,34 @@
-"""Commands that read: show, history, as-of, changes, report completeness, project."""
+"""Commands that read many records: as-of, changes, the completeness report, export."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from cli.base import (
-    Settings,
-    calendar_option,
-    cli,
-    date_callback,
-    instant_callback,
-    out_options,
-    pass_settings,
-    since_callback,
-)
+from cli.base import Settings, cli, pass_settings
 from cli.files import replacing
-from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
+from cli.options import (
+    calendar_option,
+    date_callback,
+    format_options,
+    instant_callback,
+    one_format,
+    out_options,
+    scope_options,
+    since_callback,
+    sort_option,
+)
+from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, text_of
+from cli.records import print_entries
 from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput
 from projections.completeness import completeness
-from projections.queries import CHANGE_KINDS, HistoryEntry, Scope, as_of, changes, history
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def scope_options(f: F) -> F:
-    """scope_options adds --lao, --district, --province (at most one)."""
-    f = click.option("--province", help="Only this province (2-digit code, e.g. 81).")(f)
-    f = click.option("--district", help="Only this district (4-digit code, e.g. 8101).")(f)
-    f = click.option("--lao", help="Only this LAO (7-digit code).")(f)
-    return f
-
-
-def sort_option(f: F) -> F:
-    """sort_option adds --sort code|name (names in Thai dictionary order)."""
-    return click.option(
-        "--sort",
-        type=click.Choice(["code", "name"]),
-        default="code",
-        show_default=True,
-        help="Order by codes, or by LAO name in Thai dictionary order.",
-    )(f)
-
-
-def format_options(f: F) -> F:
-    """format_options adds --json and --csv (a table for people by default)."""
-    f = click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with BOM, for Excel).")(f)
-    f = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
-    return f
-
-
-def _one_format(as_json: bool, as_csv: bool) -> None:
-    if as_json and as_csv:
-        raise click.UsageError("give --json or --csv, not both")
-
-
-def _changes_text(changes: dict[str, list[Any]]) -> str:
-    return "; ".join(f"{k}: {text_of(b)} → {text_of(a)}" for k, (b, a) in changes.items())
-
-
-@cli.command()
-@click.argument("lao")
-@click.argument("mission")
-@click.option(
-    "--known-at",
-    callback=instant_callback,
-    help="As the ledger knew it then (default now; a date = end of that day).",
-)
-@click.option("--valid-on", callback=date_callback, help="The state holding on this date (default: known-at's date).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@calendar_option
-@pass_settings
-def show(
-    settings: Settings,
-    lao: str,
-    mission: str,
-    known_at: datetime | None,
-    valid_on: date | None,
-    as_json: bool,
-    calendar: str,
-) -> None:
-    """Show a mission record as known at a time, valid on a date.
-
-    Example: mission-ledger show 6810103 INF-01 --known-at 2567-12-30
-    """
-    view = settings.open().show(lao, mission, known_at=known_at, valid_on=valid_on)
-    if as_json:
-        echo_json(view, calendar=calendar)
-        return
-    echo_fields([(k, getattr(view, k)) for k in RECORD_KEYS], calendar=calendar)
-
-
-@cli.command("history")
-@click.argument("lao")
-@click.argument("mission")
-@format_options
-@calendar_option
-@pass_settings
-def history_command(settings: Settings, lao: str, mission: str, as_json: bool, as_csv: bool, calendar: str) -> None:
-    """Every event of a mission record, oldest first, with what it changed (before → after).
-
-    Example: mission-ledger history 6810103 INF-01
-    """
-    _one_format(as_json, as_csv)
-    app = settings.open()
-    from ledger.domain.values import parse_lao_code, parse_mission_code
-
-    entries = history(settings.views_of(app).db, parse_lao_code(lao), parse_mission_code(mission))
-    _print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
-
-
-def _print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: bool, calendar: str) -> None:
-    headers = (
-        "position",
-        "recorded_at",
-        "kind",
-        "lao_code",
-        "mission_code",
-        "version",
-        "actor",
-        "source",
-        "reason",
-        "effective_from",
-        "changes",
-    )
-    if as_json:
-        echo_json_lines_as_list(entries, calendar=calendar)
-        return
-    rows = (
-        (
-            e.position,
-            e.recorded_at,
-            e.kind,
-            e.lao_code,
-            e.mission_code,
-            e.version,
-            e.actor,
-            e.source,
-            e.reason,
-            e.effective_from,
-            _changes_text(e.changes),
-        )
-        for e in entries
-    )
-    if as_csv:
-        echo_csv(headers, rows, calendar=calendar)
-    else:
-        echo_table(headers, list(rows), calendar=calendar)
+from projections.queries import CHANGE_KINDS, Scope, as_of, changes
 
 
 @cli.command("as-of")
@@ -188,7 +64,7 @@ def as_of_command(
 
     Example: mission-ledger as-of --known-at 2567-12-30 --province 81 --csv > krabi-deadline.csv
     """
-    _one_format(as_json, as_csv)
+    one_format(as_json, as_csv)
     if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
         raise click.UsageError("give one of --known-at, --at-seq, --checkpoint")
     app = settings.open()
@@ -288,7 +164,7 @@ def changes_command(
 
     Example: mission-ledger changes --since 2567-12-31 --province 81
     """
-    _one_format(as_json, as_csv)
+    one_format(as_json, as_csv)
     app = settings.open()
     entries = changes(
         settings.views_of(app).db,
@@ -297,7 +173,7 @@ def changes_command(
         kinds=kinds or CHANGE_KINDS,
         scope=Scope(lao=lao, district=district, province=province),
     )
-    _print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
+    print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
 
 
 @cli.group()
@@ -334,7 +210,7 @@ def completeness_command(
 
     Example: mission-ledger report completeness --province 81 --known-at 2567-12-30
     """
-    _one_format(as_json, as_csv)
+    one_format(as_json, as_csv)
     app = settings.open()
     result = completeness(
         settings.views_of(app).db,
@@ -386,98 +262,6 @@ def completeness_command(
         ],
         calendar=calendar,
     )
-
-
-@cli.command()
-@click.option("--rebuild", is_flag=True, help="Drop the views and rebuild them from event 1.")
-@click.option("--digest", is_flag=True, help="Print a digest of the view tables (equal views, equal digest).")
-@click.option("--page", type=click.IntRange(min=1), default=2000, hidden=True, help="Events per transaction.")
-@pass_settings
-def project(settings: Settings, rebuild: bool, digest: bool, page: int) -> None:
-    """Bring the views up to date with the ledger (they are disposable and rebuildable).
-
-    Example: mission-ledger project --rebuild --digest
-    """
-    from projections.runner import Projector
-
-    app = settings.open()
-    projector = Projector(app.ledger_recorder, settings.views, page=page)
-    try:
-        moved = projector.rebuild() if rebuild else projector.catch_up()
-        click.echo(f"views {settings.views}: {moved.applied} events applied, at position {moved.end}")
-        if digest:
-            click.echo(f"digest {projector.digest()}")
-    finally:
-        projector.close()
-
-
-@cli.command()
-@click.option("--after", default="0", help="Resume after this sequence (the last one you applied).")
-@click.option("--limit", type=click.IntRange(min=1), help="Stop after N events.")
-@click.option("--follow", is_flag=True, help="Keep waiting for new events until interrupted.")
-@click.option("--province", help="Only events of LAOs in this province.")
-@click.option("--lao", help="Only events of this LAO.")
-@click.option(
-    "--type", "kinds", multiple=True, help="Only this kind (repeatable): corrected, th.go.dla.mission.cancelled, …"
-)
-@pass_settings
-def feed(
-    settings: Settings,
-    after: str,
-    limit: int | None,
-    follow: bool,
-    province: str | None,
-    lao: str | None,
-    kinds: tuple[str, ...],
-) -> None:
-    """Print ledger events as CloudEvents 1.0 JSON, one per line, in ledger order.
-
-    Store the `sequence` of the last line you applied; resume with --after it. No event is
-    skipped or repeated, also while other processes write.
-
-    Example: mission-ledger feed --after 000000000094 --province 81 --follow
-    """
-    import signal
-    import sys
-
-    from projections.feed import Feed, FeedFilter, parse_sequence
-
-    where = FeedFilter(province=province, lao=lao, kinds=kinds)
-    app = settings.open()
-    stopping = {"now": False}
-
-    def stop(signum: int, frame: object) -> None:
-        stopping["now"] = True
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, stop)
-    out = sys.stdout.buffer
-    try:
-        # A block of lines per page read; flushed when the feed has caught up (an empty block).
-        for block in Feed(app.ledger_recorder).lines(
-            after=parse_sequence(after), limit=limit, where=where, follow=follow, stop=lambda: stopping["now"]
-        ):
-            if block:
-                out.write(block)
-            else:
-                out.flush()
-        out.flush()
-    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
-        sys.stderr.close()
-
-
-@cli.command()
-def schema() -> None:
-    """Print the JSON Schema of every event kind's data (generated from the event types), with
-    each kind's schema version.
-
-    Example: mission-ledger schema > mission-ledger.schema.json
-    """
-    import json
-
-    from ledger.domain.events import json_schemas
-
-    click.echo(json.dumps(json_schemas(), ensure_ascii=False, indent=1))
 
 
 @cli.command("export")
