@@ -134,6 +134,8 @@ def demo(ctx: click.Context) -> None:
 
     It writes mission-ledger-demo.db (replaced on every run), or the --db given, which must
     not hold a ledger already.
+
+    Example: mission-ledger demo
     """
     from cli.demo import run_demo
 

@@ -1,12 +1,13 @@
 """The command group, its global options and the option parsers every command shares.
 
-Errors become one line on stderr and the exit code of their kind (DESIGN §9):
+Errors become one line on stderr and the exit code of their kind (docs/design.md §9):
 1 refused or failed check, 2 bad usage or input, 3 not found."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,17 +33,28 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as e:
+            _explain(e)
             click.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
         except PersistenceError as e:
             # The store failed under us (a server restarted, a disk full): one line, nothing half done —
             # every write is one transaction.
+            _explain(e)
             where = ctx.obj.location if isinstance(ctx.obj, Settings) else StoreLocation("?")
             click.echo(f"Error: {translate_store_error(e, where)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+
+
+def _explain(error: BaseException) -> None:
+    """With MISSION_LEDGER_DEBUG set, the error's traceback and its chained causes go to stderr
+    before the one line: for whoever debugs the tool, never in a user's way."""
+    if os.environ.get("MISSION_LEDGER_DEBUG"):
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
 
 
 def _writable(views: Path) -> bool:

@@ -1,6 +1,6 @@
 """The worked example behind `mission-ledger demo`: one reporting round in Krabi.
 
-The ledger clock is set to the days the reports arrive (historical backfill, DESIGN §4), so
+The ledger clock is set to the days the reports arrive (historical backfill, docs/design.md §4), so
 the example can show the difference between what was known by the deadline of 30 December
 2567 BE and what is known after the late corrections.
 """

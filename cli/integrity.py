@@ -25,7 +25,7 @@ def _read(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"cannot read {what} {path}: {e}") from None
+        raise BadInput(f"cannot read {what} {path}: {e}") from e
 
 
 def _write(text: str, out: Path | None, settings: Settings, *, force: bool, inputs: tuple[Path, ...]) -> None:

@@ -1,6 +1,6 @@
 """How results are printed: JSON for machines, aligned text for people, BE dates on request.
 
-JSON follows DESIGN §9: Decimals as exact strings, dates ISO CE, timestamps RFC 3339 with the
+JSON follows docs/design.md §9: Decimals as exact strings, dates ISO CE, timestamps RFC 3339 with the
 Bangkok offset, absent values null, Thai text as UTF-8 (not \\u escapes).
 """
 
@@ -25,7 +25,7 @@ _json = msgspec.json.Encoder(decimal_format="string")
 
 
 def plain(value: Any, *, calendar: str = "ce") -> Any:
-    """plain turns a result into JSON-ready values (dates and instants as DESIGN §9 prints them)."""
+    """plain turns a result into JSON-ready values (dates and instants as docs/design.md §9 prints them)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name), calendar=calendar) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):

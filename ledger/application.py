@@ -77,7 +77,7 @@ class Receipt:
 
 
 def default_actor() -> str:
-    """default_actor is the OS user name (DESIGN §9), or 'unknown' where there is none."""
+    """default_actor is the OS user name (docs/design.md §9), or 'unknown' where there is none."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -98,7 +98,7 @@ def _codes(lao_code: str, mission_code: str) -> tuple[str, str]:
 
 
 def require_reason(reason: str | None, command: str) -> str:
-    """require_reason refuses a missing or blank reason (DESIGN §3: all but `recorded`), and one
+    """require_reason refuses a missing or blank reason (docs/design.md §3: all but `recorded`), and one
     that is not one line of plain text within MAX_REASON_CHARS."""
     if reason is None or not reason.strip():
         raise BadInput(f"{command} needs a reason (--reason TEXT)")
@@ -198,7 +198,7 @@ class MissionLedger(Application[str]):
         try:
             super().__init__()
         except PersistenceError as e:
-            raise translate_store_error(e, self.location) from None
+            raise translate_store_error(e, self.location) from e
         self.ledger_recorder: LedgerLog = self.recorder  # type: ignore[assignment]
         # eventsourcing closes the store when the application is collected; whoever holds the
         # recorder (`MissionLedger(x).ledger_recorder`) keeps the application, so the store, alive.
@@ -625,7 +625,7 @@ class MissionLedger(Application[str]):
         try:
             self.recorder.insert_events(batch, recorded_at=stamp)
         except PersistenceError as e:
-            raise translate_store_error(e, self.location) from None
+            raise translate_store_error(e, self.location) from e
         return len(batch)
 
     def initialise(self, origin: str | None = None) -> bool:

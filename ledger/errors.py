@@ -1,7 +1,7 @@
 """The one root exception of mission-ledger, and its kinds.
 
 Every error a user can cause is a `LedgerError` whose message says what was wrong and where.
-The kind decides the exit code the CLI returns (DESIGN §9): 1 a refused command or failed check,
+The kind decides the exit code the CLI returns (docs/design.md §9): 1 a refused command or failed check,
 2 bad usage or bad input, 3 not found.
 """
 

@@ -5,7 +5,7 @@ exist as known at T (valid on T's date), how many of them miss a required field,
 reported, whether it reported anything since the round started, and a verdict. Totals follow
 per district and for the whole scope.
 
-Required fields (DESIGN §2): status, received_fy, and quantity with its unit. A cancelled record
+Required fields (docs/design.md §2): status, received_fy, and quantity with its unit. A cancelled record
 counts as a record but not as incomplete: a cancellation is a complete report.
 """
 

@@ -1,6 +1,6 @@
 """Export: the point-in-time view as a file an officer opens in Excel, or a machine reads.
 
-The columns are the record's JSON keys (DESIGN §9) plus the LAO's and mission's names; with
+The columns are the record's JSON keys (docs/design.md §9) plus the LAO's and mission's names; with
 lang="th" the headers are Thai. No cell is a live formula: CSV text that a spreadsheet would run
 is prefixed with an apostrophe (and read back without it), XLSX text is a string cell. CSV is
 UTF-8 with a BOM (Excel then shows Thai text); XLSX is

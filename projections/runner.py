@@ -82,7 +82,7 @@ def open_views(path: Path) -> sqlite_utils.Database:
             raise
         db.execute("COMMIT")
     except sqlite3.Error as e:
-        raise ViewsUnavailable(f"cannot open the views file {path}: {e}") from None
+        raise ViewsUnavailable(f"cannot open the views file {path}: {e}") from e
     return db
 
 
@@ -200,7 +200,7 @@ class Projector:
                 if progress:
                     progress(len(page))
         except sqlite3.Error as e:
-            raise ViewsUnavailable(f"cannot update the views file {self.views_path}: {e}") from None
+            raise ViewsUnavailable(f"cannot update the views file {self.views_path}: {e}") from e
         return CatchUp(start, position)
 
     def rebuild(self) -> CatchUp:

@@ -17,12 +17,28 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from ledger.application import MissionLedger
 from ledger.clock import FixedClock
 from ledger.domain.thai import BANGKOK
 
 START = datetime(2024, 10, 1, 9, 0, tzinfo=BANGKOK)
+
+# Hypothesis profiles: `dev` (the default) tries a quarter of the examples, for a quick loop;
+# `ci` (HYPOTHESIS_PROFILE=ci, set by .ci/run) tries them all.
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.load_profile(PROFILE)
+
+
+def examples(thorough: int) -> int:
+    """examples is how many examples a property test tries: `thorough` under the ci profile, a
+    quarter of it (at least 5) under dev."""
+    return thorough if PROFILE == "ci" else max(5, thorough // 4)
+
+
 PG_URL = os.environ.get("MISSION_LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, str | None] = {}
 

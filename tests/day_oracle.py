@@ -1,4 +1,4 @@
-"""An independent model of DESIGN §4 for tests: a record as a map from each day to its values.
+"""An independent model of docs/design.md §4 for tests: a record as a map from each day to its values.
 
 It shares no code with ledger.domain.timeline: instead of splitting periods it rewrites day by day
 over a bounded window, which is easy to see is right. Every effective date the tests generate

@@ -29,9 +29,15 @@ class PrivateServer:
     port: int
     folder: Path
 
-    def url(self, *, password: str | None = PASSWORD, database: str = "postgres") -> str:
+    def url(self, *, password: str | None = PASSWORD, database: str = "postgres", schema: str | None = None) -> str:
         auth = f"postgres:{password}@" if password is not None else "postgres@"
-        return f"postgresql://{auth}127.0.0.1:{self.port}/{database}"
+        query = f"?schema={schema}" if schema else ""
+        return f"postgresql://{auth}127.0.0.1:{self.port}/{database}{query}"
+
+    def restart(self) -> None:
+        """restart stops the server (dropping every connection) and starts it again."""
+        _run(str(_bin("pg_ctl")), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+        _start(self.folder, self.port)
 
 
 def _bin(name: str) -> str | None:
@@ -61,6 +67,21 @@ def _run(*args: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
+def _start(folder: Path, port: int) -> None:
+    # The server's output goes to a log file: a pipe it inherited would keep this call waiting.
+    _run(
+        str(_bin("pg_ctl")),
+        "-D",
+        str(folder / "data"),
+        "-w",
+        "-l",
+        str(folder / "log"),
+        "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
+
+
 @contextmanager
 def private_server() -> Iterator[PrivateServer]:
     """private_server starts a password-protected server and stops it when the block ends."""
@@ -73,17 +94,7 @@ def private_server() -> Iterator[PrivateServer]:
             shutil.chown(pwfile, "postgres")
         data, port = folder / "data", _free_port()
         _run(str(_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={pwfile}")
-        _run(
-            str(_bin("pg_ctl")),
-            "-D",
-            str(data),
-            "-w",
-            "-l",
-            str(folder / "log"),
-            "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
+        _start(folder, port)
         try:
             yield PrivateServer(port, folder)
         finally:

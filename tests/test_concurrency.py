@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from ledger.application import MissionLedger
 from ledger.domain.events import Corrected
 from ledger.domain.values import Fields
@@ -109,6 +111,7 @@ def test_cli_writers_with_expect_version_one_wins_the_rest_get_a_conflict(
 TALLY = Path(__file__).with_name("tally_writer.py")
 
 
+@pytest.mark.slow
 def test_eight_writers_every_reported_outcome_is_exact(ledger: MissionLedger, location: str) -> None:
     """Eight processes race on one record: each write reported as done is in the ledger at the
     position it was told, each reported conflict appended nothing, and no writer was refused

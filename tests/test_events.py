@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ledger.domain.events import EVENT_TYPES, KINDS, LedgerEvent, decode_event, encode_event, kind_of
 from ledger.domain.values import Fields
 from ledger.store.mapper import Envelope, MsgspecMapper
+from tests.conftest import examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events-v1.jsonl"
 
@@ -42,7 +43,7 @@ def events_of(cls: type) -> st.SearchStrategy[LedgerEvent]:
 any_event = st.one_of(*[events_of(cls) for cls in EVENT_TYPES])
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(any_event)
 def test_every_event_round_trips_exactly_through_msgspec(event: LedgerEvent) -> None:
     back = decode_event(encode_event(event))
@@ -52,7 +53,7 @@ def test_every_event_round_trips_exactly_through_msgspec(event: LedgerEvent) -> 
     assert back.recorded_at.utcoffset() == event.recorded_at.utcoffset()
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(any_event, st.integers(1, 10**6))
 def test_the_mapper_restores_types_and_stream_position(event: LedgerEvent, version: int) -> None:
     mapper = MsgspecMapper()

@@ -156,6 +156,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_follow_stops_cleanly_on_sigterm_and_sigint(busy: MissionLedger, location: str) -> None:
     busy.close()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -176,6 +177,7 @@ def test_follow_stops_cleanly_on_sigterm_and_sigint(busy: MissionLedger, locatio
         assert b"Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_consumer_killed_at_random_points_ends_with_every_event_exactly_once(
     ledger: MissionLedger, location: str
 ) -> None:

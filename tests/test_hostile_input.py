@@ -149,6 +149,7 @@ def _zip_bomb(path: Path, inflated: int) -> None:
             sheet.write(b"</sheetData></worksheet>")
 
 
+@pytest.mark.slow
 def test_an_xlsx_that_inflates_is_refused_quickly(ml: Ledger) -> None:
     import time
 

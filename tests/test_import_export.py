@@ -24,6 +24,7 @@ from ledger.domain.events import BatchImported, Cancelled, Changed, Corrected, R
 from ledger.domain.values import Fields
 from ledger.errors import BadInput
 from ledger.imports.batch import import_file
+from tests.conftest import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "lao_code,mission_code,status,received_fy,quantity,unit,budget,staff,note,effective_from\n"
@@ -230,6 +231,7 @@ def test_cli_dry_run_verbose_and_errors_file(sqlite_ledger: MissionLedger, db_pa
     )
 
 
+@pytest.mark.slow
 def test_a_killed_import_leaves_nothing_and_a_rerun_gives_a_clean_runs_events(
     sqlite_ledger: MissionLedger, db_path: Path, tmp_path: Path
 ) -> None:
@@ -314,7 +316,9 @@ values = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     before=st.dictionaries(st.sampled_from(KEYS), values),

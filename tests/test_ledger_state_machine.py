@@ -12,6 +12,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from day_oracle import DAYS, Rejected, state_at, step
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -22,7 +23,9 @@ from ledger.application import MissionLedger
 from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, RecordEvent, Reinstated, Voided
 from ledger.domain.values import Fields
 from ledger.errors import LedgerError, NotFound
-from tests.conftest import START, StepClock, package_data
+from tests.conftest import START, StepClock, examples, package_data
+
+pytestmark = pytest.mark.slow  # random command sequences against a model: the thorough check
 
 KEYS = [("6810103", "INF-01"), ("4810102", "QOL-03")]
 keys = st.sampled_from(KEYS)
@@ -200,7 +203,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 LedgerMachine.TestCase.settings = settings(
-    max_examples=40,
+    max_examples=examples(40),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

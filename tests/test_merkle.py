@@ -27,6 +27,7 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
+from tests.conftest import examples
 
 VECTORS = Path(__file__).parent / "fixtures" / "rfc9162"
 
@@ -124,14 +125,14 @@ def test_the_eight_leaf_tree_of_the_vectors() -> None:
     assert CompactRange().root() == EMPTY_ROOT
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(0, 1100))
 def test_compact_range_root_equals_the_naive_tree_hash(size: int) -> None:
     data = [i.to_bytes(4, "big") for i in range(size)]
     assert CompactRange().extend([leaf_hash(d) for d in data]).root() == naive_mth(data)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(1, n))))
 def test_proofs_equal_the_rfc_definitions_and_verify(args: tuple[int, int, int]) -> None:
     size, index, old = args
@@ -175,7 +176,7 @@ def _appended_in_batches(leaves: list[bytes], cuts: list[int]) -> dict[tuple[int
     return stored
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(0, 2600).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n), max_size=12))))
 def test_nodes_stored_batch_by_batch_are_the_roots_of_their_blocks(args: tuple[int, list[int]]) -> None:
     size, cuts = args

@@ -137,6 +137,7 @@ def test_province_views_sync_from_a_central_ledger(postgres_url: str, clock, tmp
     assert projector.digest() == rebuilt.digest()
 
 
+@pytest.mark.slow
 def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: Path) -> None:
     """4 processes record and correct the same and different records at once: no lost update,
     positions contiguous, recorded_at of each record non-decreasing, the Merkle log consistent."""
@@ -199,29 +200,18 @@ def test_four_writer_processes_on_postgres(postgres_url: str, clock, tmp_path: P
     assert seen == [f"{p:012d}" for p in range(1, len(rows) + 1)]
 
 
-def _restart_postgres() -> None:
-    import shutil
-
-    ctl = shutil.which("pg_ctlcluster")
-    if ctl is None or not Path("/etc/postgresql").is_dir():
-        pytest.skip("pg_ctlcluster is not here to restart the server")
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    subprocess.run([ctl, "--skip-systemctl-redirect", version, "main", "restart"], check=True, capture_output=True)
-    for _ in range(60):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0:
-            return
-        time.sleep(0.5)
-    raise AssertionError("PostgreSQL did not come back after the restart")
-
-
+@pytest.mark.slow
 def test_follow_rides_out_a_server_restart_and_an_import_is_never_half_applied(
-    postgres_url: str, clock, tmp_path: Path
+    private_pg, clock, tmp_path: Path
 ) -> None:
+    """Restarts a PostgreSQL server of the test's own (never the machine's: that would drop
+    everyone else's connections)."""
     import json
     import signal
 
     from tests.conftest import package_data
 
+    postgres_url = private_pg.url(schema="restart")
     central = MissionLedger(postgres_url, clock=clock)
     central.initialise()
     central.load_registry(package_data("krabi_laos.csv"), name="k")
@@ -239,7 +229,7 @@ def test_follow_rides_out_a_server_restart_and_an_import_is_never_half_applied(
     assert follower.stdout is not None
     lines = [follower.stdout.readline() for _ in range(93)]
     assert json.loads(lines[-1])["sequence"] == "000000000093"
-    _restart_postgres()
+    private_pg.restart()
     after = MissionLedger(postgres_url)
     after.record("6810103", "INF-01", effective_from=date(2024, 1, 1), values=Fields(status="operating"))
     line = follower.stdout.readline()

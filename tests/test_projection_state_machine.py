@@ -1,17 +1,21 @@
 """Random commands at random clock steps; after each step the bitemporal view table, queried with
-SQL at many (known_at, valid_on), equals the naive fold of DESIGN §4, and the incrementally
+SQL at many (known_at, valid_on), equals the naive fold of docs/design.md §4, and the incrementally
 caught-up views have the digest of a full rebuild."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import invariant
 
 from projections.queries import Scope, as_of
 from projections.runner import Projector
+from tests.conftest import examples
 from tests.test_ledger_state_machine import KEYS, SAMPLE_DAYS, LedgerMachine
+
+pytestmark = pytest.mark.slow  # random command sequences against a model: the thorough check
 
 
 class ProjectionMachine(LedgerMachine):
@@ -83,7 +87,7 @@ class ProjectionMachine(LedgerMachine):
 
 
 ProjectionMachine.TestCase.settings = settings(
-    max_examples=30,
+    max_examples=examples(30),
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -114,7 +118,7 @@ class PostgresProjectionMachine(ProjectionMachine):
 
 
 PostgresProjectionMachine.TestCase.settings = settings(
-    max_examples=10,
+    max_examples=examples(10),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

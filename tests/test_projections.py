@@ -298,6 +298,7 @@ def test_the_documented_as_of_sql_gives_what_as_of_gives(views: Projector) -> No
     assert [tuple(line.split(",")[:3]) for line in out.stdout.splitlines()] == expected
 
 
+@pytest.mark.slow
 def test_a_projection_killed_midway_resumes_without_double_applying(tmp_path: Path, clock) -> None:
     """A real process catching up a ledger page by page is killed; the views stay at a page
     boundary, and a second catch-up ends with the same digest as a clean rebuild."""

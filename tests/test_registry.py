@@ -49,7 +49,7 @@ def test_a_changed_file_appends_one_amendment_with_only_the_changed_fields(empty
     assert isinstance(amendment, LaoAmended)
     assert amendment.set.lao_type == "subdistrict_municipality" and amendment.set.name_th == "เทศบาลตำบลเขาคราม"
     assert amendment.effective_from == date(2025, 1, 1)
-    # The code is kept: an upgraded LAO keeps its old code (DESIGN §2).
+    # The code is kept: an upgraded LAO keeps its old code (docs/design.md §2).
     assert empty_ledger.lao("6810103").lao_type == "subdistrict_municipality"
     assert empty_ledger.lao("6810103", on=date(2024, 12, 31)).lao_type == "sao"
 

@@ -14,7 +14,7 @@ from ledger.domain.registry import check_name, differences, parse_lao_type, set_
 from ledger.domain.values import parse_mission_code
 from ledger.errors import BadInput
 
-#: The six areas of transferred missions (DESIGN §1).
+#: The six areas of transferred missions (docs/design.md §1).
 AREAS: Final = (
     "infrastructure",
     "quality_of_life",
@@ -54,7 +54,7 @@ def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:
         try:
             code = parse_mission_code(row["mission_code"])
         except BadInput as e:
-            raise BadInput(f"{where}: {e}") from None
+            raise BadInput(f"{where}: {e}") from e
         if row["area"] not in AREAS:
             raise BadInput(f"{where}: area {row['area']!r} is not one of: {', '.join(AREAS)}")
         for column in ("name_th", "source_agency"):

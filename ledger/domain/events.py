@@ -1,4 +1,4 @@
-"""The ledger's events: one tagged union of frozen msgspec Structs (DESIGN §3).
+"""The ledger's events: one tagged union of frozen msgspec Structs (docs/design.md §3).
 
 Every event is forever. The rules that keep old bytes decoding (msgspec's schema evolution):
 a new field always has a default; a field's type and a tag never change; a removed kind stays

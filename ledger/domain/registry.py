@@ -94,7 +94,7 @@ def read_csv_text(data: bytes, *, name: str) -> list[dict[str, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise BadInput(f"{name}: not UTF-8 text (byte {e.start}); save the file as CSV UTF-8") from None
+        raise BadInput(f"{name}: not UTF-8 text (byte {e.start}); save the file as CSV UTF-8") from e
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames:
         raise BadInput(f"{name}: the file is empty (no header row)")
@@ -150,7 +150,7 @@ def parse_registry(rows: list[dict[str, str]], *, name: str) -> list[Lao]:
         try:
             code = parse_lao_code(row["lao_code"])
         except BadInput as e:
-            raise BadInput(f"{where}: {e}") from None
+            raise BadInput(f"{where}: {e}") from e
         province_code = code[1:3] if derive_codes else arabic_digits(row["province_code"])
         district_code = code[1:5] if derive_codes else arabic_digits(row["district_code"])
         if not (province_code.isdigit() and len(province_code) == 2):

@@ -1,6 +1,6 @@
 """Thai dates and numbers: Buddhist Era years, Thai digits, Bangkok time, fiscal years.
 
-Pure functions, no I/O. Parsers are strict: they accept what DESIGN §4 lists and refuse
+Pure functions, no I/O. Parsers are strict: they accept what docs/design.md §4 lists and refuse
 anything they would have to guess at, with a message that says what to write instead.
 """
 
@@ -17,7 +17,7 @@ from ledger.errors import BadInput
 BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
 
 BE_OFFSET = 543
-#: A year at or above this is read as Buddhist Era (DESIGN §4): 2567 → 2024.
+#: A year at or above this is read as Buddhist Era (docs/design.md §4): 2567 → 2024.
 BE_THRESHOLD = 2400
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
@@ -64,13 +64,13 @@ def parse_date(text: str, *, what: str = "date") -> date:
     try:
         return date(year, mo, d)
     except ValueError as e:
-        raise BadInput(f"{what} {raw!r} is not a valid date: {e}") from None
+        raise BadInput(f"{what} {raw!r} is not a valid date: {e}") from e
 
 
 def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) -> datetime:
     """parse_instant reads a point on the ledger clock (a `known_at`), returning UTC.
 
-    A date alone means the *end* of that day in Bangkok (DESIGN §4: "as of 2567-12-30" includes
+    A date alone means the *end* of that day in Bangkok (docs/design.md §4: "as of 2567-12-30" includes
     everything reported on the deadline day) — or its start with day_starts (the lower end of a
     window, `changes --since`). A timestamp without offset is Bangkok time. Years may be BE;
     digits may be Thai.
@@ -87,8 +87,8 @@ def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) ->
     day = parse_date(day_part, what=what)
     try:
         parsed = datetime.fromisoformat(f"{day.isoformat()}T{rest.replace('Z', '+00:00')}")
-    except ValueError:
-        raise BadInput(f"{what} {raw!r} is not a timestamp (write YYYY-MM-DDTHH:MM[:SS][+07:00] or a date)") from None
+    except ValueError as e:
+        raise BadInput(f"{what} {raw!r} is not a timestamp (write YYYY-MM-DDTHH:MM[:SS][+07:00] or a date)") from e
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=BANGKOK)
     return parsed.astimezone(UTC)
@@ -141,8 +141,8 @@ def parse_decimal(text: str, *, what: str = "number") -> Decimal:
         raise BadInput(f"{what} {raw!r} is not a number (write e.g. 1250000.50 or 1,250,000.50)")
     try:
         value = Decimal(text.replace(",", "") if "," in text else text)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-        raise BadInput(f"{what} {raw!r} is not a number") from None
+    except InvalidOperation as e:  # pragma: no cover - the regex admits only valid literals
+        raise BadInput(f"{what} {raw!r} is not a number") from e
     return value
 
 

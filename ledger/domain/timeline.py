@@ -1,4 +1,4 @@
-"""The two-clock fold of DESIGN §4, as pure functions.
+"""The two-clock fold of docs/design.md §4, as pure functions.
 
 A record's events, taken in ledger order up to a known_at T, fold into a valid-time timeline:
 periods [valid_from, valid_to) each holding one set of values. The state at (T, V) is the
@@ -63,7 +63,7 @@ class Values:
         return Values(**{**self.__dict__, **dict(changes)})
 
     def missing_required(self) -> list[str]:
-        """missing_required names the required fields with no value (completeness, DESIGN §2)."""
+        """missing_required names the required fields with no value (completeness, docs/design.md §2)."""
         missing = [n for n in ("received_fy",) if getattr(self, n) is None]
         if self.quantity is None or self.unit is None:
             missing.append("quantity" if self.quantity is None else "unit")

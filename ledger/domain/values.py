@@ -1,4 +1,4 @@
-"""The fields of a mission record (DESIGN §2): their types, their parsing, their rules.
+"""The fields of a mission record (docs/design.md §2): their types, their parsing, their rules.
 
 `Fields` is a partial set of field values, as a command sets them: a field left `UNSET` is
 not touched; a field set to `None` is cleared. Pure: no I/O.
@@ -42,7 +42,7 @@ _STATUS_WORDS: Final = {
     "ยกเลิก": "cancelled",
 }
 
-#: Names of the record's fields, in the order DESIGN §2 lists them.
+#: Names of the record's fields, in the order docs/design.md §2 lists them.
 FIELD_NAMES: Final = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
 
 # A fiscal year is BE; a CE year typed by mistake is caught by this range, not guessed at.
@@ -280,7 +280,7 @@ def parse_field(name: str, text: str) -> Any:
         return parser(text)
     except BadInput as e:
         message = str(e)
-        raise BadInput(message if message.startswith(name) else f"{name}: {message}") from None
+        raise BadInput(message if message.startswith(name) else f"{name}: {message}") from e
 
 
 def check_fields(fields: Fields) -> Fields:

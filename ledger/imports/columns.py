@@ -11,7 +11,7 @@ from typing import Final
 
 from ledger.domain.values import FIELD_NAMES
 
-#: Column names as DESIGN §9's record JSON names them.
+#: Column names as docs/design.md §9's record JSON names them.
 COLUMNS: Final = ("lao_code", "mission_code", *FIELD_NAMES, "effective_from")
 #: Thai headers accepted for each column (docs/import.md lists them).
 THAI_HEADERS: Final = {

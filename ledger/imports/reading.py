@@ -59,8 +59,8 @@ def detect_encoding(source: Source, name: str, encoding: str | None) -> str:
     for candidate in candidates:
         try:
             decoder = codecs.getincrementaldecoder(candidate)()
-        except LookupError:
-            raise BadInput(f"{name}: unknown encoding {candidate!r}") from None
+        except LookupError as e:
+            raise BadInput(f"{name}: unknown encoding {candidate!r}") from e
         thai = False
         try:
             for chunk in _chunks(source):
@@ -128,8 +128,8 @@ def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, d
         try:
             try:
                 header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                raise BadInput(f"{name}: the file is empty (no header row)") from None
+            except StopIteration as e:
+                raise BadInput(f"{name}: the file is empty (no header row)") from e
             yield 0, {h: h for h in header}
             width = len(header)
             line = reader.line_num + 1
@@ -202,8 +202,8 @@ def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]
         rows = book.worksheets[0].iter_rows(values_only=True)
         try:
             header = [_cell(h).strip() for h in next(rows)]
-        except StopIteration:
-            raise BadInput(f"{name}: the first sheet is empty (no header row)") from None
+        except StopIteration as e:
+            raise BadInput(f"{name}: the first sheet is empty (no header row)") from e
         yield 0, {h: h for h in header if h}
         for number, values in enumerate(rows, start=2):
             if number > MAX_ROWS + 1:

@@ -122,7 +122,7 @@ class LedgerAuditor:
                 )
         checkpoint = Checkpoint(self.origin(), tree.size, tree.root())
         if tree.root() != self.root_at(tree.size):
-            raise Refused("the stored tree frontier does not match the leaves: run `mission-ledger verify`") from None
+            raise Refused("the stored tree frontier does not match the leaves: run `mission-ledger verify`")
         note = signer.sign(checkpoint.text())
         self.recorder.record_checkpoint(checkpoint.size, checkpoint.root, note, now)
         return note
@@ -142,7 +142,7 @@ class LedgerAuditor:
             check_inclusion(position - 1, checkpoint.size, leaf, proof, checkpoint.root)
         except (ProofError, TypeError) as e:
             why = f"the stored hashes do not prove position {position} ({e}): run `mission-ledger verify`"
-            raise Refused(why) from None
+            raise Refused(why) from e
         return {
             "format": INCLUSION_FORMAT,
             "checkpoint": note,
@@ -169,7 +169,7 @@ class LedgerAuditor:
                 check_consistency(old.size, new.size, proof, old.root, new.root)
             except ProofError as e:
                 why = f"the stored hashes do not prove consistency ({e}): run `mission-ledger verify`"
-                raise Refused(why) from None
+                raise Refused(why) from e
         return {
             "format": CONSISTENCY_FORMAT,
             "old": old_note,
@@ -363,8 +363,8 @@ def check_proof_file(text: str, verifier: Verifier | None = None) -> ProofResult
     try:
         doc = json.loads(text)
         kind = doc["format"]
-    except (ValueError, KeyError, TypeError):
-        raise BadInput("not a mission-ledger proof file (JSON with a 'format')") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise BadInput("not a mission-ledger proof file (JSON with a 'format')") from e
     try:
         if kind == INCLUSION_FORMAT:
             note = doc["checkpoint"]
@@ -392,7 +392,7 @@ def check_proof_file(text: str, verifier: Verifier | None = None) -> ProofResult
             check_consistency(old.size, new.size, proof, old.root, new.root)
             return ProofResult("consistency", new, old=old, signed=verifier is not None)
     except ProofError as e:
-        raise Refused(f"the proof does not hold: {e}") from None
+        raise Refused(f"the proof does not hold: {e}") from e
     except (KeyError, TypeError, ValueError) as e:
-        raise BadInput(f"malformed proof file: {e}") from None
+        raise BadInput(f"malformed proof file: {e}") from e
     raise BadInput(f"unknown proof format {kind!r}")

@@ -37,8 +37,8 @@ class SignatureError(Refused):
 def _b64decode(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadInput(f"{what} is not base64") from None
+    except (binascii.Error, ValueError) as e:
+        raise BadInput(f"{what} is not base64") from e
 
 
 def key_id(name: str, public: bytes) -> bytes:
@@ -105,8 +105,8 @@ class Verifier:
             if name == self.name and blob[:4] == kid:
                 try:
                     Ed25519PublicKey.from_public_bytes(self.public).verify(blob[4:], text.encode())
-                except InvalidSignature:
-                    raise SignatureError(f"the signature by {name} does not verify") from None
+                except InvalidSignature as e:
+                    raise SignatureError(f"the signature by {name} does not verify") from e
                 return text
         raise SignatureError(f"the note has no signature by key {self.name} ({kid.hex()})")
 

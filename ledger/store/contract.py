@@ -73,6 +73,20 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
 IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
 
 
+def log_table_names(name: Callable[[str], str], events: str, notification_id: str) -> dict[str, str]:
+    """log_table_names fills the SQL of LedgerLog for one backend: how it names a table, its
+    events table, and the events' notification id column."""
+    return {
+        "events": events,
+        "nid": notification_id,
+        "log": name(LOG_TABLE),
+        "frontier": name(FRONTIER_TABLE),
+        "meta": name(META_TABLE),
+        "checkpoints": name(CHECKPOINT_TABLE),
+        "nodes": name(NODES_TABLE),
+    }
+
+
 def log_table_statements(
     types: Mapping[str, str], name: Callable[[str], str], options: Mapping[str, str] | None = None
 ) -> list[str]:

@@ -151,8 +151,8 @@ class StoreLocation:
             raise BadInput(f"{self.describe()}: the URL names no database (postgresql://user@host:port/dbname)")
         try:
             port = parts.port
-        except ValueError:
-            raise BadInput(f"{self.describe()}: the port is not a number") from None
+        except ValueError as e:
+            raise BadInput(f"{self.describe()}: the port is not a number") from e
         settings = {
             "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
             "POSTGRES_HOST": parts.hostname or "localhost",

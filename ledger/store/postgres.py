@@ -19,16 +19,12 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 from psycopg.sql import SQL, Identifier
 
 from ledger.store.contract import (
-    CHECKPOINT_TABLE,
-    FRONTIER_TABLE,
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
-    LOG_TABLE,
-    META_TABLE,
-    NODES_TABLE,
     Cursor,
     LedgerLog,
     Restamp,
+    log_table_names,
     log_table_statements,
 )
 
@@ -71,15 +67,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         def q(name: str) -> str:
             return f'"{schema}"."{name}"'
 
-        self.names = {
-            "events": q(self.events_table_name),
-            "nid": "notification_id",
-            "log": q(LOG_TABLE),
-            "frontier": q(FRONTIER_TABLE),
-            "meta": q(META_TABLE),
-            "checkpoints": q(CHECKPOINT_TABLE),
-            "nodes": q(NODES_TABLE),
-        }
+        self.names = log_table_names(q, q(self.events_table_name), "notification_id")
         for statement in (
             *log_table_statements(
                 {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}, q

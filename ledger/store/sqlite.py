@@ -16,16 +16,13 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from ledger.store.contract import (
-    CHECKPOINT_TABLE,
-    FRONTIER_TABLE,
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
-    LOG_TABLE,
-    META_TABLE,
     NODES_TABLE,
     Cursor,
     LedgerLog,
     Restamp,
+    log_table_names,
     log_table_statements,
 )
 
@@ -64,15 +61,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
-        self.names = {
-            "events": self.events_table_name,
-            "nid": "rowid",
-            "log": LOG_TABLE,
-            "frontier": FRONTIER_TABLE,
-            "meta": META_TABLE,
-            "checkpoints": CHECKPOINT_TABLE,
-            "nodes": NODES_TABLE,
-        }
+        self.names = log_table_names(str, self.events_table_name, "rowid")
 
     def construct_create_table_statements(self) -> list[str]:
         return [
