@@ -40,9 +40,9 @@ def _commands(group: object, prefix: str = "") -> list[str]:
 
 
 def test_every_command_is_in_the_readme_and_the_design() -> None:
-    from cli.main import cli
-
     import re
+
+    from cli.main import cli
 
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     design = (DOCS / "design.md").read_text(encoding="utf-8")
