@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,13 @@ from typing import Any
 import click
 
 from cli.base import Settings, cli, pass_settings
+from cli.files import replacing
 from cli.options import date_callback
+from cli.output import text_of
+from ledger.application import MissionLedger
+from ledger.errors import BadInput
+from ledger.imports.batch import ImportReport, import_file
+from ledger.imports.columns import neutralise
 
 
 @cli.command("import")
@@ -61,112 +70,82 @@ def import_command(
 
     Example: mission-ledger import krabi-2567.xlsx --dry-run --verbose
     """
-    import sys
-
-    from cli.output import text_of
-    from ledger.errors import BadInput
-    from ledger.imports.batch import import_file
-
     if cancel_missing and not snapshot:
         raise click.UsageError("--cancel-missing goes with --snapshot")
-    errors_target = (
-        settings.output(errors_file, force=force, option="--errors", inputs=(file,)) if errors_file else None
-    )
-    options: dict[str, Any] = {
-        "name": file.name,
-        "encoding": encoding,
-        "mode": mode,
-        "effective": effective,
-        "dry_run": dry_run,
-        "skip_invalid": skip_invalid,
-        "snapshot": snapshot,
-        "cancel_missing": cancel_missing,
-        "keep_plans": dry_run and verbose,
-    }
+    errors_target = None
+    if errors_file is not None:
+        errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,))
     with settings.writing() as app:
-        # A bar on a terminal for line-based files (their rows can be counted cheaply); quiet otherwise.
-        if sys.stderr.isatty() and file.suffix.lower() != ".xlsx":
-            with file.open("rb") as f:
-                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-            rows = lines if file.suffix.lower() in (".jsonl", ".ndjson", ".json") else lines - 1  # CSV: a header
-            with click.progressbar(length=max(1, rows), label=f"importing {file.name}", file=sys.stderr) as bar:
-                report = import_file(app, file, progress=bar.update, **options)
-        else:
-            report = import_file(app, file, **options)
+        report = _import(
+            app,
+            file,
+            name=file.name,
+            encoding=encoding,
+            mode=mode,
+            effective=effective,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            snapshot=snapshot,
+            cancel_missing=cancel_missing,
+            keep_plans=dry_run and verbose,
+        )
+    if errors_target is not None and report.errors:
+        write_csv_file(errors_target, *report.error_table())
+    _say(report, dry_run=dry_run, verbose=verbose, skip_invalid=skip_invalid)
+
+
+def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
+    """import_file, with a progress bar on a terminal for line-based files (whose rows can be
+    counted cheaply)."""
+    if not sys.stderr.isatty() or file.suffix.lower() == ".xlsx":
+        return import_file(app, file, **options)
+    with file.open("rb") as f:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    rows = lines if file.suffix.lower() in (".jsonl", ".ndjson", ".json") else lines - 1  # CSV: a header
+    with click.progressbar(length=max(1, rows), label=f"importing {file.name}", file=sys.stderr) as bar:
+        return import_file(app, file, progress=bar.update, **options)
+
+
+def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bool) -> None:
+    """What the import found and did: warnings and bad rows on stderr, the outcome on stdout."""
+    name = report.file_name
     if report.already_imported_at is not None:
         click.echo(
-            f"{file.name}: already imported (batch {report.batch_id}, "
-            f"{text_of(report.already_imported_at)}); nothing appended"
+            f"{name}: already imported (batch {report.batch_id}, {text_of(report.already_imported_at)}); "
+            "nothing appended"
         )
         return
     if report.unknown_columns:
-        click.echo(f"Warning: {file.name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
+        click.echo(f"Warning: {name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
     for error in report.errors:
-        click.echo(f"{file.name}, {error}", err=True)
-    if errors_target is not None and report.errors:
-        _write_errors(errors_target, report)
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
+        click.echo(f"{name}, {error}", err=True)
     if report.missing:
         click.echo(f"{len(report.missing)} records of these LAOs are not in the file: {', '.join(report.missing)}")
     if report.errors and not skip_invalid:
         raise BadInput(
-            f"{file.name}: {report.invalid_rows} of {report.rows} rows are invalid; nothing appended "
+            f"{name}: {report.invalid_rows} of {report.rows} rows are invalid; nothing appended "
             "(fix them, or give --skip-invalid)"
         )
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
     if dry_run:
-        click.echo(f"{file.name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)")
-        if verbose:
-            for plan in report.plans:
-                order = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
-                change = "; ".join(
-                    f"{k}: {text_of(plan.before.get(k))} → {text_of(plan.values[k])}"
-                    for k in order
-                    if k in plan.values and (plan.values[k] is not None or plan.before.get(k) is not None)
-                )
-                if plan.kind == "corrected" and plan.effective_from:
-                    change = "; ".join(
-                        x
-                        for x in (
-                            change,
-                            f"effective_from: {text_of(plan.before.get('effective_from'))} "
-                            f"→ {text_of(plan.effective_from)}",
-                        )
-                        if x
-                    )
-                click.echo(f"  row {plan.row}: {plan.kind} {plan.lao_code}/{plan.mission_code} {change}".rstrip())
+        click.echo(f"{name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)")
+        for plan in report.plans if verbose else ():
+            change = "; ".join(f"{k}: {text_of(b)} → {text_of(a)}" for k, b, a in plan.changes())
+            click.echo(f"  row {plan.row}: {plan.kind} {plan.lao_code}/{plan.mission_code} {change}".rstrip())
         return
     skipped = f"; {report.invalid_rows} invalid rows skipped" if report.errors else ""
     if not report.appended:
-        click.echo(f"{file.name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}")
+        click.echo(f"{name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}")
         return
-    click.echo(f"{file.name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}")
+    click.echo(f"{name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}")
 
 
-def _write_errors(path: Path, report: Any) -> None:
-    """The bad rows as the file had them, each with what is wrong: fix the cells, delete the two
-    error columns, import again."""
-    import csv
-
-    by_row: dict[int, list[Any]] = {}
-    for e in report.errors:
-        by_row.setdefault(e.row, []).append(e)
-    columns = list(dict.fromkeys(k for errors in by_row.values() for e in errors for k in e.cells))
-    import io
-
-    from cli.files import replacing
-    from ledger.imports.columns import neutralise
-
+def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """write_csv_file writes a CSV for Excel (UTF-8 with BOM), no cell a live formula, whole or
+    not at all."""
     with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["row", *columns, "error_column", "error_why"])
-        for row, errors in sorted(by_row.items()):
-            cells: dict[str, str] = next((e.cells for e in errors if e.cells), {})
-            writer.writerow(
-                [
-                    row,
-                    *(neutralise(cells.get(c, "")) for c in columns),
-                    "; ".join(e.column for e in errors),
-                    neutralise("; ".join(e.why for e in errors)),
-                ]
-            )
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
     click.echo(f"wrote {path}", err=True)

@@ -70,6 +70,27 @@ class ImportReport:
         """invalid_rows is the number of rows with at least one error."""
         return len({e.row for e in self.errors})
 
+    def error_table(self) -> tuple[list[str], list[list[Any]]]:
+        """error_table is the bad rows as the file had them, each with what is wrong (header,
+        rows): the error file an LAO fixes — correct the cells, delete the two error columns,
+        import again."""
+        by_row: dict[int, list[RowError]] = {}
+        for e in self.errors:
+            by_row.setdefault(e.row, []).append(e)
+        columns = list(dict.fromkeys(k for errors in by_row.values() for e in errors for k in e.cells))
+        rows = []
+        for row, errors in sorted(by_row.items()):
+            cells: dict[str, str] = next((e.cells for e in errors if e.cells), {})
+            rows.append(
+                [
+                    row,
+                    *(cells.get(c, "") for c in columns),
+                    "; ".join(e.column for e in errors),
+                    "; ".join(e.why for e in errors),
+                ]
+            )
+        return ["row", *columns, "error_column", "error_why"], rows
+
 
 CHUNK = 2000
 

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from ledger.domain.timeline import RecordState, Values
+from ledger.domain.values import FIELD_NAMES
 from ledger.imports.rows import ImportRow, RowError
 
 
@@ -24,6 +25,18 @@ class Plan:
     values: dict[str, Any]
     effective_from: date | None
     before: dict[str, Any]
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """changes lists what the event would change, (field, before, after), in field order;
+        a correction of the first day adds effective_from."""
+        out = [
+            (k, self.before.get(k), self.values[k])
+            for k in FIELD_NAMES
+            if k in self.values and (self.values[k] is not None or self.before.get(k) is not None)
+        ]
+        if self.kind == "corrected" and self.effective_from:
+            out.append(("effective_from", self.before.get("effective_from"), self.effective_from))
+        return out
 
 
 def plan_row(

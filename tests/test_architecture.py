@@ -1,0 +1,109 @@
+"""The architecture as a test: which module may import which, no import cycle, and a store that
+leaves out part of the contract cannot be made."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("ledger", "projections", "cli")
+# Modules of the pure domain may import only the standard library, msgspec and each other.
+PURE_ALLOWED = {"msgspec", "ledger.domain", "ledger.errors"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """Every module `path` imports, and whether it does so at the top (not inside a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.module, id(node) in top))
+        elif isinstance(node, ast.Import):
+            out += [(alias.name, id(node) in top) for alias in node.names]
+    return out
+
+
+MODULES = _modules()
+LAYER = {"ledger": 0, "projections": 1, "cli": 2}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_arrows_point_down_only(module: str) -> None:
+    """cli may import projections and ledger; projections may import ledger; ledger imports neither."""
+    mine = LAYER[module.split(".")[0]]
+    for imported, _ in _imports(MODULES[module]):
+        top = imported.split(".")[0]
+        if top in LAYER:
+            assert LAYER[top] <= mine, f"{module} imports {imported}: arrows point down only"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("ledger.domain")))
+def test_the_domain_is_pure(module: str) -> None:
+    import sys
+
+    for imported, _ in _imports(MODULES[module]):
+        top = imported.split(".")[0]
+        if top in sys.stdlib_module_names:
+            assert top not in {"sqlite3", "socket", "subprocess", "os", "shutil"}, f"{module} does I/O: {imported}"
+            continue
+        assert any(imported == a or imported.startswith(a + ".") for a in PURE_ALLOWED), (
+            f"{module} imports {imported}: the domain imports nothing that does I/O"
+        )
+
+
+def test_the_store_contract_names_no_backend_and_only_location_knows_them() -> None:
+    backends = {"ledger.store.sqlite", "ledger.store.postgres"}
+    for module, path in MODULES.items():
+        if module in backends:
+            continue
+        named = {i for i, _ in _imports(path)} & backends
+        assert not named, f"{module} imports {named}: only ledger.store.location knows the backends"
+    location = (ROOT / "ledger/store/location.py").read_text(encoding="utf-8")
+    assert "ledger.store.sqlite:" in location and "ledger.store.postgres:" in location
+
+
+def test_no_import_cycle() -> None:
+    graph = {
+        module: {i for i, top in _imports(path) if top and i in MODULES and i != module}
+        for module, path in MODULES.items()
+    }
+    seen: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        seen[module] = 1
+        for nxt in sorted(graph[module]):
+            if seen.get(nxt) == 1:
+                raise AssertionError(f"import cycle: {' → '.join([*path, module, nxt])}")
+            if nxt not in seen:
+                visit(nxt, [*path, module])
+        seen[module] = 2
+
+    for module in sorted(graph):
+        if module not in seen:
+            visit(module, [])
+
+
+def test_a_store_that_leaves_out_part_of_the_contract_cannot_be_made(db_path: Path) -> None:
+    from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+    from ledger.store.contract import LedgerLog
+
+    class Incomplete(LedgerLog, SQLiteApplicationRecorder):
+        """A backend with none of the log's own methods."""
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete(SQLiteDatastore(str(db_path)))  # type: ignore[abstract]
