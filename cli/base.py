@@ -1,4 +1,5 @@
-"""The command group, its global options and the option parsers every command shares.
+"""The command group, its global options, and its settings: where the ledger and its views are,
+and the rules for files a command writes.
 
 Errors become one line on stderr and the exit code of their kind (docs/design.md §9):
 1 refused or failed check, 2 bad usage or input, 3 not found."""
