@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,6 +49,15 @@ class LedgerGroup(click.Group):
             ctx.exit(130)
 
 
+def working_language(env: Mapping[str, str]) -> str:
+    """working_language is `th` under a Thai locale (LC_ALL, LC_MESSAGES or LANG: th_TH…), else `en`."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "th" if value.lower().startswith("th") else "en"
+    return "en"
+
+
 def _explain(error: BaseException) -> None:
     """With MISSION_LEDGER_DEBUG set, the error's traceback and its chained causes go to stderr
     before the one line: for whoever debugs the tool, never in a user's way."""
@@ -77,7 +86,8 @@ def cached_views_path(default: Path) -> Path:
 class Settings:
     """Settings holds the global options; `open()` opens the ledger they name."""
 
-    def __init__(self, db: str, views: str | None, actor: str | None) -> None:
+    def __init__(self, db: str, views: str | None, actor: str | None, lang: str | None = None) -> None:
+        self.lang = lang or working_language(os.environ)
         self.location = StoreLocation(db)
         self._views = Path(views) if views else None
         self.actor = actor or default_actor()
@@ -172,9 +182,16 @@ pass_settings = click.make_pass_decorator(Settings)
 )
 @click.option("--views", default=None, help="The views file (default: beside the ledger, NAME.views.db).")
 @click.option("--actor", envvar="MISSION_LEDGER_ACTOR", default=None, help="Who is writing (default: the OS user).")
+@click.option(
+    "--lang",
+    type=click.Choice(["th", "en"]),
+    envvar="MISSION_LEDGER_LANG",
+    default=None,
+    help="Work in Thai or English: Thai prints BE dates (default: th under a Thai locale, else en).",
+)
 @click.version_option(package_name="mission-ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str, views: str | None, actor: str | None) -> None:
+def cli(ctx: click.Context, db: str, views: str | None, actor: str | None, lang: str | None) -> None:
     """mission-ledger: an audit ledger of the missions transferred to Thai local administrative
     organizations. Every record, correction, change and cancellation is an immutable event."""
-    ctx.obj = Settings(db, views, actor)
+    ctx.obj = Settings(db, views, actor, lang)

@@ -97,14 +97,21 @@ def out_options(help: str) -> Callable[[F], F]:
     return decorate
 
 
+def _calendar(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    if value is not None:
+        return value
+    lang = getattr(ctx.find_root().obj, "lang", "en")
+    return "be" if lang == "th" else "ce"
+
+
 def calendar_option(f: F) -> F:
-    """calendar_option adds --calendar ce|be for printed dates."""
+    """calendar_option adds --calendar ce|be for printed dates: BE by default for who works in Thai."""
     return click.option(
         "--calendar",
         type=click.Choice(["ce", "be"]),
-        default="ce",
-        show_default=True,
-        help="Print dates in CE or in the Buddhist Era.",
+        default=None,
+        callback=_calendar,
+        help="Print dates in CE or in the Buddhist Era (default: BE when working in Thai, else CE).",
     )(f)
 
 

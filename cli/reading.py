@@ -269,8 +269,8 @@ def completeness_command(
 @click.option("--valid-on", callback=date_callback, help="Valid on this date (default: known-at's date).")
 @click.option("--province", "provinces", multiple=True, help="Only this province (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
-@click.option("--calendar", type=click.Choice(["ce", "be"]), default="ce", show_default=True)
-@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True, help="Header language.")
+@calendar_option
+@click.option("--lang", type=click.Choice(["en", "th"]), help="Header language (default: the working language).")
 @out_options("Write here (default: standard output).")
 @pass_settings
 def export_command(
@@ -280,7 +280,7 @@ def export_command(
     provinces: tuple[str, ...],
     fmt: str,
     calendar: str,
-    lang: str,
+    lang: str | None,
     out: Path | None,
     force: bool,
 ) -> None:
@@ -302,6 +302,7 @@ def export_command(
     valid_on = valid_on or bangkok_date(known_at)
     scopes = [Scope(province=p) for p in provinces] or [Scope()]
     rows = itertools.chain.from_iterable(as_of(db, known_at=known_at, valid_on=valid_on, scope=s) for s in scopes)
+    lang = lang or settings.lang
     cells = export_rows(rows, calendar=calendar, lang=lang)
     if target is None:
         count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang)

@@ -168,9 +168,9 @@ def _arguments(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return {**arguments, **{k: v for k, v in options.items() if v is not None}}
 
 
-def say(verb: str, lao: str, mission: str, receipt: Receipt) -> None:
+def say(verb: str, lao: str, mission: str, receipt: Receipt, *, calendar: str = "ce") -> None:
     """say reports what a command appended: the record, its last position and its time."""
-    when = format_instant(receipt.recorded_at) if receipt.recorded_at else "—"
+    when = format_instant(receipt.recorded_at, calendar=calendar) if receipt.recorded_at else "—"
     click.echo(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})")
 
 
@@ -179,7 +179,7 @@ def _record_command(name: str, face: RecordCommandFace) -> click.Command:
         arguments = _arguments(name, options)
         with settings.writing() as app:
             receipt = app.command(name, lao, mission, **arguments)
-        say(face.verb, lao, mission, receipt)
+        say(face.verb, lao, mission, receipt, calendar="be" if settings.lang == "th" else "ce")
 
     run.__doc__ = face.help
     command: Callable[..., None] = pass_settings(run)
@@ -243,8 +243,14 @@ def history_command(settings: Settings, lao: str, mission: str, as_json: bool, a
     print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
 
 
-def _changes_text(changes: dict[str, list[Any]]) -> str:
-    return "; ".join(f"{k}: {text_of(b)} → {text_of(a)}" for k, (b, a) in changes.items())
+def _changes_text(changes: dict[str, list[Any]], calendar: str) -> str:
+    def shown(key: str, value: Any) -> str:
+        # The views keep dates as ISO text: read back as dates, they print in the chosen calendar.
+        if key == "effective_from" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        return text_of(value, calendar=calendar)
+
+    return "; ".join(f"{k}: {shown(k, b)} → {shown(k, a)}" for k, (b, a) in changes.items())
 
 
 _ENTRY_HEADERS = (
@@ -267,7 +273,7 @@ def print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: boo
     if as_json:
         echo_json_lines_as_list(entries, calendar=calendar)
         return
-    rows = ((*(getattr(e, h) for h in _ENTRY_HEADERS[:-1]), _changes_text(e.changes)) for e in entries)
+    rows = ((*(getattr(e, h) for h in _ENTRY_HEADERS[:-1]), _changes_text(e.changes, calendar)) for e in entries)
     if as_csv:
         echo_csv(_ENTRY_HEADERS, rows, calendar=calendar)
     else:

@@ -182,9 +182,9 @@ def test_correcting_the_first_day_with_set_effective_from(ml: Ledger) -> None:
             "has no unit",
         ),
         (
-            ("record", "6810103", "INF-01", "--status", "operating", "--effective", "05/03/2567"),
+            ("record", "6810103", "INF-01", "--status", "operating", "--effective", "05/13/2567"),
             2,
-            "ambiguous",
+            "not a valid date",
         ),
         (
             ("record", "6810103", "INF-01", "--status", "cancelled", "--effective", "2567-01-01"),

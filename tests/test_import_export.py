@@ -119,7 +119,7 @@ def test_dry_run_plans_and_appends_nothing(ledger: MissionLedger) -> None:
         (csv_bytes("6810103,INF-01,operating,2546,-1,km,,,,2545-10-01\n"), "row 2, column quantity"),
         (csv_bytes("6810103,INF-01,operating,2024,1,km,,,,2545-10-01\n"), "did you mean 2567"),
         (csv_bytes('6810103,INF-01,operating,2546,1,km,"1,25,000",,,2545-10-01\n'), "column budget"),
-        (csv_bytes("6810103,INF-01,operating,2546,1,km,,,,05/03/2567\n"), "ambiguous"),
+        (csv_bytes("6810103,INF-01,operating,2546,1,km,,,,30 ฟฟ. 2567\n"), "is not a Thai month"),
         (csv_bytes("9999999,INF-01,operating,2546,1,km,,,,2545-10-01\n"), "LAO 9999999 is not in the registry"),
         (csv_bytes("6810103,INF-01,operating,2546,1,,,,,2545-10-01\n"), "has no unit"),
         (csv_bytes(ROWS + "6810103,INF-01,operating,2546,2,km,,,,2545-10-01\n"), "on row 2 too"),

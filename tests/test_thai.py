@@ -2,6 +2,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.domain.thai import (
     end_of_day,
@@ -12,6 +14,7 @@ from ledger.domain.thai import (
     parse_decimal,
     parse_instant,
     parse_int,
+    thai_date,
 )
 from ledger.errors import BadInput
 
@@ -25,16 +28,52 @@ from ledger.errors import BadInput
         (" 2567-12-30 ", date(2024, 12, 30)),
         ("30/12/2567", date(2024, 12, 30)),
         ("5/5/2024", date(2024, 5, 5)),
+        # Day first, always: Thai dates are never month first.
+        ("05/03/2567", date(2024, 3, 5)),
+        ("1/10/2567", date(2024, 10, 1)),
+        ("1.10.2567", date(2024, 10, 1)),
+        ("30-12-2567", date(2024, 12, 30)),
+        ("๓๐/๑๒/๒๕๖๗", date(2024, 12, 30)),
+        ("30 ธ.ค. 2567", date(2024, 12, 30)),
+        ("30 ธันวาคม 2567", date(2024, 12, 30)),
+        ("๑ ม.ค. ๒๕๖๘", date(2025, 1, 1)),
+        ("1ม.ค.2568", date(2025, 1, 1)),
+        ("30 ธค 2567", date(2024, 12, 30)),
+        ("30 ธันวาคม พ.ศ. 2567", date(2024, 12, 30)),
+        ("29 ก.พ. 2567", date(2024, 2, 29)),
+        ("15 มี.ค. 2024", date(2024, 3, 15)),
     ],
 )
-def test_dates_in_ce_be_and_thai_digits(text: str, expected: date) -> None:
+def test_dates_as_thai_officers_write_them(text: str, expected: date) -> None:
     assert parse_date(text) == expected
+
+
+def test_a_thai_month_date_is_a_known_at_too() -> None:
+    assert parse_instant("30 ธ.ค. 2567") == end_of_day(date(2024, 12, 30))
+    assert parse_instant("30/12/2567 10:00") == datetime(2024, 12, 30, 3, tzinfo=UTC)
+
+
+@given(
+    st.dates(min_value=date(1957, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["iso-ce", "iso-be", "short", "full", "slash-be", "thai-digits"]),
+)
+def test_every_date_printed_in_any_form_parses_back_to_the_same_date(day: date, form: str) -> None:
+    printed = {
+        "iso-ce": format_date(day),
+        "iso-be": format_date(day, calendar="be"),
+        "short": thai_date(day),
+        "full": thai_date(day, full=True),
+        "slash-be": f"{day.day}/{day.month}/{day.year + 543}",
+        "thai-digits": thai_date(day, full=True, thai_digits=True),
+    }[form]
+    assert parse_date(printed) == day
 
 
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("05/03/2567", "ambiguous"),
+        ("13/13/2567", "not a valid date"),
+        ("30 ฟฟ 2567", "is not a Thai month"),
         ("2567-02-30", "not a valid date"),
         ("67-12-30", "not a date"),
         ("2300-01-01", "not a plausible year"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from ledger.errors import BadInput
 
@@ -21,9 +22,9 @@ BE_OFFSET = 543
 BE_THRESHOLD = 2400
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_TO_THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 # Regular thousands grouping only: `1,25,000` or `1.250,50` would be a guess.
 _DECIMAL = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 
@@ -42,29 +43,91 @@ def ce_year(year: int, *, what: str = "date") -> int:
     raise BadInput(f"{year} is not a plausible year in {what} (write CE like 2024 or BE like 2567)")
 
 
-def parse_date(text: str, *, what: str = "date") -> date:
-    """parse_date reads an ISO date in CE or BE, with ASCII or Thai digits.
+#: Thai month names, full and abbreviated, as officers write them (1 = January).
+THAI_MONTHS: Final = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+THAI_MONTHS_SHORT: Final = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
 
-    Also accepted: D/M/YYYY when it cannot be misread (the day is above 12, or day equals
-    month); any other slash date is ambiguous between day/month orders and is refused.
-    """
+
+def _month_key(word: str) -> str:
+    # Abbreviations are written with or without their dots and spaces: ธ.ค. ธ.ค ธค.
+    return word.replace(".", "").replace(" ", "")
+
+
+_MONTH_OF: Final = {
+    **{_month_key(name): i for i, name in enumerate(THAI_MONTHS, start=1)},
+    **{_month_key(name): i for i, name in enumerate(THAI_MONTHS_SHORT, start=1)},
+}
+# 30/12/2567, 1.10.2567, 30-12-2567: the day first, always (Thai dates are never month first).
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+# 30 ธ.ค. 2567, 30 ธันวาคม พ.ศ. 2567, 1ม.ค.2568
+_THAI_MONTH_DATE = re.compile(r"(\d{1,2})\s*([\u0e00-\u0e7f][\u0e00-\u0e7f. ]*?)\s*(?:(?:พ\.ศ\.|ค\.ศ\.)\s*)?(\d{4})")
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    """parse_date reads a date as Thai officers write it, in CE or BE, with ASCII or Thai digits:
+    ISO (2567-12-30), day first with `/`, `.` or `-` (30/12/2567, 1.10.2567), or with a Thai
+    month name, full or abbreviated (30 ธันวาคม 2567, ๑ ม.ค. ๒๕๖๘). A year ≥ 2400 is BE."""
     raw = text
     text = arabic_digits(text.strip())
     m = _ISO_DATE.fullmatch(text)
     if m:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    elif m := _DAY_FIRST.fullmatch(text):
+        d, mo, y = int(m[1]), int(m[3]), int(m[4])
+    elif m := _THAI_MONTH_DATE.fullmatch(text):
+        month = _MONTH_OF.get(_month_key(m[2]))
+        if month is None:
+            raise BadInput(f"{what} {raw!r}: {m[2].strip()!r} is not a Thai month (ม.ค. … ธ.ค., มกราคม … ธันวาคม)")
+        d, mo, y = int(m[1]), month, int(m[3])
     else:
-        m = _SLASH_DATE.fullmatch(text)
-        if not m:
-            raise BadInput(f"{what} {raw!r} is not a date (write YYYY-MM-DD, CE or BE)")
-        d, mo, y = int(m[1]), int(m[2]), int(m[3])
-        if d <= 12 and d != mo:
-            raise BadInput(f"{what} {raw!r} is ambiguous (day/month or month/day?): write it as YYYY-MM-DD")
+        raise BadInput(f"{what} {raw!r} is not a date (write 30/12/2567, 30 ธ.ค. 2567 or 2567-12-30)")
     year = ce_year(y, what=f"{what} {raw!r}")
     try:
         return date(year, mo, d)
     except ValueError as e:
         raise BadInput(f"{what} {raw!r} is not a valid date: {e}") from e
+
+
+def thai_date(day: date, *, full: bool = False, thai_digits: bool = False) -> str:
+    """thai_date writes a date as Thai documents do: 30 ธ.ค. 2567 (full: 30 ธันวาคม 2567)."""
+    month = (THAI_MONTHS if full else THAI_MONTHS_SHORT)[day.month - 1]
+    text = f"{day.day} {month} {day.year + BE_OFFSET}"
+    return thai_numerals(text) if thai_digits else text
+
+
+def thai_numerals(text: str) -> str:
+    """thai_numerals writes every ASCII digit of text as a Thai digit."""
+    return text.translate(_TO_THAI_DIGITS)
+
+
+# A date (in any form parse_date reads) then a time of day: 2567-12-30T10:00, 30/12/2567 10:00+07:00.
+_TIMED = re.compile(r"(.+?)(?:T|\s+)(\d{1,2}:\d{2}\S*)")
 
 
 def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) -> datetime:
@@ -77,13 +140,13 @@ def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) ->
     """
     raw = text
     text = arabic_digits(text.strip())
-    if "T" not in text and " " not in text:
+    timed = _TIMED.fullmatch(text)
+    if timed is None:
         day = parse_date(text, what=what)
         if day_starts:
             return datetime.combine(day, time.min, BANGKOK).astimezone(UTC)
         return end_of_day(day)
-    sep = "T" if "T" in text else " "
-    day_part, _, rest = text.partition(sep)
+    day_part, rest = timed[1], timed[2]
     day = parse_date(day_part, what=what)
     try:
         parsed = datetime.fromisoformat(f"{day.isoformat()}T{rest.replace('Z', '+00:00')}")
