@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import admin, feed, imports, integrity, reading, records  # noqa: F401  (importing registers the commands)
+from cli import admin, feed, imports, integrity, reading, records, reference  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
 

@@ -42,6 +42,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.limits import MAX_ACTOR_CHARS
 from ledger.domain.registry import Lao, fold_lao, parse_registry, plan_registry, read_csv_text
+from ledger.domain.search import closest
 from ledger.domain.thai import bangkok_date, format_instant
 from ledger.domain.timeline import RecordState, RecordView, Timeline, apply, fold
 from ledger.domain.values import (
@@ -240,18 +241,34 @@ class MissionLedger(Application[str]):
         return self.stream(record_id(lao_code, mission_code))  # type: ignore[return-value]
 
     def lao(self, lao_code: str, on: date | None = None) -> Lao:
-        """lao returns an LAO's registry entry, or raises NotFound."""
+        """lao returns an LAO's registry entry, or raises NotFound naming the closest codes."""
         found = fold_lao(self.stream(lao_id(lao_code)), on)  # type: ignore[arg-type]
         if found is None:
-            raise NotFound(f"LAO {lao_code} is not in the registry (load it with `registry load`)")
+            raise NotFound(f"LAO {lao_code} is not in the registry{self._suggest('lao', lao_code)}")
         return found
 
     def mission(self, mission_code: str) -> Mission:
-        """mission returns a catalog entry, or raises NotFound."""
+        """mission returns a catalog entry, or raises NotFound naming the closest codes."""
         found = fold_mission(self.stream(mission_id(mission_code)))  # type: ignore[arg-type]
         if found is None:
-            raise NotFound(f"mission {mission_code} is not in the catalog (load it with `catalog load`)")
+            raise NotFound(f"mission {mission_code} is not in the catalog{self._suggest('mission', mission_code)}")
         return found
+
+    def _suggest(self, kind: str, code: str) -> str:
+        """The closest codes of the registry (kind `lao`) or catalog (`mission`), with their names:
+        "; did you mean 6810103 องค์การบริหารส่วนตำบลเขาคราม?" — or how to load it when it is empty."""
+        codes = [sid.split("/", 1)[1] for sid in self.ledger_recorder.stream_ids(f"{kind}/")]
+        if not codes:
+            what = "registry load" if kind == "lao" else "catalog load"
+            return f" (it is empty: load it with `{what}`)"
+        near = closest(code, codes)
+        if not near:
+            return ""
+        named = []
+        for other in near:
+            entry = self._lao_or_none(other) if kind == "lao" else self._mission_or_none(other)
+            named.append(f"{other} {entry.name_th}" if entry else other)
+        return f"; did you mean {', '.join(named)}?"
 
     # --- appending ---------------------------------------------------------------------------
 

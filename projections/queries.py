@@ -13,6 +13,8 @@ from typing import Any, Final
 import sqlite_utils
 
 from ledger.domain.events import RECORD_KINDS
+from ledger.domain.search import closest, matches
+from ledger.domain.thai import thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, NotFound
 from ledger.store.stamps import format_stamp, parse_stamp
@@ -40,7 +42,10 @@ class Scope:
                 value is not None
                 and db.execute(f"SELECT 1 FROM laos WHERE {column} = ? LIMIT 1", (value,)).fetchone() is None
             ):
-                raise NotFound(f"{what} {value} is not in the registry")
+                codes = [str(r[0]) for r in db.execute(f"SELECT DISTINCT {column} FROM laos")]
+                near = closest(value, codes)
+                hint = f"; did you mean {', '.join(near)}?" if near else ""
+                raise NotFound(f"{what} {value} is not in the registry{hint}")
         if sum(v is not None for v in (self.lao, self.district, self.province)) > 1:
             raise BadInput("give at most one of --lao, --district, --province")
 
@@ -204,3 +209,30 @@ def changes(
     upper = format_stamp(until) if until else "9999"
     for row in db.query(sql, [format_stamp(since), upper, *kinds, *params]):
         yield _entry(row)
+
+
+def find_laos(
+    db: sqlite_utils.Database, query: str | None = None, *, province: str | None = None, district: str | None = None
+) -> list[dict[str, Any]]:
+    """find_laos lists the registry's LAOs whose code starts with `query` or whose Thai name holds
+    it (spaces and tone marks forgiven, อบต./ทต./… read as the type's name), in Thai dictionary
+    order of their names."""
+    Scope(district=district, province=province).check(db)
+    where, params = Scope(district=district, province=province).where("laos")
+    rows = db.execute(
+        "SELECT lao_code, lao_type, name_th, district_code, district_th, province_code, province_th "
+        f"FROM laos WHERE {where}",
+        params,
+    ).fetchall()
+    columns = ("lao_code", "lao_type", "name_th", "district_code", "district_th", "province_code", "province_th")
+    found = [dict(zip(columns, r, strict=True)) for r in rows if query is None or matches(query, r[0], r[2])]
+    return sorted(found, key=lambda r: (thai_sort_key(r["name_th"]), r["lao_code"]))
+
+
+def find_missions(db: sqlite_utils.Database, query: str | None = None) -> list[dict[str, Any]]:
+    """find_missions lists the catalog's missions whose code starts with `query` or whose Thai name
+    or agency holds it, in Thai dictionary order of their names."""
+    columns = ("mission_code", "name_th", "area", "source_agency", "unit", "applies_to")
+    rows = db.execute(f"SELECT {', '.join(columns)} FROM missions").fetchall()
+    found = [dict(zip(columns, r, strict=True)) for r in rows if query is None or matches(query, r[0], r[1], r[3])]
+    return sorted(found, key=lambda r: (thai_sort_key(r["name_th"]), r["mission_code"]))

@@ -62,3 +62,85 @@ def test_english_stays_ce_and_calendar_overrides_the_default(ml: Ledger) -> None
     assert "2024-01-01" in ok(ml("show", "6810103", "INF-01"))
     assert "2567-01-01" in thai(ml, "show", "6810103", "INF-01")
     assert "2024-01-01" in thai(ml, "show", "6810103", "INF-01", "--calendar", "ce")
+
+
+# --- their reference data ----------------------------------------------------------------------------
+
+AREAS_IN_THAI = [
+    ("ด้านโครงสร้างพื้นฐาน", "infrastructure"),
+    ("ด้านงานส่งเสริมคุณภาพชีวิต", "quality_of_life"),
+    ("ด้านการจัดระเบียบชุมชน/สังคมและการรักษาความสงบเรียบร้อย", "order_and_safety"),
+    ("ด้านการวางแผน การส่งเสริมการลงทุน พาณิชยกรรมและการท่องเที่ยว", "planning_investment_commerce_tourism"),
+    ("ด้านการบริหารจัดการและการอนุรักษ์ทรัพยากรธรรมชาติและสิ่งแวดล้อม", "natural_resources_environment"),
+    ("ด้านศิลปะ วัฒนธรรม จารีตประเพณี และภูมิปัญญาท้องถิ่น", "arts_culture_local_wisdom"),
+    ("โครงสร้างพื้นฐาน", "infrastructure"),
+    ("คุณภาพชีวิต", "quality_of_life"),
+    ("การท่องเที่ยว", "planning_investment_commerce_tourism"),
+    ("ท่องเที่ยว", "planning_investment_commerce_tourism"),
+    ("สิ่งแวดล้อม", "natural_resources_environment"),
+    ("ศิลปวัฒนธรรม", "arts_culture_local_wisdom"),
+    ("ด้านที่ 3", "order_and_safety"),
+    ("quality_of_life", "quality_of_life"),
+]
+
+
+@pytest.mark.parametrize("written, code", AREAS_IN_THAI)
+def test_catalog_load_reads_areas_by_their_thai_names_and_short_forms(ml: Ledger, written: str, code: str) -> None:
+    catalog = f"mission_code,name_th,area,source_agency,unit,applies_to\nTH-01,ภารกิจทดสอบ,{written},กรมทดสอบ,แห่ง,\n"
+    ok(ml("catalog", "load", ml.file("thai.csv", catalog.encode())))
+    assert f'"area":"{code}"' in ok(ml("missions", "TH-01", "--json"))
+
+
+def test_an_area_that_is_none_of_the_six_is_named(ml: Ledger) -> None:
+    from tests.cli_session import fails
+
+    catalog = "mission_code,name_th,area,source_agency,unit,applies_to\nTH-01,ภารกิจทดสอบ,กีฬา,กรมทดสอบ,แห่ง,\n"
+    fails(ml("catalog", "load", ml.file("bad.csv", catalog.encode())), 2, "area 'กีฬา' is not one of the six areas")
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("อบต. คลองท่อม", ["6810408", "6810403"]),  # ใต้ before เหนือ: Thai dictionary order
+        ("อบต.คลองทอม", ["6810408", "6810403"]),  # tone marks forgiven
+        ("ทต.คลองท่อมใต้", ["5810401"]),
+        ("เขาคราม", ["6810103"]),
+        ("681010", ["6810103", "6810104", "6810105", "6810106", "6810107", "6810108"]),  # codes by their start
+    ],
+)
+def test_laos_are_found_by_a_fragment_of_their_thai_name(ml: Ledger, query: str, expected: list[str]) -> None:
+    import json
+
+    found = [r["lao_code"] for r in json.loads(ok(ml("laos", query, "--json")))]
+    assert sorted(found) == sorted(expected) if query.isdigit() else found == expected
+
+
+def test_laos_in_a_province_or_district_and_missions_by_name(ml: Ledger) -> None:
+    import json
+
+    assert len(json.loads(ok(ml("laos", "--province", "81", "--json")))) == 62
+    in_district = json.loads(ok(ml("laos", "--district", "8104", "--json")))
+    assert in_district and {r["district_code"] for r in in_district} == {"8104"}
+    names = [r["name_th"] for r in in_district]
+    from ledger.domain.thai import thai_sort_key
+
+    assert names == sorted(names, key=thai_sort_key)
+    found = json.loads(ok(ml("missions", "ศูนย์พัฒนาเด็ก", "--json")))
+    assert [r["mission_code"] for r in found] == ["QOL-01", "QOL-02"]
+    assert "2 ภารกิจ" in thai(ml, "missions", "ศูนย์พัฒนาเด็ก")
+
+
+@pytest.mark.parametrize(
+    "args, suggestion",
+    [
+        (("show", "6810130", "INF-01"), "did you mean 6810103 องค์การบริหารส่วนตำบลเขาคราม"),
+        (("show", "6810103", "INF-10"), "did you mean INF-01 ถนนทางหลวงชนบท"),
+        (("record", "6810103", "IFN-01", "--status", "operating", "--effective", "1/10/2567"), "did you mean INF-01"),
+        (("as-of", "--province", "18"), "did you mean 81?"),
+        (("laos", "--district", "8014"), "did you mean 8104"),
+    ],
+)
+def test_an_unknown_code_answers_with_the_closest_ones(ml: Ledger, args: tuple[str, ...], suggestion: str) -> None:
+    from tests.cli_session import fails
+
+    fails(ml(*args), 3, suggestion)

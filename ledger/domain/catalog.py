@@ -23,6 +23,59 @@ AREAS: Final = (
     "natural_resources_environment",
     "arts_culture_local_wisdom",
 )
+#: The areas' Thai names, as DLA's letters write them.
+AREA_TH: Final = {
+    "infrastructure": "ด้านโครงสร้างพื้นฐาน",
+    "quality_of_life": "ด้านงานส่งเสริมคุณภาพชีวิต",
+    "order_and_safety": "ด้านการจัดระเบียบชุมชน/สังคมและการรักษาความสงบเรียบร้อย",
+    "planning_investment_commerce_tourism": "ด้านการวางแผน การส่งเสริมการลงทุน พาณิชยกรรมและการท่องเที่ยว",
+    "natural_resources_environment": "ด้านการบริหารจัดการและการอนุรักษ์ทรัพยากรธรรมชาติและสิ่งแวดล้อม",
+    "arts_culture_local_wisdom": "ด้านศิลปะ วัฒนธรรม จารีตประเพณี และภูมิปัญญาท้องถิ่น",
+}
+# The short forms officers write for each area (besides its code, its Thai name and ด้านที่ 1–6).
+_AREA_SHORT: Final = {
+    "infrastructure": ("โครงสร้างพื้นฐาน",),
+    "quality_of_life": ("ส่งเสริมคุณภาพชีวิต", "คุณภาพชีวิต"),
+    "order_and_safety": ("จัดระเบียบชุมชน", "ระเบียบชุมชน", "ความสงบเรียบร้อย", "รักษาความสงบเรียบร้อย"),
+    "planning_investment_commerce_tourism": (
+        "การวางแผน",
+        "ส่งเสริมการลงทุน",
+        "การลงทุน",
+        "พาณิชยกรรมและการท่องเที่ยว",
+        "การท่องเที่ยว",
+    ),
+    "natural_resources_environment": ("ทรัพยากรธรรมชาติและสิ่งแวดล้อม", "ทรัพยากรธรรมชาติ", "สิ่งแวดล้อม"),
+    "arts_culture_local_wisdom": ("ศิลปวัฒนธรรม", "ศิลปะวัฒนธรรม", "วัฒนธรรม", "ภูมิปัญญาท้องถิ่น", "จารีตประเพณี"),
+}
+
+
+def _area_key(text: str) -> str:
+    """The form area names are compared in: no spaces, lower case, no ด้าน / ที่ in front."""
+    return "".join(text.split()).lower().replace("-", "_").removeprefix("ด้าน").removeprefix("ที่")
+
+
+# Every form, also without a leading การ (officers write both การท่องเที่ยว and ท่องเที่ยว).
+_AREA_OF: Final = {
+    key: code
+    for number, (code, name) in enumerate(AREA_TH.items(), start=1)
+    for form in (code, code.replace("_", " "), name, str(number), *_AREA_SHORT[code])
+    for key in (_area_key(form), _area_key(form).removeprefix("การ"))
+}
+
+
+def parse_area(text: str, *, where: str | None = None) -> str:
+    """parse_area reads one of the six areas by its code, its Thai name, a short form officers use
+    (โครงสร้างพื้นฐาน, คุณภาพชีวิต, …) or its number (ด้านที่ 1–6); returns the code."""
+    key = _area_key(text)
+    code = _AREA_OF.get(key) or _AREA_OF.get(key.removeprefix("การ"))
+    if code is None:
+        raise BadInput(
+            f"{where + ': ' if where else ''}area {text!r} is not one of the six areas ({', '.join(AREAS)}; "
+            f"or in Thai: {', '.join(AREA_TH.values())})"
+        )
+    return code
+
+
 _CATALOG_COLUMNS: Final = ("mission_code", "name_th", "area", "source_agency", "unit", "applies_to")
 
 
@@ -55,8 +108,7 @@ def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:
             code = parse_mission_code(row["mission_code"])
         except BadInput as e:
             raise BadInput(f"{where}: {e}") from e
-        if row["area"] not in AREAS:
-            raise BadInput(f"{where}: area {row['area']!r} is not one of: {', '.join(AREAS)}")
+        area = parse_area(row["area"], where=where)
         for column in ("name_th", "source_agency"):
             if not row[column]:
                 raise BadInput(f"{where}: {column} is empty")
@@ -69,7 +121,7 @@ def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:
         out[code] = Mission(
             mission_code=code,
             name_th=row["name_th"],
-            area=row["area"],
+            area=area,
             source_agency=row["source_agency"],
             unit=row["unit"] or None,
             applies_to=applies,
