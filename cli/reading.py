@@ -303,10 +303,10 @@ def export_command(
     scopes = [Scope(province=p) for p in provinces] or [Scope()]
     rows = itertools.chain.from_iterable(as_of(db, known_at=known_at, valid_on=valid_on, scope=s) for s in scopes)
     lang = lang or settings.lang
-    cells = export_rows(rows, calendar=calendar, lang=lang)
+    cells = export_rows(rows, lang=lang)
     if target is None:
-        count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang)
+        count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang, calendar=calendar)
     else:
         with replacing(target) as f:
-            count = write_export(f, cells, fmt=fmt, lang=lang)
+            count = write_export(f, cells, fmt=fmt, lang=lang, calendar=calendar)
         click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at)}", err=True)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import IO, Any, Final
 
 import msgspec
 
-from ledger.domain.thai import format_date, format_instant
+from ledger.domain.thai import BANGKOK, format_date, format_instant
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise
 
@@ -31,27 +32,33 @@ EXPORT_COLUMNS: Final = tuple(
 STATUS_TH: Final = {"operating": "ดำเนินการ", "not_yet": "ยังไม่ได้ดำเนินการ", "cancelled": "ยกเลิก"}
 
 
-def _cell(column: str, value: Any, calendar: str, lang: str) -> Any:
-    if value is None:
-        return None
-    if column == "recorded_at":
-        return format_instant(value, calendar=calendar)
-    if column in ("effective_from", "valid_from", "valid_to"):
-        return format_date(value, calendar=calendar)
-    if column == "status" and lang == "th":
-        return STATUS_TH[value]
-    if column in ("quantity", "budget"):
-        return str(value)
-    return value
+#: Columns by the kind of value they hold.
+DATE_COLUMNS: Final = ("effective_from", "valid_from", "valid_to")
+NUMBER_COLUMNS: Final = ("received_fy", "quantity", "budget", "staff", "version")
+#: How Excel shows each kind: dates day first, in CE or (Excel's Thai Buddhist calendar, 07, in
+#: the Thai locale, 041E) in BE; amounts grouped with satang; instants to the second.
+_XLSX_FORMATS: Final = {
+    ("date", "ce"): "dd/mm/yyyy",
+    ("date", "be"): "[$-107041E]dd/mm/yyyy",
+    ("instant", "ce"): "dd/mm/yyyy hh:mm:ss",
+    ("instant", "be"): "[$-107041E]dd/mm/yyyy hh:mm:ss",
+    ("budget", ""): "#,##0.00",
+    ("quantity", ""): "#,##0.####",
+    ("whole", ""): "0",
+}
 
 
-def export_rows(
-    rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], *, calendar: str = "ce", lang: str = "en"
-) -> Iterable[list[Any]]:
-    """export_rows turns as-of rows (record, names) into export cells, in EXPORT_COLUMNS order."""
+def export_rows(rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], *, lang: str = "en") -> Iterable[list[Any]]:
+    """export_rows turns as-of rows (record, names) into export values, in EXPORT_COLUMNS order,
+    still typed (Decimal, date, datetime, int): each format writes them its own way. With
+    lang="th" the status is in Thai."""
+    status = EXPORT_COLUMNS.index("status")
     for record, names in rows:
         merged = {**record, **names}
-        yield [_cell(c, merged.get(c), calendar, lang) for c in EXPORT_COLUMNS]
+        values: list[Any] = [merged.get(c) for c in EXPORT_COLUMNS]
+        if lang == "th" and values[status] is not None:
+            values[status] = STATUS_TH[str(values[status])]
+        yield values
 
 
 def headers(lang: str) -> list[str]:
@@ -59,29 +66,55 @@ def headers(lang: str) -> list[str]:
     return [THAI_EXPORT_HEADERS[c] if lang == "th" else c for c in EXPORT_COLUMNS]
 
 
-def _xlsx_cell(sheet: Any, index: int, value: Any) -> Any:
+def _text(column: str, value: Any, calendar: str) -> Any:
+    """A value as CSV and JSON lines write it: dates and instants in the calendar, amounts exact."""
+    if value is None:
+        return None
+    if column == "recorded_at":
+        return format_instant(value, calendar=calendar)
+    if column in DATE_COLUMNS:
+        return format_date(value, calendar=calendar)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
+    """A typed XLSX cell: codes and text as string cells (never a formula, a code never a
+    number), numbers as numbers, dates as dates, with their display formats."""
     from openpyxl.cell import WriteOnlyCell
 
     if value is None:
         return None
-    if index in (0, 2) or isinstance(value, str):
-        # Codes stay text (a leading zero, a 7-digit code Excel would turn into a number), and
-        # text is a string cell: openpyxl would store "=HYPERLINK(…)" as a live formula.
+    if column in ("lao_code", "mission_code") or isinstance(value, str):
+        # openpyxl would store "=HYPERLINK(…)" as a live formula; Excel would turn a code into a number.
         cell = WriteOnlyCell(sheet, str(value))
         cell.data_type = "s"
         return cell
-    return value
+    if column == "recorded_at":
+        kind, value = "instant", value.astimezone(BANGKOK).replace(tzinfo=None)
+    elif column in DATE_COLUMNS:
+        kind = "date"
+    elif column in ("budget", "quantity"):
+        kind, value = column, float(value)  # exact to the digits these fields keep (limits.md)
+    else:
+        kind = "whole"
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = _XLSX_FORMATS[(kind, calendar if kind in ("date", "instant") else "")]
+    return cell
 
 
-def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: str = "en") -> int:
-    """write_export writes rows as csv, xlsx or jsonl to a binary stream; returns the row count."""
+def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: str = "en", calendar: str = "ce") -> int:
+    """write_export writes rows (from export_rows) as csv, xlsx or jsonl to a binary stream;
+    returns the row count. XLSX has typed cells and a frozen header row."""
     count = 0
     if fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(headers(lang))
         for row in rows:
-            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in row])
+            texts = [_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)]
+            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in texts])
             count += 1
         text.flush()
         text.detach()
@@ -89,16 +122,18 @@ def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: s
         encoder = msgspec.json.Encoder()
         keys = headers(lang)
         for row in rows:
-            out.write(encoder.encode(dict(zip(keys, row, strict=True))) + b"\n")
+            cells = [_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)]
+            out.write(encoder.encode(dict(zip(keys, cells, strict=True))) + b"\n")
             count += 1
     elif fmt == "xlsx":
         import openpyxl
 
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet("missions")
+        sheet.freeze_panes = "A2"  # the header row stays in view
         sheet.append(headers(lang))
         for row in rows:
-            sheet.append([_xlsx_cell(sheet, i, v) for i, v in enumerate(row)])
+            sheet.append([_xlsx_cell(sheet, c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)])
             count += 1
         book.save(out)
     else:

@@ -144,3 +144,43 @@ def test_an_unknown_code_answers_with_the_closest_ones(ml: Ledger, args: tuple[s
     from tests.cli_session import fails
 
     fails(ml(*args), 3, suggestion)
+
+
+# --- their spreadsheets --------------------------------------------------------------------------
+
+
+def test_xlsx_export_has_numbers_dates_thai_headers_and_a_frozen_header(ml: Ledger) -> None:
+    from datetime import date, datetime
+
+    import openpyxl
+
+    record_roads(ml)
+    ok(ml("correct", "6810103", "INF-01", "--set", "staff=3", "--reason", "นับใหม่"))
+    out = ml.folder / "krabi.xlsx"
+    thai(ml, "export", "--format", "xlsx", "--out", str(out))
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["รหัส อปท.", "ชื่อ อปท.", "รหัสภารกิจ", "ชื่อภารกิจ"]
+    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert row["รหัส อปท."].value == "6810103" and row["รหัส อปท."].data_type == "s"
+    assert row["สถานะ"].value == "ดำเนินการ"
+    assert row["จำนวน"].value == 12.5 and row["จำนวน"].data_type == "n"
+    assert row["งบประมาณ (บาท)"].value == 1250000.5 and row["งบประมาณ (บาท)"].number_format == "#,##0.00"
+    assert row["ปีงบประมาณที่รับโอน"].value == 2546 and row["จำนวนบุคลากร (คน)"].value == 3
+    assert row["วันที่มีผล"].is_date and row["วันที่มีผล"].value.date() == date(2024, 1, 1)
+    assert "107041E" in row["วันที่มีผล"].number_format  # shown in BE (Excel's Thai Buddhist calendar)
+    assert isinstance(row["บันทึกเมื่อ"].value, datetime)
+    before = ledger_size(ml)
+    assert "nothing appended" in ok(ml("import", str(out)))  # and it reads back as the same records
+    assert ledger_size(ml) == before
+
+
+def ledger_size(ml: Ledger) -> int:
+    from ledger.application import MissionLedger
+
+    app = MissionLedger(ml.db)
+    try:
+        return app.ledger_recorder.log_size()
+    finally:
+        app.close()
