@@ -156,9 +156,17 @@ class Settings:
         files += [(p, "the file being read") for p in inputs]
         return files
 
-    def output(self, path: Path, *, force: bool, option: str = "--out", inputs: tuple[Path, ...] = ()) -> Path:
+    def output(
+        self,
+        path: Path,
+        *,
+        force: bool,
+        option: str = "--out",
+        inputs: tuple[Path, ...] = (),
+        ours: Callable[[Path], bool] = lambda path: False,
+    ) -> Path:
         """output checks a path the command will write (see cli.files.check_output)."""
-        return check_output(path, protected=self.protected_files(*inputs), force=force, option=option)
+        return check_output(path, protected=self.protected_files(*inputs), force=force, option=option, ours=ours)
 
     def views_of(self, app: MissionLedger) -> Projector:
         """views_of opens the views and catches them up with the ledger (other writers too)."""

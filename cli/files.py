@@ -8,9 +8,10 @@ folder, renamed over the target only when complete, so a failed export leaves no
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -35,10 +36,17 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output(path: Path, *, protected: Iterable[tuple[Path, str]], force: bool, option: str) -> Path:
+def check_output(
+    path: Path,
+    *,
+    protected: Iterable[tuple[Path, str]],
+    force: bool,
+    option: str,
+    ours: Callable[[Path], bool] = lambda path: False,
+) -> Path:
     """check_output refuses an output path that is (or links to) a protected file, names an
-    existing file without `force`, is a folder, or lies in a missing folder; returns the
-    resolved path to write."""
+    existing file without `force` (unless `ours` says this command wrote it: an error file of an
+    earlier import), is a folder, or lies in a missing folder; returns the resolved path to write."""
     target = path.resolve()
     for other, what in protected:
         if _same(target, other.resolve()):
@@ -47,9 +55,24 @@ def check_output(path: Path, *, protected: Iterable[tuple[Path, str]], force: bo
         raise BadInput(f"{option} {path} is a folder; give a file name")
     if not target.parent.is_dir():
         raise BadInput(f"{option} {path}: folder {target.parent} does not exist")
-    if target.exists() and not force:
+    if target.exists() and not force and not ours(target):
         raise Refused(f"{option} {path} exists already; give --force to replace it")
     return target
+
+
+#: The last columns of an error file an import writes (ledger.imports.batch.ImportReport.error_table).
+ERROR_FILE_COLUMNS = ("error_column", "error_why")
+
+
+def is_error_file(path: Path) -> bool:
+    """is_error_file is true for a CSV whose header ends with the error file's two columns: one an
+    earlier import wrote, which the next import of the file may replace or remove."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader([f.readline()]), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return tuple(header[-2:]) == ERROR_FILE_COLUMNS
 
 
 @contextmanager

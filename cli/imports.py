@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cli.base import Settings, cli, pass_settings
-from cli.files import replacing
+from cli.files import is_error_file, replacing
 from cli.options import date_callback
 from cli.output import text_of
 from ledger.application import MissionLedger
@@ -36,7 +36,10 @@ from ledger.imports.columns import neutralise
     callback=date_callback,
     help="Day changes and cancellations hold from (default today); first day of new records without one.",
 )
-@click.option("--encoding", help="The CSV's encoding (default: UTF-8, with or without BOM, or Thai cp874).")
+@click.option(
+    "--encoding", help="The CSV's encoding (default: UTF-8 with or without BOM, UTF-16 with BOM, or Thai cp874)."
+)
+@click.option("--sheet", help="The XLSX sheet to read: its name, or its number from 1 (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Show what would be appended; append nothing.")
 @click.option("--verbose", "-v", is_flag=True, help="With --dry-run: every planned event with before → after.")
 @click.option("--skip-invalid", is_flag=True, help="Append the good rows and report the bad ones.")
@@ -44,9 +47,9 @@ from ledger.imports.columns import neutralise
     "--errors",
     "errors_file",
     type=click.Path(path_type=Path),
-    help="Write the bad rows, with why, as a CSV the LAO can fix (an existing file: with --force).",
+    help="Write the bad rows, with why, as a CSV the LAO can fix; removed when the file imports clean.",
 )
-@click.option("--force", is_flag=True, help="Replace the --errors file if it exists.")
+@click.option("--force", is_flag=True, help="Replace the --errors file even if it is not an earlier error file.")
 @click.option("--snapshot", is_flag=True, help="The file is complete for its LAOs: list their records it lacks.")
 @click.option("--cancel-missing", is_flag=True, help="With --snapshot: cancel the records the file lacks.")
 @pass_settings
@@ -56,6 +59,7 @@ def import_command(
     mode: str,
     effective: date | None,
     encoding: str | None,
+    sheet: str | None,
     dry_run: bool,
     verbose: bool,
     skip_invalid: bool,
@@ -74,13 +78,14 @@ def import_command(
         raise click.UsageError("--cancel-missing goes with --snapshot")
     errors_target = None
     if errors_file is not None:
-        errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,))
+        errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,), ours=is_error_file)
     with settings.writing() as app:
         report = _import(
             app,
             file,
             name=file.name,
             encoding=encoding,
+            sheet=sheet,
             mode=mode,
             effective=effective,
             dry_run=dry_run,
@@ -91,7 +96,11 @@ def import_command(
         )
     if errors_target is not None and report.errors:
         write_csv_file(errors_target, *report.error_table())
-    _say(report, dry_run=dry_run, verbose=verbose, skip_invalid=skip_invalid)
+    elif errors_target is not None and errors_target.exists() and is_error_file(errors_target):
+        # The file imports clean now: yesterday's list of what to fix would mislead.
+        errors_target.unlink()
+        click.echo(f"removed {errors_file}: no bad rows now", err=True)
+    _say(report, dry_run=dry_run, verbose=verbose, skip_invalid=skip_invalid, errors_file=errors_file)
 
 
 def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
@@ -106,7 +115,11 @@ def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
         return import_file(app, file, progress=bar.update, **options)
 
 
-def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bool) -> None:
+#: How many bad rows an import prints; the error file has them all.
+SHOWN_ERRORS = 20
+
+
+def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bool, errors_file: Path | None) -> None:
     """What the import found and did: warnings and bad rows on stderr, the outcome on stdout."""
     name = report.file_name
     if report.already_imported_at is not None:
@@ -117,8 +130,17 @@ def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bo
         return
     if report.unknown_columns:
         click.echo(f"Warning: {name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
-    for error in report.errors:
+    for row, first in report.repeated:
+        click.echo(f"Warning: {name}, row {row} repeats row {first} word for word: read once", err=True)
+    for error in report.errors[:SHOWN_ERRORS]:
         click.echo(f"{name}, {error}", err=True)
+    if len(report.errors) > SHOWN_ERRORS:
+        where = f"all of them are in {errors_file}" if errors_file else "give --errors FILE to have them all"
+        click.echo(
+            f"{name}: … and {len(report.errors) - SHOWN_ERRORS:,} more problems in "
+            f"{report.invalid_rows:,} bad rows in all ({where})",
+            err=True,
+        )
     if report.missing:
         click.echo(f"{len(report.missing)} records of these LAOs are not in the file: {', '.join(report.missing)}")
     if report.errors and not skip_invalid:

@@ -122,7 +122,7 @@ def test_dry_run_plans_and_appends_nothing(ledger: MissionLedger) -> None:
         (csv_bytes("6810103,INF-01,operating,2546,1,km,,,,30 ฟฟ. 2567\n"), "is not a Thai month"),
         (csv_bytes("9999999,INF-01,operating,2546,1,km,,,,2545-10-01\n"), "LAO 9999999 is not in the registry"),
         (csv_bytes("6810103,INF-01,operating,2546,1,,,,,2545-10-01\n"), "has no unit"),
-        (csv_bytes(ROWS + "6810103,INF-01,operating,2546,2,km,,,,2545-10-01\n"), "on row 2 too"),
+        (csv_bytes(ROWS + "6810103,INF-01,operating,2546,2,km,,,,2545-10-01\n"), "on row 2 too, with other values"),
     ],
 )
 def test_bad_rows_name_row_column_value_and_why_and_nothing_is_appended(
@@ -148,7 +148,7 @@ def test_skip_invalid_appends_the_good_rows(ledger: MissionLedger) -> None:
         (HEADER.encode(), "header-only.csv", "no rows"),
         (b"colour,size\nred,1\n", "nothing.csv", "matches no lao_code or mission_code"),
         (b"PK\x03\x04 this is not a workbook", "broken.xlsx", "not a readable XLSX"),
-        ("lao_code,mission_code\n6810103,INF-01\n".encode("utf-16"), "wide.csv", "not UTF-8"),
+        (b"\x81\x8d\x8f\x90 lao_code,mission_code\n", "binary.csv", "cannot read this file as text: tried UTF-8"),
         (b'{"lao_code": "6810103"\n', "broken.jsonl", "line 1: not JSON"),
     ],
 )

@@ -184,3 +184,79 @@ def ledger_size(ml: Ledger) -> int:
         return app.ledger_recorder.log_size()
     finally:
         app.close()
+
+
+HEADER_TH = "รหัส อปท.,รหัสภารกิจ,สถานะ,ปีงบประมาณที่รับโอน,จำนวน,หน่วยนับ,วันที่มีผล\n"
+ROW_TH = "6810103,INF-01,ดำเนินการ,2546,12.5,กิโลเมตร,1 ต.ค. 2545\n"
+
+
+def test_an_officers_csv_with_title_rows_above_the_header(ml: Ledger) -> None:
+    content = "แบบรายงานภารกิจถ่ายโอน ปีงบประมาณ 2568,,,,,,\nอบต.เขาคราม อ.เมืองกระบี่,,,,,,\n,,,,,,\n" + HEADER_TH + ROW_TH
+    out = ok(ml("import", ml.file("report.csv", content.encode("utf-8-sig"))))
+    assert "appended 1 recorded" in out
+    assert '"effective_from":"2002-10-01"' in ok(ml("show", "6810103", "INF-01", "--json"))
+
+
+def test_excels_unicode_text_utf16_with_tabs(ml: Ledger) -> None:
+    content = (HEADER_TH + ROW_TH).replace(",", "\t").encode("utf-16")
+    assert "appended 1 recorded" in ok(ml("import", ml.file("unicode.txt", content)))
+
+
+def test_an_undecodable_file_says_what_was_tried_in_plain_words(ml: Ledger) -> None:
+    from tests.cli_session import fails
+
+    fails(ml("import", ml.file("odd.csv", b"\x81\x8d\x8f\x90,\x81\n")), 2, 'tried UTF-8 (Excel\'s "CSV UTF-8")')
+
+
+def test_xlsx_sheet_by_name_or_number_with_a_title_row(ml: Ledger) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "คำอธิบาย"
+    book.active.append(["กรอกข้อมูลในแผ่นงาน 'ข้อมูล'"])
+    data = book.create_sheet("ข้อมูล")
+    data.append(["รายงานภารกิจถ่ายโอน อบต.เขาคราม"])
+    data.append(HEADER_TH.strip().split(","))
+    data.append(ROW_TH.strip().split(","))
+    path = ml.folder / "book.xlsx"
+    book.save(path)
+    from tests.cli_session import fails
+
+    fails(ml("import", str(path), "--sheet", "ไม่มี"), 2, "no sheet 'ไม่มี'; the workbook has 1 'คำอธิบาย', 2 'ข้อมูล'")
+    assert "would append 1 recorded" in ok(ml("import", str(path), "--sheet", "2", "--dry-run"))
+    assert "appended 1 recorded" in ok(ml("import", str(path), "--sheet", "ข้อมูล"))
+
+
+def test_a_row_repeated_word_for_word_is_read_once_and_warned(ml: Ledger) -> None:
+    result = ml("import", ml.file("twice.csv", (HEADER_TH + ROW_TH + ROW_TH).encode()))
+    assert result.exit_code == 0, result.output
+    assert "row 3 repeats row 2 word for word: read once" in result.output
+    assert "appended 1 recorded" in result.output
+
+
+def test_the_error_file_is_replaced_by_the_next_import_and_removed_when_clean(ml: Ledger) -> None:
+    errors = ml.folder / "fix-me.csv"
+    bad = ml.file("r.csv", (HEADER_TH + ROW_TH.replace("12.5", "-1")).encode())
+    assert ml("import", bad, "--errors", str(errors)).exit_code == 2 and errors.exists()
+    assert ml("import", bad, "--errors", str(errors)).exit_code == 2  # its own error file: replaced
+    good = ml.file("r.csv", (HEADER_TH + ROW_TH).encode())
+    out = ok(ml("import", good, "--errors", str(errors)))
+    assert "removed" in out and not errors.exists()
+    mine = ml.folder / "mine.csv"
+    mine.write_text("my own notes\n")
+    from tests.cli_session import fails
+
+    fails(ml("import", bad, "--errors", str(mine)), 1, "exists already")
+    assert mine.read_text() == "my own notes\n"
+
+
+def test_three_thousand_bad_rows_print_a_summary_and_the_first_twenty(ml: Ledger) -> None:
+    rows = "".join(f"6810103,X-{i},ดำเนินการ,2546,-1,กม.,1/10/2567\n" for i in range(3000))
+    errors = ml.folder / "fix-me.csv"
+    result = ml("import", ml.file("many.csv", (HEADER_TH + rows).encode()), "--errors", str(errors))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert sum(1 for line in lines if line.startswith("many.csv, row ")) == 20
+    assert "more problems in 3,000 bad rows in all (all of them are in" in result.output
+    assert len(lines) < 30
+    assert errors.read_text(encoding="utf-8-sig").count("\n") == 3001

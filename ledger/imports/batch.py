@@ -9,6 +9,7 @@ same import again gives the events a single clean run gives.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from ledger.domain.values import (
 from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.imports.planning import Plan, plan_row
 from ledger.imports.reading import check_row_count, read_table, sha256_of
-from ledger.imports.rows import Header, ImportRow, RowError, check_row
+from ledger.imports.rows import Header, ImportRow, RowError, check_row, looks_like_header
 from ledger.store.location import translate_store_error
 from ledger.store.mapper import Envelope
 
@@ -57,6 +58,8 @@ class ImportReport:
     file_name: str
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Rows read once though the file has them more than once, word for word.
+    repeated: list[tuple[int, int]] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
     plans: list[Plan] = field(default_factory=list)  # kept only when asked (dry run --verbose)
@@ -101,6 +104,7 @@ def import_file(
     *,
     name: str,
     encoding: str | None = None,
+    sheet: str | None = None,
     mode: str = "corrections",
     effective: date | None = None,
     dry_run: bool = False,
@@ -128,7 +132,7 @@ def import_file(
         report.already_imported_at = previous[0].recorded_at
         return report
 
-    table = read_table(source, name, encoding=encoding)
+    table = read_table(source, name, encoding=encoding, is_header=looks_like_header, sheet=sheet)
     _, names = next(table)
     header = Header.of(list(names), name)
     report.unknown_columns = header.unknown
@@ -242,25 +246,32 @@ class _Planner:
         self.latest_fy = latest_fiscal_year(today)
         self.meta, self.keep_plans = meta, keep_plans
         self.first_row: dict[str, int] = {}
+        self.first_cells: dict[str, bytes] = {}
         self.file_laos: set[str] = set()
         self.laos: dict[str, str | None] = {}
         self.missions: dict[str, Any] = {}
 
     def first_sight(self, row: ImportRow) -> bool:
-        """first_sight is false (and notes an error) for a record already on an earlier row."""
+        """first_sight is false for a record already on an earlier row: a row that says exactly
+        what the earlier one says is read once (and noted); one that says otherwise is an error."""
         key = f"{row.lao_code}/{row.mission_code}"
         if key in self.first_row:
+            first, cells = self.first_row[key], self.first_cells.get(key)
+            if cells is not None and cells == _said(row):
+                self.report.repeated.append((row.row, first))
+                return False
             self.report.errors.append(
                 RowError(
                     row.row,
                     "lao_code/mission_code",
                     key,
-                    f"the same record is on row {self.first_row[key]} too: which one is meant?",
+                    f"the same record is on row {first} too, with other values: which one is meant?",
                     row.cells,
                 )
             )
             return False
         self.first_row[key] = row.row
+        self.first_cells[key] = _said(row)
         self.file_laos.add(row.lao_code)
         return True
 
@@ -320,6 +331,13 @@ class _Planner:
                     self._count([Plan(0, "cancelled", lao, mission, {}, start, {"status": held.status})])
                     out.append(Envelope(sid, state.version + 1, event))
         return out
+
+
+def _said(row: ImportRow) -> bytes:
+    """A digest of what a row says of its record, to compare two rows of one record; kept for
+    every record of the file, so a short digest rather than the values."""
+    said = (row.cancelled, tuple(sorted(row.values.items())), row.effective_from)
+    return hashlib.blake2b(repr(said).encode(), digest_size=12).digest()
 
 
 def _check_reference(

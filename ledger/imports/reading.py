@@ -13,10 +13,11 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path, PurePath
-from typing import TextIO
+from typing import Any, Final, TextIO
 
 from ledger.domain.limits import (
     MAX_CELL_CHARS,
@@ -51,10 +52,26 @@ def sha256_of(source: Source) -> str:
     return digest.hexdigest()
 
 
+#: Encodings tried in turn, with the words a person knows them by.
+ENCODINGS: Final = (
+    ("utf-8-sig", 'UTF-8 (Excel\'s "CSV UTF-8")'),
+    ("utf-16", 'UTF-16 (Excel\'s "Unicode Text")'),
+    ("cp874", "Thai Windows-874 (older Thai Excel and Windows files)"),
+)
+
+
 def detect_encoding(source: Source, name: str, encoding: str | None) -> str:
-    """detect_encoding checks the whole file decodes (streaming): UTF-8 (BOM or not), else Thai
-    cp874 when that reads as Thai, else the user must say (--encoding)."""
-    candidates = [encoding] if encoding else ["utf-8-sig", "cp874"]
+    """detect_encoding checks the whole file decodes (streaming): UTF-16 when it starts with its
+    byte-order mark, else UTF-8 (BOM or not), else Thai cp874 when that reads as Thai; else the
+    user is told, in plain words, which encodings were tried and what to do."""
+    with _first_bytes(source) as start:
+        head = start
+    if encoding:
+        candidates = [encoding]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8-sig", "cp874"]
     problem = ""
     for candidate in candidates:
         try:
@@ -68,13 +85,25 @@ def detect_encoding(source: Source, name: str, encoding: str | None) -> str:
                 thai = thai or any("\u0e00" <= ch <= "\u0e7f" for ch in text)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as e:
-            problem = problem or f"not {candidate} (byte {e.start} of a block)"
+            problem = problem or f"byte {e.start} of a block"
             continue
         if encoding or candidate != "cp874" or thai:
             return candidate
     if encoding:
-        raise BadInput(f"{name}: cannot read as {encoding}: {problem}")
-    raise BadInput(f"{name}: not UTF-8 nor Thai cp874 text ({problem}); save it as CSV UTF-8 or give --encoding")
+        raise BadInput(f"{name}: cannot read as {encoding} ({problem})")
+    tried = ", ".join(words for _, words in ENCODINGS)
+    raise BadInput(
+        f'{name}: cannot read this file as text: tried {tried}. In Excel, save it as "CSV UTF-8" (or give --encoding)'
+    )
+
+
+@contextmanager
+def _first_bytes(source: Source, size: int = 4) -> Iterator[bytes]:
+    if isinstance(source, bytes):
+        yield source[:size]
+        return
+    with source.open("rb") as f:
+        yield f.read(size)
 
 
 def _text(source: Source, encoding: str) -> TextIO:
@@ -96,20 +125,54 @@ def _size_of(source: Source) -> int:
     return len(source) if isinstance(source, bytes) else source.stat().st_size
 
 
-def read_table(source: Source, name: str, *, encoding: str | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """read_table yields (row number as the user sees it, {header: cell}) from a CSV, XLSX or
-    JSON-lines file, streaming; the first item is (0, header row as {name: name}). A row of the
-    wrong shape comes as a MalformedRow. A file over MAX_FILE_BYTES is refused here; the reader
-    counts rows against MAX_ROWS (`check_row_count`)."""
+#: How many rows above the header a file may have (a title, a subtitle, a blank line).
+TITLE_ROWS: Final = 10
+
+
+def read_table(
+    source: Source,
+    name: str,
+    *,
+    encoding: str | None = None,
+    is_header: Callable[[list[str]], bool] = lambda cells: True,
+    sheet: str | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """read_table yields (row number as the user sees it, {header: cell}) from a CSV (or Excel's
+    tab-separated "Unicode Text"), XLSX (the first sheet, or `sheet`: a name or a number from 1)
+    or JSON-lines file, streaming; the first item is (0, header row as {name: name}). The header
+    is the first row `is_header` accepts among the first TITLE_ROWS rows: rows of titles above it
+    are passed over. A row of the wrong shape comes as a MalformedRow. A file over MAX_FILE_BYTES
+    is refused here; the reader counts rows against MAX_ROWS (`check_row_count`)."""
     size = _size_of(source)
     if size > MAX_FILE_BYTES:
         raise BadInput(f"{name}: {size:,} bytes is over the limit of {MAX_FILE_BYTES:,} bytes for one import")
     suffix = PurePath(name).suffix.lower()
+    if sheet is not None and suffix != ".xlsx":
+        raise BadInput(f"{name}: --sheet is for XLSX workbooks")
     if suffix == ".xlsx":
-        return _read_xlsx(source, name)
+        return _read_xlsx(source, name, is_header, sheet)
     if suffix in (".jsonl", ".ndjson", ".json"):
         return _read_jsonl(source, name, detect_encoding(source, name, encoding))
-    return _read_csv(source, name, detect_encoding(source, name, encoding))
+    return _read_csv(source, name, detect_encoding(source, name, encoding), is_header)
+
+
+def _header_among(
+    rows: Iterator[tuple[int, list[str]]], name: str, is_header: Callable[[list[str]], bool]
+) -> list[str]:
+    """The header row: the first of the first TITLE_ROWS rows is_header accepts — or, when none
+    is, the first row (whose columns the caller then names as missing)."""
+    first: list[str] | None = None
+    for seen, (_, cells) in enumerate(rows, start=1):
+        stripped = [c.strip() for c in cells]
+        if is_header(stripped):
+            return stripped
+        if first is None:
+            first = stripped
+        if seen >= TITLE_ROWS:
+            break
+    if first is None:
+        raise BadInput(f"{name}: the file is empty (no header row)")
+    return first
 
 
 def check_row_count(rows: int, name: str) -> None:
@@ -118,21 +181,21 @@ def check_row_count(rows: int, name: str) -> None:
         raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
 
 
-def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _read_csv(
+    source: Source, name: str, encoding: str, is_header: Callable[[list[str]], bool]
+) -> Iterator[tuple[int, dict[str, str]]]:
     # The csv module's own limit, so that a runaway cell (an unclosed quote swallowing the rest
     # of the file) stops at MAX_CELL_CHARS instead of filling memory.
     csv.field_size_limit(MAX_CELL_CHARS)
     with _text(source, encoding) as text:
-        reader = csv.reader(text)
+        first = text.readline()
+        text.seek(0)
+        # Excel's "Unicode Text" separates cells with tabs.
+        reader = csv.reader(text, delimiter="\t" if first.count("\t") > first.count(",") else ",")
         line = 1  # where the row being read starts
-        try:
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration as e:
-                raise BadInput(f"{name}: the file is empty (no header row)") from e
-            yield 0, {h: h for h in header}
-            width = len(header)
-            line = reader.line_num + 1
+
+        def numbered() -> Iterator[tuple[int, list[str]]]:
+            nonlocal line
             for cells in reader:
                 start, line = line, reader.line_num + 1
                 if line - start > 1 and any("\n" in c or "\r" in c for c in cells):
@@ -141,6 +204,14 @@ def _read_csv(source: Source, name: str, encoding: str) -> Iterator[tuple[int, d
                         f"{name}, line {start}: a quoted cell runs on to line {reader.line_num}; "
                         'is a closing quote (") missing?'
                     )
+                yield start, cells
+
+        try:
+            rows = numbered()
+            header = _header_among(rows, name, is_header)
+            yield 0, {h: h for h in header}
+            width = len(header)
+            for start, cells in rows:
                 if len(cells) == width:
                     got = dict(zip(header, map(str.strip, cells), strict=True))
                     if any(got.values()):
@@ -188,7 +259,9 @@ def _check_xlsx(source: Source, name: str) -> None:
             )
 
 
-def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _read_xlsx(
+    source: Source, name: str, is_header: Callable[[list[str]], bool], sheet: str | None
+) -> Iterator[tuple[int, dict[str, str]]]:
     import openpyxl
 
     _check_xlsx(source, name)
@@ -199,25 +272,40 @@ def _read_xlsx(source: Source, name: str) -> Iterator[tuple[int, dict[str, str]]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise BadInput(f"{name}: not a readable XLSX workbook ({type(e).__name__}: {e})") from e
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        try:
-            header = [_cell(h).strip() for h in next(rows)]
-        except StopIteration as e:
-            raise BadInput(f"{name}: the first sheet is empty (no header row)") from e
+        worksheet = _sheet(book, name, sheet)
+
+        def numbered() -> Iterator[tuple[int, list[str]]]:
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                if number > MAX_ROWS + TITLE_ROWS:
+                    raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
+                yield number, [_cell(v) for v in values]
+
+        rows = numbered()
+        header = _header_among(rows, name, is_header)
         yield 0, {h: h for h in header if h}
-        for number, values in enumerate(rows, start=2):
-            if number > MAX_ROWS + 1:
-                raise BadInput(f"{name}: more than {MAX_ROWS:,} rows, the limit for one import; split the file")
-            cells = {h: _cell(v).strip() for h, v in zip(header, values, strict=False) if h}
+        for number, values in rows:
+            cells = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
             for h, text in cells.items():
                 if len(text) > MAX_CELL_CHARS:
-                    raise BadInput(
-                        f"{name}, row {number}, column {h}: a cell longer than {MAX_CELL_CHARS:,} characters"
-                    )
+                    limit = f"{MAX_CELL_CHARS:,} characters"
+                    raise BadInput(f"{name}, row {number}, column {h}: a cell longer than {limit}")
             if any(cells.values()):
                 yield number, cells
     finally:
         book.close()
+
+
+def _sheet(book: Any, name: str, sheet: str | None) -> Any:
+    """The worksheet to read: the first, or `sheet` by its name or its number (1 = the first)."""
+    if sheet is None:
+        return book.worksheets[0]
+    names = book.sheetnames
+    if sheet in names:
+        return book[sheet]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return book.worksheets[int(sheet) - 1]
+    listed = ", ".join(f"{i} {n!r}" for i, n in enumerate(names, start=1))
+    raise BadInput(f"{name}: no sheet {sheet!r}; the workbook has {listed}")
 
 
 def _cell(value: object) -> str:

@@ -46,6 +46,19 @@ class ImportRow:
     cells: dict[str, str] = field(default_factory=dict)
 
 
+def column_of(header: str) -> str | None:
+    """column_of is the record's column a file's header names (English key or Thai header)."""
+    key = header.strip().lower()
+    return key if key in COLUMNS else THAI_HEADERS.get(header.strip())
+
+
+def looks_like_header(cells: list[str]) -> bool:
+    """looks_like_header is true for a row naming at least the LAO code and mission code columns
+    (a title row above the header names none)."""
+    columns = {column_of(c) for c in cells if c}
+    return {"lao_code", "mission_code"} <= columns
+
+
 @dataclass
 class Header:
     """Header maps a file's column names onto the record's columns."""
@@ -64,7 +77,7 @@ class Header:
         unknown: list[str] = []
         for header in names:
             key = header.strip().lower()
-            column = key if key in COLUMNS else THAI_HEADERS.get(header.strip())
+            column = column_of(header)
             if column is None:
                 if key not in EXPORT_ONLY and header.strip() not in THAI_EXPORT_HEADERS.values():
                     unknown.append(header)
