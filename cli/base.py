@@ -30,9 +30,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 class LedgerGroup(click.Group):
     """LedgerGroup turns every foreseeable error into one line and its exit code."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Click's standalone mode prints a usage error on four lines; here it is one, also for
+        # the group's own options (read before invoke). Exit codes are kept.
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            sys.exit(code if isinstance(code, int) else 0)
+        except click.UsageError as e:
+            _usage_error(e)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:
+            _usage_error(e)
         except LedgerError as e:
             _explain(e)
             click.echo(f"Error: {e}", err=True)
@@ -47,6 +67,17 @@ class LedgerGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+
+
+def _usage_error(error: click.UsageError) -> None:
+    """A usage error as one line: what is wrong, the command's usage, where the help is (exit 2)."""
+    ctx = error.ctx
+    usage = ""
+    if ctx is not None:
+        pieces = ctx.command.collect_usage_pieces(ctx)
+        usage = f" (usage: {ctx.command_path} {' '.join(pieces)}; see {ctx.command_path} --help)"
+    click.echo(f"Error: {error.format_message()}{usage}", err=True)
+    sys.exit(error.exit_code)
 
 
 def working_language(env: Mapping[str, str]) -> str:

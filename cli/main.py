@@ -11,6 +11,42 @@ from cli import admin, feed, imports, integrity, reading, records, reference  # 
 from cli.base import cli
 
 
+#: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
+#: help, which `COMMAND --help` prints in full, is often longer than a terminal line).
+SUMMARIES = {
+    "as-of": "All records as known at a time, valid on a date.",
+    "cancel": "Record a cancellation from a date on.",
+    "catalog": "The catalog of missions (load).",
+    "change": "Record that circumstances changed from a date on.",
+    "changes": "What was corrected, changed or cancelled, when.",
+    "checkpoint": "Sign a checkpoint of the whole ledger.",
+    "copy": "Copy a ledger to another store, root unchanged.",
+    "correct": "Correct an earlier report that was wrong.",
+    "demo": "Run a worked example (Krabi, the 2567 round).",
+    "export": "Export records as known at a time (CSV, XLSX).",
+    "feed": "Print events as CloudEvents, one per line.",
+    "history": "Every event of a mission record, with changes.",
+    "import": "Import a CSV, XLSX or JSON-lines file as a batch.",
+    "init": "Create the ledger.",
+    "keygen": "Write a key pair for signing checkpoints.",
+    "laos": "Find LAOs by code or Thai name.",
+    "missions": "Find missions by code or Thai name.",
+    "project": "Bring the views up to date (or rebuild them).",
+    "prove": "Write inclusion and consistency proofs.",
+    "record": "Record a mission record: an LAO's first report.",
+    "registry": "The registry of LAOs (load).",
+    "reinstate": "Reverse a cancellation from a date on.",
+    "report": "Reports for provincial offices (completeness).",
+    "schema": "Print the JSON Schema of every event's data.",
+    "show": "Show a mission record at a time, on a date.",
+    "verify": "Check every event, checkpoint and the views.",
+    "verify-proof": "Check a proof file offline.",
+    "void": "Void a record entered in error.",
+}
+for _name, _summary in SUMMARIES.items():
+    cli.commands[_name].short_help = _summary
+
+
 def main() -> None:
     """main is the console script's entry point."""
     cli(prog_name="mission-ledger")

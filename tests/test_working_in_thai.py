@@ -260,3 +260,32 @@ def test_three_thousand_bad_rows_print_a_summary_and_the_first_twenty(ml: Ledger
     assert "more problems in 3,000 bad rows in all (all of them are in" in result.output
     assert len(lines) < 30
     assert errors.read_text(encoding="utf-8-sig").count("\n") == 3001
+
+
+# --- the command line itself --------------------------------------------------------------------------
+
+
+def test_the_top_level_help_shows_every_summary_whole() -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=80)
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands and "…" not in commands
+    assert all(len(line) <= 80 for line in commands.splitlines())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["record"], "Missing argument 'LAO'"),
+        (["show", "6810103", "INF-01", "--bogus"], "No such option '--bogus'"),
+        (["--lang", "xx", "show", "1", "2"], "'xx' is not one of"),
+        (["bogus"], "No such command 'bogus'"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_the_usage(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("Error: ") and message in result.stderr and "(usage: mission-ledger" in result.stderr
