@@ -124,6 +124,11 @@ class Settings:
         self.actor = actor or default_actor()
 
     @property
+    def calendar(self) -> str:
+        """calendar is how dates print by default: BE for who works in Thai, else CE."""
+        return "be" if self.lang == "th" else "ce"
+
+    @property
     def views(self) -> Path:
         """views is the views file: --views, or the ledger's default (asked once). Where the
         default cannot be written (an auditor's read-only copy of a ledger), the views are kept

@@ -100,7 +100,14 @@ def import_command(
         # The file imports clean now: yesterday's list of what to fix would mislead.
         errors_target.unlink()
         click.echo(f"removed {errors_file}: no bad rows now", err=True)
-    _say(report, dry_run=dry_run, verbose=verbose, skip_invalid=skip_invalid, errors_file=errors_file)
+    _say(
+        report,
+        dry_run=dry_run,
+        verbose=verbose,
+        skip_invalid=skip_invalid,
+        errors_file=errors_file,
+        calendar=settings.calendar,
+    )
 
 
 def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
@@ -119,14 +126,20 @@ def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
 SHOWN_ERRORS = 20
 
 
-def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bool, errors_file: Path | None) -> None:
+def _say(
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    verbose: bool,
+    skip_invalid: bool,
+    errors_file: Path | None,
+    calendar: str,
+) -> None:
     """What the import found and did: warnings and bad rows on stderr, the outcome on stdout."""
     name = report.file_name
     if report.already_imported_at is not None:
-        click.echo(
-            f"{name}: already imported (batch {report.batch_id}, {text_of(report.already_imported_at)}); "
-            "nothing appended"
-        )
+        when = text_of(report.already_imported_at, calendar=calendar)
+        click.echo(f"{name}: already imported (batch {report.batch_id}, {when}); nothing appended")
         return
     if report.unknown_columns:
         click.echo(f"Warning: {name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
@@ -152,7 +165,9 @@ def _say(report: ImportReport, *, dry_run: bool, verbose: bool, skip_invalid: bo
     if dry_run:
         click.echo(f"{name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)")
         for plan in report.plans if verbose else ():
-            change = "; ".join(f"{k}: {text_of(b)} → {text_of(a)}" for k, b, a in plan.changes())
+            change = "; ".join(
+                f"{k}: {text_of(b, calendar=calendar)} → {text_of(a, calendar=calendar)}" for k, b, a in plan.changes()
+            )
             click.echo(f"  row {plan.row}: {plan.kind} {plan.lao_code}/{plan.mission_code} {change}".rstrip())
         return
     skipped = f"; {report.invalid_rows} invalid rows skipped" if report.errors else ""

@@ -10,7 +10,6 @@ import sys
 from cli import admin, feed, imports, integrity, reading, records, reference  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
-
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
 #: help, which `COMMAND --help` prints in full, is often longer than a terminal line).
 SUMMARIES = {

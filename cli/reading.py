@@ -309,4 +309,4 @@ def export_command(
     else:
         with replacing(target) as f:
             count = write_export(f, cells, fmt=fmt, lang=lang, calendar=calendar)
-        click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at)}", err=True)
+        click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at, calendar=calendar)}", err=True)

@@ -179,7 +179,7 @@ def _record_command(name: str, face: RecordCommandFace) -> click.Command:
         arguments = _arguments(name, options)
         with settings.writing() as app:
             receipt = app.command(name, lao, mission, **arguments)
-        say(face.verb, lao, mission, receipt, calendar="be" if settings.lang == "th" else "ce")
+        say(face.verb, lao, mission, receipt, calendar=settings.calendar)
 
     run.__doc__ = face.help
     command: Callable[..., None] = pass_settings(run)

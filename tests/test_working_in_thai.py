@@ -288,4 +288,6 @@ def test_a_usage_error_is_one_line_with_the_usage(args: list[str], message: str)
     result = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("Error: ") and message in result.stderr and "(usage: mission-ledger" in result.stderr
+    assert (
+        result.stderr.startswith("Error: ") and message in result.stderr and "(usage: mission-ledger" in result.stderr
+    )
