@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from cli.files import check_output, with_journals
+from cli.output import language_of, t
 from ledger.application import MissionLedger, default_actor
 from ledger.clock import clock_from_environment
 from ledger.errors import LedgerError, NotFound, Refused
@@ -55,18 +56,23 @@ class LedgerGroup(click.Group):
             _usage_error(e)
         except LedgerError as e:
             _explain(e)
-            click.echo(f"Error: {e}", err=True)
+            _error(str(e))
             ctx.exit(e.exit_code)
         except PersistenceError as e:
             # The store failed under us (a server restarted, a disk full): one line, nothing half done —
             # every write is one transaction.
             _explain(e)
             where = ctx.obj.location if isinstance(ctx.obj, Settings) else StoreLocation("?")
-            click.echo(f"Error: {translate_store_error(e, where)}", err=True)
+            _error(str(translate_store_error(e, where)))
             ctx.exit(1)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(t("interrupted"), err=True)
             ctx.exit(130)
+
+
+def _error(message: str) -> None:
+    """The one line of an error, in the working language."""
+    click.echo(f"{t('Error')}: {t(message)}", err=True)
 
 
 def _usage_error(error: click.UsageError) -> None:
@@ -75,18 +81,9 @@ def _usage_error(error: click.UsageError) -> None:
     usage = ""
     if ctx is not None:
         pieces = ctx.command.collect_usage_pieces(ctx)
-        usage = f" (usage: {ctx.command_path} {' '.join(pieces)}; see {ctx.command_path} --help)"
-    click.echo(f"Error: {error.format_message()}{usage}", err=True)
+        usage = t(f" (usage: {ctx.command_path} {' '.join(pieces)}; see {ctx.command_path} --help)")
+    click.echo(f"{t('Error')}: {t(error.format_message())}{usage}", err=True)
     sys.exit(error.exit_code)
-
-
-def working_language(env: Mapping[str, str]) -> str:
-    """working_language is `th` under a Thai locale (LC_ALL, LC_MESSAGES or LANG: th_TH…), else `en`."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "th" if value.lower().startswith("th") else "en"
-    return "en"
 
 
 def _explain(error: BaseException) -> None:
@@ -118,7 +115,7 @@ class Settings:
     """Settings holds the global options; `open()` opens the ledger they name."""
 
     def __init__(self, db: str, views: str | None, actor: str | None, lang: str | None = None) -> None:
-        self.lang = lang or working_language(os.environ)
+        self.lang = lang or language_of(os.environ)
         self.location = StoreLocation(db)
         self._views = Path(views) if views else None
         self.actor = actor or default_actor()
@@ -139,10 +136,8 @@ class Settings:
                 self._views = default
             else:
                 self._views = cached_views_path(default)
-                click.echo(
-                    f"Note: {default.parent} is read-only; the views are kept in {self._views} (--views chooses)",
-                    err=True,
-                )
+                note = f"{default.parent} is read-only; the views are kept in {self._views} (--views chooses)"
+                click.echo(f"{t('Note')}: {t(note)}", err=True)
         return self._views
 
     def open(self, *, create: bool = False, clock_env: dict[str, str] | None = None) -> MissionLedger:

@@ -14,7 +14,7 @@ import click
 from cli.base import Settings, cli, pass_settings
 from cli.files import is_error_file, replacing
 from cli.options import date_callback
-from cli.output import text_of
+from cli.output import t, text_of, w
 from ledger.application import MissionLedger
 from ledger.errors import BadInput
 from ledger.imports.batch import ImportReport, import_file
@@ -95,11 +95,12 @@ def import_command(
             keep_plans=dry_run and verbose,
         )
     if errors_target is not None and report.errors:
-        write_csv_file(errors_target, *report.error_table())
+        header, rows = report.error_table()
+        write_csv_file(errors_target, header, [[*row[:-2], w(row[-2]), t(row[-1])] for row in rows])
     elif errors_target is not None and errors_target.exists() and is_error_file(errors_target):
         # The file imports clean now: yesterday's list of what to fix would mislead.
         errors_target.unlink()
-        click.echo(f"removed {errors_file}: no bad rows now", err=True)
+        click.echo(t(f"removed {errors_file}: no bad rows now"), err=True)
     _say(
         report,
         dry_run=dry_run,
@@ -139,31 +140,32 @@ def _say(
     name = report.file_name
     if report.already_imported_at is not None:
         when = text_of(report.already_imported_at, calendar=calendar)
-        click.echo(f"{name}: already imported (batch {report.batch_id}, {when}); nothing appended")
+        click.echo(t(f"{name}: already imported (batch {report.batch_id}, {when}); nothing appended"))
         return
+    warning = t("Warning")
     if report.unknown_columns:
-        click.echo(f"Warning: {name}: columns not read: {', '.join(report.unknown_columns)}", err=True)
+        click.echo(f"{warning}: {t(f'{name}: columns not read: ' + ', '.join(report.unknown_columns))}", err=True)
     for row, first in report.repeated:
-        click.echo(f"Warning: {name}, row {row} repeats row {first} word for word: read once", err=True)
+        click.echo(f"{warning}: {t(f'{name}, row {row} repeats row {first} word for word: read once')}", err=True)
     for error in report.errors[:SHOWN_ERRORS]:
-        click.echo(f"{name}, {error}", err=True)
+        click.echo(f"{name}, {t(str(error))}", err=True)
     if len(report.errors) > SHOWN_ERRORS:
         where = f"all of them are in {errors_file}" if errors_file else "give --errors FILE to have them all"
+        more = f"{len(report.errors) - SHOWN_ERRORS:,}"
         click.echo(
-            f"{name}: … and {len(report.errors) - SHOWN_ERRORS:,} more problems in "
-            f"{report.invalid_rows:,} bad rows in all ({where})",
-            err=True,
+            t(f"{name}: … and {more} more problems in {report.invalid_rows:,} bad rows in all ({where})"), err=True
         )
     if report.missing:
-        click.echo(f"{len(report.missing)} records of these LAOs are not in the file: {', '.join(report.missing)}")
+        missing = ", ".join(report.missing)
+        click.echo(t(f"{len(report.missing)} records of these LAOs are not in the file: {missing}"))
     if report.errors and not skip_invalid:
         raise BadInput(
             f"{name}: {report.invalid_rows} of {report.rows} rows are invalid; nothing appended "
             "(fix them, or give --skip-invalid)"
         )
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items())) or "nothing"
+    kinds = ", ".join(f"{n} {w(k)}" for k, n in sorted(report.kinds.items())) or w("nothing")
     if dry_run:
-        click.echo(f"{name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)")
+        click.echo(t(f"{name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)"))
         for plan in report.plans if verbose else ():
             change = "; ".join(
                 f"{k}: {text_of(b, calendar=calendar)} → {text_of(a, calendar=calendar)}" for k, b, a in plan.changes()
@@ -172,9 +174,9 @@ def _say(
         return
     skipped = f"; {report.invalid_rows} invalid rows skipped" if report.errors else ""
     if not report.appended:
-        click.echo(f"{name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}")
+        click.echo(t(f"{name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}"))
         return
-    click.echo(f"{name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}")
+    click.echo(t(f"{name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}"))
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:
@@ -185,4 +187,4 @@ def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None
         writer.writerow(header)
         for row in rows:
             writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
-    click.echo(f"wrote {path}", err=True)
+    click.echo(t(f"wrote {path}"), err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -19,9 +20,42 @@ import click
 import msgspec
 
 from ledger.domain.thai import format_date, format_instant
+from ledger.i18n import translate, word
 from ledger.imports.columns import neutralise
 
 _json = msgspec.json.Encoder(decimal_format="string")
+
+
+def language_of(env: Mapping[str, str]) -> str:
+    """language_of is the working language an environment asks for: MISSION_LEDGER_LANG, else
+    `th` under a Thai locale (LC_ALL, LC_MESSAGES or LANG: th_TH…), else `en`."""
+    asked = env.get("MISSION_LEDGER_LANG", "")
+    if asked in ("th", "en"):
+        return asked
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "th" if value.lower().startswith("th") else "en"
+    return "en"
+
+
+def working_language() -> str:
+    """working_language is the language of the command running (--lang, MISSION_LEDGER_LANG, locale)."""
+    ctx = click.get_current_context(silent=True)
+    lang = getattr(ctx.find_root().obj, "lang", None) if ctx is not None else None
+    return str(lang) if lang else language_of(os.environ)
+
+
+def t(text: str) -> str:
+    """t is a message in the working language (the catalog of ledger/i18n; English as it is)."""
+    lang = working_language()
+    return text if lang == "en" else translate(text, lang)
+
+
+def w(text: str) -> str:
+    """w is one word or label in the working language: a header, a status, a verdict."""
+    lang = working_language()
+    return text if lang == "en" else word(text, lang)
 
 
 def plain(value: Any, *, calendar: str = "ce") -> Any:
@@ -70,15 +104,19 @@ def pad(text: str, columns: int) -> str:
 
 
 def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str = "ce") -> None:
-    """echo_fields prints name: value lines, names aligned."""
-    cols = max((width(k) for k, _ in pairs), default=0)
-    for key, value in pairs:
-        click.echo(f"{pad(key, cols)}  {text_of(value, calendar=calendar)}")
+    """echo_fields prints name: value lines, names aligned, names and word values in the working
+    language."""
+    named = [(w(k), w(text_of(v, calendar=calendar))) for k, v in pairs]
+    cols = max((width(k) for k, _ in named), default=0)
+    for key, value in named:
+        click.echo(f"{pad(key, cols)}  {value}")
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calendar: str = "ce") -> None:
-    """echo_table prints rows under headers in aligned columns."""
-    cells = [[text_of(v, calendar=calendar) for v in row] for row in rows]
+    """echo_table prints rows under headers in aligned columns; headers and word values (a status,
+    a kind, a verdict) in the working language."""
+    headers = [w(h) for h in headers]
+    cells = [[w(text_of(v, calendar=calendar)) for v in row] for row in rows]
     widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     click.echo("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:
@@ -100,10 +138,10 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar:
     No cell is a live formula (ledger.imports.rows.neutralise)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([w(h) for h in headers])
     click.echo("\ufeff" + buffer.getvalue(), nl=False)
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(["" if v is None else neutralise(text_of(v, calendar=calendar)) for v in row])
+        writer.writerow(["" if v is None else neutralise(w(text_of(v, calendar=calendar))) for v in row])
         click.echo(buffer.getvalue(), nl=False)

@@ -22,7 +22,7 @@ from cli.options import (
     since_callback,
     sort_option,
 )
-from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, text_of
+from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of
 from cli.records import print_entries
 from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
@@ -248,10 +248,8 @@ def completeness_command(
     if as_csv:
         echo_csv(headers, rows, calendar=calendar)
         return
-    click.echo(
-        f"Completeness as known at {format_instant(result.known_at, calendar=calendar)} "
-        f"(round started {text_of(result.round_start, calendar=calendar)})\n"
-    )
+    when, start = format_instant(result.known_at, calendar=calendar), text_of(result.round_start, calendar=calendar)
+    click.echo(t(f"Completeness as known at {when} (round started {start})") + "\n")
     echo_table(headers, rows, calendar=calendar)
     click.echo("")
     echo_table(
@@ -309,4 +307,5 @@ def export_command(
     else:
         with replacing(target) as f:
             count = write_export(f, cells, fmt=fmt, lang=lang, calendar=calendar)
-        click.echo(f"wrote {out}: {count} records as known at {format_instant(known_at, calendar=calendar)}", err=True)
+        when = format_instant(known_at, calendar=calendar)
+        click.echo(t(f"wrote {out}: {count} records as known at {when}"), err=True)

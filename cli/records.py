@@ -24,7 +24,7 @@ from cli.options import (
     status_callback,
     write_options,
 )
-from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, text_of
+from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, t, text_of, w
 from ledger.application import Receipt
 from ledger.domain.thai import format_instant
 from ledger.domain.timeline import RECORD_KEYS
@@ -171,7 +171,7 @@ def _arguments(name: str, options: dict[str, Any]) -> dict[str, Any]:
 def say(verb: str, lao: str, mission: str, receipt: Receipt, *, calendar: str = "ce") -> None:
     """say reports what a command appended: the record, its last position and its time."""
     when = format_instant(receipt.recorded_at, calendar=calendar) if receipt.recorded_at else "—"
-    click.echo(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})")
+    click.echo(t(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})"))
 
 
 def _record_command(name: str, face: RecordCommandFace) -> click.Command:
@@ -250,7 +250,7 @@ def _changes_text(changes: dict[str, list[Any]], calendar: str) -> str:
             value = date.fromisoformat(value)
         return text_of(value, calendar=calendar)
 
-    return "; ".join(f"{k}: {shown(k, b)} → {shown(k, a)}" for k, (b, a) in changes.items())
+    return "; ".join(f"{w(k)}: {w(shown(k, b))} → {w(shown(k, a))}" for k, (b, a) in changes.items())
 
 
 _ENTRY_HEADERS = (

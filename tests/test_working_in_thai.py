@@ -54,7 +54,7 @@ def test_who_works_in_thai_reads_be_dates_in_every_command(ml: Ledger, env: dict
     for command, text in outputs.items():
         assert not CE_YEAR.search(text), f"{command} prints a CE date under Thai: {CE_YEAR.search(text)}"
         assert re.search(r"25[67][0-9]-", text), f"{command} prints no BE date:\n{text}"
-    assert "effective_from: 2567-01-01 → 2566-12-01" in outputs["history"]
+    assert "วันที่มีผล: 2567-01-01 → 2566-12-01" in outputs["history"]
 
 
 def test_english_stays_ce_and_calendar_overrides_the_default(ml: Ledger) -> None:
@@ -291,3 +291,99 @@ def test_a_usage_error_is_one_line_with_the_usage(args: list[str], message: str)
     assert (
         result.stderr.startswith("Error: ") and message in result.stderr and "(usage: mission-ledger" in result.stderr
     )
+
+
+# --- their language -----------------------------------------------------------------------------------
+
+# What may stay in Latin letters in Thai output: codes, options, commands, file names, status codes.
+_NOT_ENGLISH = re.compile(
+    r"\(วิธีใช้: [^)]*\)|(?:/[^\s/]+)+/?|--[\w-]+|`[^`]*`|\bmission-ledger\b|[\w.-]+\.(?:csv|xlsx|db|jsonl)\b|\b[A-Z]{2,}[\w-]*|"
+    r"\b(?:operating|not_yet|correct|change|period_to|period_from|effective_from)\b|'[^']*'|\([A-Z]+\)"
+)
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def english_left(text: str) -> list[str]:
+    return ENGLISH_WORD.findall(_NOT_ENGLISH.sub(" ", text))
+
+
+def thai_result(ml: Ledger, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(ml.db), "--lang", "th", *args],
+        env={"MISSION_LEDGER_CLOCK": ml.clock, "MISSION_LEDGER_ACTOR": "เจ้าหน้าที่"},
+        catch_exceptions=False,
+        prog_name="mission-ledger",
+    )
+    return result.exit_code, result.output
+
+
+THAI_SESSION = [
+    (
+        "record",
+        "6810103",
+        "INF-01",
+        "--status",
+        "ดำเนินการ",
+        "--effective",
+        "1/10/2545",
+        "--received-fy",
+        "2546",
+        "--quantity",
+        "12.5",
+        "--unit",
+        "กิโลเมตร",
+        "--budget",
+        "1,250,000.50",
+    ),
+    ("correct", "6810103", "INF-01", "--set", "quantity=13.2", "--reason", "วัดใหม่"),
+    ("change", "6810103", "INF-01", "--set", "budget=1500000", "--effective", "1 ม.ค. 2568", "--reason", "งบเพิ่ม"),
+    ("show", "6810103", "INF-01"),
+    ("history", "6810103", "INF-01"),
+    ("as-of", "--province", "81"),
+    ("changes", "--since", "1/1/2567"),
+    ("report", "completeness", "--province", "81"),
+    ("cancel", "6810103", "INF-01", "--effective", "1/3/2568", "--reason", "ส่งคืน"),
+]
+THAI_REFUSALS = [
+    ("show", "6810130", "INF-01"),
+    ("show", "6810103", "INF-10"),
+    ("record", "6810103", "INF-01", "--status", "ดำเนินการ", "--effective", "1/10/2567"),
+    ("record", "6810104", "INF-02", "--status", "ดำเนินการ", "--effective", "30/02/2567"),
+    ("record", "6810104", "INF-02", "--status", "ดำเนินการ", "--effective", "1/10/2567", "--quantity", "-1"),
+    ("record", "6810104", "INF-02", "--status", "เสร็จแล้ว", "--effective", "1/10/2567"),
+    ("record", "6810104", "INF-02", "--status", "ดำเนินการ", "--effective", "1/10/2567", "--received-fy", "2024"),
+    ("correct", "6810103", "INF-01", "--set", "quantity=13.2"),
+    ("correct", "6810103", "INF-01", "--set", "quantity=1", "--reason", "ซ้ำ"),
+    ("reinstate", "6810104", "INF-03", "--effective", "1/3/2568", "--reason", "คืน"),
+    ("as-of", "--province", "18"),
+    ("record",),
+    ("show", "6810103", "INF-01", "--bogus"),
+]
+
+
+def test_who_works_in_thai_reads_thai_messages_headers_and_words(ml: Ledger) -> None:
+    for args in THAI_SESSION:
+        code, output = thai_result(ml, *args)
+        assert code == 0, output
+        assert not english_left(output), f"{args[0]}: English left: {english_left(output)}\n{output}"
+
+
+@pytest.mark.parametrize("args", THAI_REFUSALS, ids=lambda a: " ".join(a)[:40])
+def test_a_refusal_in_thai_is_one_thai_line(ml: Ledger, args: tuple[str, ...]) -> None:
+    ok(ml("record", "6810103", "INF-01", "--status", "operating", "--effective", "1/10/2545", "--quantity", "1",
+          "--unit", "km"))  # fmt: skip
+    code, output = thai_result(ml, *args)
+    assert code != 0
+    assert output.startswith("ข้อผิดพลาด: ") and output.count("\n") == 1, output
+    assert not english_left(output), f"English left: {english_left(output)}\n{output}"
+
+
+def test_an_import_in_thai_reports_and_writes_its_error_file_in_thai(ml: Ledger) -> None:
+    errors = ml.folder / "แก้ไข.csv"
+    content = (HEADER_TH + ROW_TH + ROW_TH.replace("INF-01", "INF-02").replace("12.5", "-1")).encode()
+    code, output = thai_result(ml, "import", ml.file("รายงาน.csv", content), "--errors", str(errors))
+    assert code == 2
+    assert not english_left(output), f"English left: {english_left(output)}\n{output}"
+    written = errors.read_text(encoding="utf-8-sig")
+    assert "ไม่ใช่จำนวน (ต้องเป็น 0 ขึ้นไป)" in written
