@@ -10,6 +10,7 @@ import click
 
 from cli.base import Settings, cli, pass_settings
 from cli.options import date_callback
+from cli.output import t
 from ledger.errors import Refused
 
 
@@ -22,7 +23,7 @@ def init(settings: Settings, origin: str | None) -> None:
     Example: mission-ledger --db krabi.db init
     """
     created = settings.open(create=True).initialise(origin)
-    click.echo(f"{'initialised' if created else 'already initialised'}: {settings.location.describe()}")
+    click.echo(t(f"{'initialised' if created else 'already initialised'}: {settings.location.describe()}"))
 
 
 @cli.group()
@@ -45,12 +46,10 @@ def registry_load(settings: Settings, file: Path, effective: date | None) -> Non
         receipt, unchanged, moved = app.load_registry(file.read_bytes(), name=file.name, effective_from=effective)
     registered = receipt.kinds.count("lao_registered")
     amended = receipt.kinds.count("lao_amended")
-    click.echo(f"{file.name}: {registered} registered, {amended} amended, {unchanged} unchanged")
+    click.echo(t(f"{file.name}: {registered} registered, {amended} amended, {unchanged} unchanged"))
     if moved:
-        click.echo(
-            f"{len(moved)} LAOs moved to another province: "
-            + ", ".join(f"{code} ({old} → {new})" for code, old, new in moved)
-        )
+        listed = ", ".join(f"{code} ({old} → {new})" for code, old, new in moved)
+        click.echo(t(f"{len(moved)} LAOs moved to another province: {listed}"))
 
 
 @cli.group()
@@ -71,7 +70,7 @@ def catalog_load(settings: Settings, file: Path) -> None:
         receipt, unchanged = app.load_catalog(file.read_bytes(), name=file.name)
     defined = receipt.kinds.count("mission_defined")
     amended = receipt.kinds.count("mission_amended")
-    click.echo(f"{file.name}: {defined} defined, {amended} amended, {unchanged} unchanged")
+    click.echo(t(f"{file.name}: {defined} defined, {amended} amended, {unchanged} unchanged"))
 
 
 @cli.command()
@@ -97,9 +96,8 @@ def copy(source: str, target: str) -> None:
     if (before.size, before.root()) != (after.size, after.root()):  # pragma: no cover - a store bug
         raise Refused(f"the copy's root {after.root().hex()} differs from the source's {before.root().hex()}")
     origin = dst.ledger_recorder.get_meta("origin")
-    click.echo(
-        f"copied {copied} events to {dst.location.describe()}: origin {origin}, root {after.root().hex()} (unchanged)"
-    )
+    root = after.root().hex()
+    click.echo(t(f"copied {copied} events to {dst.location.describe()}: origin {origin}, root {root} (unchanged)"))
 
 
 @cli.command()
@@ -118,9 +116,9 @@ def project(settings: Settings, rebuild: bool, digest: bool, page: int) -> None:
     projector = Projector(app.ledger_recorder, settings.views, page=page)
     try:
         moved = projector.rebuild() if rebuild else projector.catch_up()
-        click.echo(f"views {settings.views}: {moved.applied} events applied, at position {moved.end}")
+        click.echo(t(f"views {settings.views}: {moved.applied} events applied, at position {moved.end}"))
         if digest:
-            click.echo(f"digest {projector.digest()}")
+            click.echo(t(f"digest {projector.digest()}"))
     finally:
         projector.close()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from cli.output import echo_table
+from cli.output import echo_table, t
 from ledger.application import MissionLedger
 from ledger.clock import FixedClock
 from ledger.domain.thai import BANGKOK, end_of_day, format_date
@@ -57,9 +57,9 @@ def run_demo(path: Path, *, replace: bool) -> None:
 
     def step(day: date, text: str) -> None:
         clock.at = _at(day)
-        click.echo(f"{format_date(day, calendar='be')}  {text}")
+        click.echo(f"{format_date(day, calendar='be')}  {t(text)}")
 
-    click.echo(f"Demo ledger: {path}\n")
+    click.echo(t(f"Demo ledger: {path}") + "\n")
     step(date(2024, 10, 15), "load Krabi's 62 LAOs and the sample mission catalog")
     ledger.load_registry(package_file("krabi_laos.csv"), name="krabi_laos.csv")
     ledger.load_catalog(package_file("sample_catalog.csv"), name="sample_catalog.csv")
@@ -97,7 +97,7 @@ def run_demo(path: Path, *, replace: bool) -> None:
         effective_from=date(2024, 10, 1),
         values=Fields(status="not_yet", received_fy=2568, quantity=Decimal("1"), unit="แห่ง"),
     )
-    click.echo(f"{format_date(DEADLINE, calendar='be')}  ── deadline of the 2567 round ──")
+    click.echo(f"{format_date(DEADLINE, calendar='be')}  ── {t('deadline of the 2567 round')} ──")
 
     step(date(2025, 1, 8), "อบต.เขาคราม corrects its road length (late: after the deadline)")
     ledger.correct(
@@ -128,7 +128,7 @@ def run_demo(path: Path, *, replace: bool) -> None:
         ("What the ledger knew by the deadline (known at 2567-12-30, valid on 2567-12-30):", deadline),
         ("What the ledger knows now:", now),
     ):
-        click.echo(f"\n{title}")
+        click.echo(f"\n{t(title)}")
         rows = []
         for lao, mission in RECORDS:
             try:
@@ -142,7 +142,8 @@ def run_demo(path: Path, *, replace: bool) -> None:
             calendar="be",
         )
     click.echo(
-        f"\nLedger: {ledger.ledger_recorder.log_size()} events. Try:\n"
-        f"  mission-ledger --db {path} show 6810103 INF-01 --known-at 2567-12-30\n"
+        "\n"
+        + t(f"Ledger: {ledger.ledger_recorder.log_size()} events. Try:")
+        + f"\n  mission-ledger --db {path} show 6810103 INF-01 --known-at 2567-12-30\n"
         f"  mission-ledger --db {path} show 6810103 INF-01 --json"
     )

@@ -13,6 +13,7 @@ import click
 from cli.base import Settings, cli, pass_settings
 from cli.files import replacing
 from cli.options import out_options
+from cli.output import t
 from ledger.errors import BadInput, Refused
 from ledger.integrity.audit import LedgerAuditor, check_proof_file
 from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier
@@ -35,7 +36,7 @@ def _write(text: str, out: Path | None, settings: Settings, *, force: bool, inpu
     target = settings.output(out, force=force, inputs=inputs)
     with replacing(target) as f:
         f.write(text.encode("utf-8"))
-    click.echo(f"wrote {out}", err=True)
+    click.echo(t(f"wrote {out}"), err=True)
 
 
 def no_signature_option(f: F) -> F:
@@ -81,7 +82,7 @@ def keygen(path: Path, name: str | None, folder: Path) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(signer.format() + "\n")
     public.write_text(signer.verifier().format() + "\n")
-    click.echo(f"wrote {secret} (keep it secret) and {public}: {signer.verifier().format()}")
+    click.echo(t(f"wrote {secret} (keep it secret) and {public}: {signer.verifier().format()}"))
 
 
 @cli.command()
@@ -160,7 +161,7 @@ def verify(
             f"signatures NOT checked: anyone could have signed these checkpoints; give --key FILE.pub "
             f"(or --no-signature to accept that) ({summary})"
         )
-    click.echo(f"ok: {summary}" + ("; signatures not checked (--no-signature)" if verifier is None else ""))
+    click.echo(t(f"ok: {summary}" + ("; signatures not checked (--no-signature)" if verifier is None else "")))
 
 
 @cli.group()
@@ -228,11 +229,12 @@ def verify_proof(proof_file: Path, key_file: Path | None, no_signature: bool) ->
         what = event.get("kind", "?")
         record = "/".join(str(event[k]) for k in ("lao_code", "mission_code") if k in event)
         click.echo(
-            f"ok: event {result.position} ({what} {record}, recorded {event.get('recorded_at')}) is in "
-            f"{result.checkpoint.origin} at size {result.checkpoint.size}; {signed}"
+            t(
+                f"ok: event {result.position} ({what} {record}, recorded {event.get('recorded_at')}) is in "
+                f"{result.checkpoint.origin} at size {result.checkpoint.size}; {signed}"
+            )
         )
     else:
         assert result.old is not None
-        click.echo(
-            f"ok: {result.checkpoint.origin} at size {result.checkpoint.size} extends size {result.old.size}; {signed}"
-        )
+        size, old = result.checkpoint.size, result.old.size
+        click.echo(t(f"ok: {result.checkpoint.origin} at size {size} extends size {old}; {signed}"))
