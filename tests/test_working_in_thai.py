@@ -387,3 +387,45 @@ def test_an_import_in_thai_reports_and_writes_its_error_file_in_thai(ml: Ledger)
     assert not english_left(output), f"English left: {english_left(output)}\n{output}"
     written = errors.read_text(encoding="utf-8-sig")
     assert "ไม่ใช่จำนวน (ต้องเป็น 0 ขึ้นไป)" in written
+
+
+def test_every_command_speaks_thai_to_who_works_in_thai(ml: Ledger) -> None:
+    """The human output of each command (JSON, CSV data and the feed are for machines)."""
+    record_roads(ml)
+    keys = ml.folder / "keys"
+    keys.mkdir()
+    commands = [
+        ("init",),
+        ("registry", "load", str(ml.folder / "krabi_laos.csv")),
+        ("catalog", "load", str(ml.folder / "catalog.csv")),
+        ("laos", "เขาคราม"),
+        ("missions", "ถนน"),
+        ("project",),
+        ("keygen", str(keys / "krabi-ppao")),
+        ("checkpoint", "--key", str(keys / "krabi-ppao.key"), "--out", str(ml.folder / "cp")),
+        ("prove", "inclusion", "94", "--checkpoint", str(ml.folder / "cp"), "--out", str(ml.folder / "p.proof")),
+        ("verify", "--checkpoint", str(ml.folder / "cp"), "--key", str(keys / "krabi-ppao.pub")),
+        ("verify-proof", str(ml.folder / "p.proof"), "--key", str(keys / "krabi-ppao.pub")),
+        ("export", "--format", "xlsx", "--out", str(ml.folder / "x.xlsx")),
+        ("import", str(ml.folder / "x.xlsx"), "--dry-run"),
+    ]
+    for args in commands:
+        code, output = thai_result(ml, *args)
+        assert code == 0, (args, output)
+        # A key (name+id+base64) and a hash (hex) are codes, printed as they are.
+        text = re.sub(r"\S+\+[0-9a-f]{8}\+\S+|\b[0-9a-f]{64}\b", " ", output)
+        assert not english_left(text), f"{args[0]}: English left: {english_left(text)}\n{output}"
+
+
+def test_the_demo_tells_its_story_in_thai(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(cli, ["--lang", "th", "demo"], catch_exceptions=False, prog_name="mission-ledger")
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0
+    story = "\n".join(line for line in result.output.splitlines() if not line.strip().startswith("mission-ledger"))
+    assert not english_left(story), english_left(story)
