@@ -100,27 +100,30 @@ def _lines(
 ) -> Iterator[LaoCompleteness]:
     condition, params = scope.where()
     kinds = ", ".join(f"'{k}'" for k in RECORD_KINDS)
+    # The scope's LAOs first, then their versions and history through the lao_code indexes
+    # (CROSS JOIN keeps that order): the report's cost follows the province, not the nation.
     sql = f"""
-    WITH present AS (
+    WITH scoped AS (
+        SELECT l.lao_code FROM laos l WHERE {condition.replace("?", ":scope")}
+    ), present AS (
         SELECT v.lao_code,
                COUNT(*) AS records,
                SUM(CASE WHEN v.cancelled = 0 AND (v.base_status IS NULL OR v.received_fy IS NULL
                         OR v.quantity IS NULL OR v.unit IS NULL) THEN 1 ELSE 0 END) AS incomplete
-        FROM record_versions v
+        FROM scoped s CROSS JOIN record_versions v ON v.lao_code = s.lao_code
         WHERE {KNOWN_AT} AND v.valid_from <= :valid_on AND (v.valid_to IS NULL OR :valid_on < v.valid_to)
         GROUP BY v.lao_code
     ), reports AS (
         SELECT h.lao_code, MAX(h.recorded_at) AS last_recorded_at,
                MAX(CASE WHEN h.recorded_at >= :round_start THEN 1 ELSE 0 END) AS since_round
-        FROM history h
+        FROM scoped s CROSS JOIN history h ON h.lao_code = s.lao_code
         WHERE h.kind IN ({kinds}) AND h.recorded_at <= :known_at
         GROUP BY h.lao_code
     )
     SELECT l.lao_code, l.name_th, l.lao_type, l.district_code, l.district_th, l.province_code,
            COALESCE(p.records, 0) AS records, COALESCE(p.incomplete, 0) AS incomplete,
            r.last_recorded_at, COALESCE(r.since_round, 0) AS since_round
-    FROM laos l LEFT JOIN present p USING (lao_code) LEFT JOIN reports r USING (lao_code)
-    WHERE {condition.replace("?", ":scope")}
+    FROM scoped s JOIN laos l USING (lao_code) LEFT JOIN present p USING (lao_code) LEFT JOIN reports r USING (lao_code)
     ORDER BY l.lao_code
     """
     args: dict[str, Any] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from projections.schema import SCHEMA_VERSION, TABLES, create_schema
 from projections.writer import PageWriter
 
 PAGE = 2000
+#: Events per transaction when views are built from scratch (`rebuild`, verify's fresh copy).
+BULK_PAGE = 20_000
 #: The columns that name a row of each view table, in messages about a row that differs.
 _ROW_KEYS = {
     "_meta": ("key",),
@@ -59,16 +62,21 @@ class CatchUp:
         return self.end - self.start
 
 
-def open_views(path: Path) -> sqlite_utils.Database:
+def open_views(path: Path, *, bulk: bool = False) -> sqlite_utils.Database:
     """open_views opens (creating if need be) the views file with its schema.
 
     Several processes may catch the same views up at once (each write command does): they wait
-    for each other's transactions rather than fail.
+    for each other's transactions rather than fail. `bulk` is for a file being built from scratch
+    that nobody else opens and that is thrown away if the build fails: no journal, no syncs.
     """
     try:
         db = sqlite_utils.Database(sqlite3.connect(path, timeout=LOCK_TIMEOUT))
-        _with_retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
-        db.execute("PRAGMA synchronous=NORMAL")
+        if bulk:
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+        else:
+            _with_retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
+            db.execute("PRAGMA synchronous=NORMAL")
         # The indexes of a national ledger outgrow SQLite's 2 MB default page cache; a miss on
         # every insert is what slowed a rebuild down as it grew.
         db.execute("PRAGMA cache_size=-262144")
@@ -110,7 +118,7 @@ def check_views(recorder: LedgerLog, views_path: Path) -> tuple[int, list[str]]:
     try:
         end = live.catch_up().end
         with tempfile.TemporaryDirectory(prefix="mission-ledger-verify-") as scratch:
-            fresh = Projector(recorder, Path(scratch) / "fresh.views.db")
+            fresh = Projector(recorder, Path(scratch) / "fresh.views.db", page=BULK_PAGE, bulk=True)
             try:
                 fresh.catch_up(until=end)
                 return end, live.differences(fresh)
@@ -132,11 +140,11 @@ def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
 class Projector:
     """Projector keeps one views file in step with one ledger."""
 
-    def __init__(self, recorder: LedgerLog, views_path: Path, *, page: int = PAGE) -> None:
+    def __init__(self, recorder: LedgerLog, views_path: Path, *, page: int = PAGE, bulk: bool = False) -> None:
         self.recorder = recorder
         self.views_path = views_path
         self.page = page
-        self.db = open_views(views_path)
+        self.db = open_views(views_path, bulk=bulk)
 
     def close(self) -> None:
         """close closes the views file."""
@@ -204,12 +212,28 @@ class Projector:
         return CatchUp(start, position)
 
     def rebuild(self) -> CatchUp:
-        """rebuild drops every view table and applies the whole ledger from event 1."""
+        """rebuild applies the whole ledger from event 1 to a new views file beside the old one —
+        in bulk: no journal, large pages, since a failed build is simply thrown away — and puts it
+        in the old one's place when it is complete. A reader sees the old views or the new ones."""
+        building = self.views_path.with_name(f"{self.views_path.name}.rebuilding")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
+        fresh = Projector(self.recorder, building, page=max(self.page, BULK_PAGE), bulk=True)
+        try:
+            moved = fresh.catch_up()
+            fresh.db.execute("PRAGMA journal_mode=WAL")
+        except BaseException:
+            fresh.close()
+            building.unlink(missing_ok=True)
+            raise
+        fresh.close()
         self.db.close()
-        for suffix in ("", "-wal", "-shm"):
+        # The old file's journal must go with it: SQLite would replay a stale WAL into the new file.
+        for suffix in ("-wal", "-shm"):
             Path(f"{self.views_path}{suffix}").unlink(missing_ok=True)
+        os.replace(building, self.views_path)
         self.db = open_views(self.views_path)
-        return self.catch_up()
+        return CatchUp(0, moved.end)
 
     def differences(self, fresh: Projector, *, most: int = 5) -> list[str]:
         """differences compares these views with `fresh` ones (rebuilt from the ledger to the

@@ -152,26 +152,25 @@ class PageWriter:
         self.history: list[tuple[Any, ...]] = []
 
     def load(self, events: Sequence[Event]) -> None:
-        """load reads the open versions of every record the page's events touch (row values IN)."""
+        """load reads the open versions of every record the page's events touch."""
         keys = sorted(
             {(e.lao_code, e.mission_code) for e in events if isinstance(e, RecordEvent)} - set(self.timelines)
         )
         found: dict[Key, list[tuple[Any, ...]]] = {}
-        wanted = set(keys)
-        laos = sorted({lao for lao, _ in keys})
-        # By LAO code (the index's first column; a row-value IN (VALUES …) would scan the table),
-        # keeping the wanted records.
-        for start in range(0, len(laos), 400):
-            part = laos[start : start + 400]
-            rows = self.db.execute(
-                "SELECT lao_code, mission_code, valid_from, valid_to, base_status, cancelled, received_fy, quantity, "
-                f"unit, budget, staff, note FROM record_versions WHERE lao_code IN ({', '.join('?' * len(part))}) "
-                "AND seq_to IS NULL",
-                part,
-            ).fetchall()
-            for r in rows:
-                if (r[0], r[1]) in wanted:
-                    found.setdefault((r[0], r[1]), []).append(tuple(r[2:]))
+        # Exactly the page's records, through the (lao_code, mission_code, seq_to) index, one probe
+        # per record: reading every open version of every LAO the page touches instead grew with the
+        # ledger, and a rebuild of interleaved reports grew with its square.
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS page_keys (lao_code TEXT, mission_code TEXT)")
+        self.db.execute("DELETE FROM page_keys")
+        self.db.conn.executemany("INSERT INTO page_keys VALUES (?, ?)", keys)
+        rows = self.db.execute(
+            "SELECT v.lao_code, v.mission_code, v.valid_from, v.valid_to, v.base_status, v.cancelled, "
+            "v.received_fy, v.quantity, v.unit, v.budget, v.staff, v.note "
+            "FROM page_keys k CROSS JOIN record_versions v "
+            "ON v.lao_code = k.lao_code AND v.mission_code = k.mission_code AND v.seq_to IS NULL"
+        ).fetchall()
+        for r in rows:
+            found.setdefault((r[0], r[1]), []).append(tuple(r[2:]))
         for key in keys:
             self.timelines[key] = _timeline_of(found.get(key, []))
             if key in found:

@@ -357,3 +357,32 @@ def test_changes_since_a_date_starts_at_the_start_of_that_day(
         cli, [*db, "changes", "--since", "2568-01-06", "--json"], env={"MISSION_LEDGER_CLOCK": "2025-02-01"}
     )
     assert json.loads(later.output) == []
+
+
+def test_a_rebuild_that_fails_leaves_the_old_views_as_they_were(sqlite_ledger, tmp_path, monkeypatch) -> None:
+    """The rebuild writes a new file in bulk and swaps it in only when complete."""
+    from projections import writer
+    from projections.runner import Projector
+
+    views = tmp_path / "v.db"
+    projector = Projector(sqlite_ledger.ledger_recorder, views)
+    projector.catch_up()
+    before = projector.digest()
+    calls = {"n": 0}
+    real = writer.PageWriter.apply
+
+    def fail_midway(self, logged, event):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 50:
+            raise OSError("disk full")
+        return real(self, logged, event)
+
+    monkeypatch.setattr(writer.PageWriter, "apply", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        projector.rebuild()
+    monkeypatch.undo()
+    assert projector.digest() == before
+    assert not list(tmp_path.glob("v.db.rebuilding*"))
+    projector.rebuild()
+    assert projector.digest() == before
+    projector.close()
