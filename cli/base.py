@@ -12,18 +12,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from eventsourcing.persistence import PersistenceError
 
 from cli.files import check_output, with_journals
 from cli.output import language_of, t
-from ledger.application import MissionLedger, default_actor
-from ledger.clock import clock_from_environment
 from ledger.errors import LedgerError, NotFound, Refused
-from ledger.store.location import StoreLocation, translate_store_error
-from projections.runner import Projector
+
+# The store and the views are loaded by the commands that use them: `--help`, and every command
+# that reads no ledger, starts without eventsourcing, psycopg or sqlite-utils.
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger
+    from projections.runner import Projector
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,10 +59,16 @@ class LedgerGroup(click.Group):
             _explain(e)
             _error(str(e))
             ctx.exit(e.exit_code)
-        except PersistenceError as e:
+        except Exception as e:
+            from eventsourcing.persistence import PersistenceError
+
+            if not isinstance(e, PersistenceError):
+                raise
             # The store failed under us (a server restarted, a disk full): one line, nothing half done —
             # every write is one transaction.
             _explain(e)
+            from ledger.store.location import StoreLocation, translate_store_error
+
             where = ctx.obj.location if isinstance(ctx.obj, Settings) else StoreLocation("?")
             _error(str(translate_store_error(e, where)))
             ctx.exit(1)
@@ -116,9 +123,11 @@ class Settings:
 
     def __init__(self, db: str, views: str | None, actor: str | None, lang: str | None = None) -> None:
         self.lang = lang or language_of(os.environ)
+        from ledger.store.location import StoreLocation
+
         self.location = StoreLocation(db)
         self._views = Path(views) if views else None
-        self.actor = actor or default_actor()
+        self.actor = actor  # None: the application takes the OS user
 
     @property
     def calendar(self) -> str:
@@ -144,6 +153,9 @@ class Settings:
         """open opens the ledger; unless `create`, it must have been initialised."""
         if not create and not self.location.exists():
             raise NotFound(f"no ledger at {self.location.describe()}: run `mission-ledger init` or give --db")
+        from ledger.application import MissionLedger
+        from ledger.clock import clock_from_environment
+
         clock = clock_from_environment(clock_env if clock_env is not None else dict(os.environ))
         return MissionLedger(self.location, clock=clock, actor=self.actor, create_tables=create)
 
@@ -163,6 +175,8 @@ class Settings:
         """catch_up_after_write updates the views; a views problem never undoes the write, it
         is reported as a warning with the way to fix it."""
         try:
+            from projections.runner import Projector
+
             projector = Projector(app.ledger_recorder, self.views)
             try:
                 projector.catch_up()
@@ -201,6 +215,8 @@ class Settings:
 
     def views_of(self, app: MissionLedger) -> Projector:
         """views_of opens the views and catches them up with the ledger (other writers too)."""
+        from projections.runner import Projector
+
         projector = Projector(app.ledger_recorder, self.views)
         click.get_current_context().call_on_close(projector.close)
         projector.catch_up()

@@ -7,7 +7,7 @@ import io
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,10 +15,11 @@ from cli.base import Settings, cli, pass_settings
 from cli.files import is_error_file, replacing
 from cli.options import date_callback
 from cli.output import t, text_of, w
-from ledger.application import MissionLedger
 from ledger.errors import BadInput
-from ledger.imports.batch import ImportReport, import_file
-from ledger.imports.columns import neutralise
+
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger
+    from ledger.imports.batch import ImportReport
 
 
 @cli.command("import")
@@ -114,6 +115,8 @@ def import_command(
 def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
     """import_file, with a progress bar on a terminal for line-based files (whose rows can be
     counted cheaply)."""
+    from ledger.imports.batch import import_file
+
     if not sys.stderr.isatty() or file.suffix.lower() == ".xlsx":
         return import_file(app, file, **options)
     with file.open("rb") as f:
@@ -182,6 +185,8 @@ def _say(
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     """write_csv_file writes a CSV for Excel (UTF-8 with BOM), no cell a live formula, whole or
     not at all."""
+    from ledger.imports.columns import neutralise
+
     with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)

@@ -15,8 +15,6 @@ from cli.files import replacing
 from cli.options import out_options
 from cli.output import t
 from ledger.errors import BadInput, Refused
-from ledger.integrity.audit import LedgerAuditor, check_proof_file
-from ledger.integrity.checkpoint import Signer, check_key_name, parse_signer, parse_verifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -67,6 +65,8 @@ def keygen(path: Path, name: str | None, folder: Path) -> None:
 
     Example: mission-ledger keygen keys/krabi-ppao
     """
+    from ledger.integrity.checkpoint import Signer, check_key_name
+
     base = folder / path
     if base.suffix in (".key", ".pub"):
         base = base.with_suffix("")
@@ -103,6 +103,9 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
 
     Example: mission-ledger checkpoint --key krabi-ppao.key --out 2567-12-30.checkpoint
     """
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import parse_signer
+
     signer = parse_signer(_read(key_file, "key"))
     app = settings.open()
     note = LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, app.clock.now())
@@ -129,6 +132,9 @@ def verify(
 
     Example: mission-ledger verify --checkpoint 2567-12-30.checkpoint --key krabi-ppao.pub
     """
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import parse_verifier
+
     verifier = parse_verifier(_read(key_file, "key")) if key_file else None
     notes = [_read(p, "checkpoint") for p in checkpoints]
     app = settings.open()
@@ -181,6 +187,8 @@ def prove_inclusion_command(
 
     Example: mission-ledger prove inclusion 94 --checkpoint 2567-12-30.checkpoint --out 94.proof
     """
+    from ledger.integrity.audit import LedgerAuditor
+
     app = settings.open()
     doc = LedgerAuditor(app.ledger_recorder).inclusion_proof(position, _read(checkpoint_file, "checkpoint"))
     _write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(checkpoint_file,))
@@ -198,6 +206,8 @@ def prove_consistency_command(
 
     Example: mission-ledger prove consistency --old deadline.checkpoint --new today.checkpoint
     """
+    from ledger.integrity.audit import LedgerAuditor
+
     app = settings.open()
     doc = LedgerAuditor(app.ledger_recorder).consistency_proof(
         _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
@@ -216,6 +226,9 @@ def verify_proof(proof_file: Path, key_file: Path | None, no_signature: bool) ->
 
     Example: mission-ledger verify-proof 94.proof --key krabi-ppao.pub
     """
+    from ledger.integrity.audit import check_proof_file
+    from ledger.integrity.checkpoint import parse_verifier
+
     verifier = parse_verifier(_read(key_file, "key")) if key_file else None
     result = check_proof_file(_read(proof_file, "proof"), verifier)
     if verifier is None and not no_signature:

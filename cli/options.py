@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ledger.domain.thai import parse_date, parse_instant
-from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
 from ledger.errors import BadInput
+
+if TYPE_CHECKING:
+    from ledger.domain.values import Fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
@@ -38,7 +40,21 @@ def parsed(parse: Callable[[str, str], Any]) -> Callback:
 date_callback = parsed(lambda text, what: parse_date(text, what=what))
 instant_callback = parsed(lambda text, what: parse_instant(text, what=what))
 since_callback = parsed(lambda text, what: parse_instant(text, what=what, day_starts=True))
-status_callback = parsed(lambda text, what: parse_status(text))
+
+
+def _status(text: str, what: str) -> Any:
+    from ledger.domain.values import parse_status
+
+    return parse_status(text)
+
+
+def _field(name: str, text: str) -> Any:
+    from ledger.domain.values import parse_field
+
+    return parse_field(name, text)
+
+
+status_callback = parsed(_status)
 
 
 def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
@@ -57,20 +73,22 @@ def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str,
             if name == "effective_from" and ctx.info_name == "correct":
                 out[name] = parse_date(text, what="effective_from")
             else:
-                out[name] = parse_field(name, text)
+                out[name] = _field(name, text)
         except BadInput as e:
             raise click.BadParameter(str(e)) from e
     return out
 
 
 def fields_of(values: dict[str, Any]) -> Fields:
+    from ledger.domain.values import FIELD_NAMES, Fields
+
     """fields_of keeps the record's fields of parsed options (None values are left unset)."""
     return Fields(**{k: v for k, v in values.items() if k in FIELD_NAMES and v is not None})
 
 
 def field_option(name: str, help: str) -> Callable[[F], F]:
     """field_option adds --NAME for one of the record's fields, parsed as the field is."""
-    callback = parsed(lambda text, what: parse_field(name, text))
+    callback = parsed(lambda text, what: _field(name, text))
     return click.option(f"--{name.replace('_', '-')}", name, callback=callback, help=help)
 
 

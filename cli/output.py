@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import os
 import unicodedata
@@ -17,13 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 import click
-import msgspec
 
 from ledger.domain.thai import format_date, format_instant
 from ledger.i18n import translate, word
-from ledger.imports.columns import neutralise
-
-_json = msgspec.json.Encoder(decimal_format="string")
 
 
 def language_of(env: Mapping[str, str]) -> str:
@@ -75,9 +72,16 @@ def plain(value: Any, *, calendar: str = "ce") -> Any:
     return value
 
 
+@functools.cache
+def _json() -> Any:
+    import msgspec  # loaded by the commands that print JSON
+
+    return msgspec.json.Encoder(decimal_format="string")
+
+
 def echo_json(value: Any, *, calendar: str = "ce") -> None:
     """echo_json prints one JSON document on one line."""
-    click.echo(_json.encode(plain(value, calendar=calendar)).decode())
+    click.echo(_json().encode(plain(value, calendar=calendar)).decode())
 
 
 def text_of(value: Any, *, calendar: str = "ce") -> str:
@@ -128,7 +132,7 @@ def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> No
     click.echo("[", nl=False)
     first = True
     for item in items:
-        click.echo(("\n" if first else ",\n") + _json.encode(plain(item, calendar=calendar)).decode(), nl=False)
+        click.echo(("\n" if first else ",\n") + _json().encode(plain(item, calendar=calendar)).decode(), nl=False)
         first = False
     click.echo("\n]" if not first else "]")
 
@@ -136,6 +140,8 @@ def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> No
 def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
     """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming.
     No cell is a live formula (ledger.imports.rows.neutralise)."""
+    from ledger.imports.columns import neutralise
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([w(h) for h in headers])

@@ -25,10 +25,7 @@ from cli.options import (
 from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of
 from cli.records import print_entries
 from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
-from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput
-from projections.completeness import completeness
-from projections.queries import CHANGE_KINDS, Scope, as_of, changes
 
 
 @cli.command("as-of")
@@ -64,6 +61,9 @@ def as_of_command(
 
     Example: mission-ledger as-of --known-at 2567-12-30 --province 81 --csv > krabi-deadline.csv
     """
+    from ledger.domain.timeline import RECORD_KEYS
+    from projections.queries import Scope, as_of
+
     one_format(as_json, as_csv)
     if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
         raise click.UsageError("give one of --known-at, --at-seq, --checkpoint")
@@ -140,7 +140,7 @@ def as_of_command(
     "--kind",
     "kinds",
     multiple=True,
-    help=f"Only these kinds (repeatable; default: {', '.join(CHANGE_KINDS)}).",
+    help="Only these kinds (repeatable; default: corrected, changed, cancelled, reinstated, voided).",
 )
 @scope_options
 @format_options
@@ -164,6 +164,9 @@ def changes_command(
 
     Example: mission-ledger changes --since 2567-12-31 --province 81
     """
+    from ledger.domain.events import CHANGE_KINDS
+    from projections.queries import Scope, changes
+
     one_format(as_json, as_csv)
     app = settings.open()
     entries = changes(
@@ -210,6 +213,9 @@ def completeness_command(
 
     Example: mission-ledger report completeness --province 81 --known-at 2567-12-30
     """
+    from projections.completeness import completeness
+    from projections.queries import Scope
+
     one_format(as_json, as_csv)
     app = settings.open()
     result = completeness(
@@ -290,6 +296,7 @@ def export_command(
     import sys
 
     from projections.export import export_rows, write_export
+    from projections.queries import Scope, as_of
 
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx needs --out FILE")

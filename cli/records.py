@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,11 +25,11 @@ from cli.options import (
     write_options,
 )
 from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, t, text_of, w
-from ledger.application import Receipt
 from ledger.domain.thai import format_instant
-from ledger.domain.timeline import RECORD_KEYS
-from ledger.domain.values import Fields, parse_lao_code, parse_mission_code
-from projections.queries import HistoryEntry, history
+
+if TYPE_CHECKING:
+    from ledger.application import Receipt
+    from projections.queries import HistoryEntry
 
 
 def _effective(help: str) -> Callable[[F], F]:
@@ -164,6 +164,8 @@ def _arguments(name: str, options: dict[str, Any]) -> dict[str, Any]:
     if name == "record":
         status = options.pop("status")
         values = {k: options.pop(k) for k in ("received_fy", "quantity", "unit", "budget", "staff", "note")}
+        from ledger.domain.values import Fields
+
         arguments["values"] = Fields(status=status, **{k: v for k, v in values.items() if v is not None})
     return {**arguments, **{k: v for k, v in options.items() if v is not None}}
 
@@ -223,6 +225,8 @@ def show(
     if as_json:
         echo_json(view, calendar=calendar)
         return
+    from ledger.domain.timeline import RECORD_KEYS
+
     echo_fields([(k, getattr(view, k)) for k in RECORD_KEYS], calendar=calendar)
 
 
@@ -237,6 +241,9 @@ def history_command(settings: Settings, lao: str, mission: str, as_json: bool, a
 
     Example: mission-ledger history 6810103 INF-01
     """
+    from ledger.domain.values import parse_lao_code, parse_mission_code
+    from projections.queries import history
+
     one_format(as_json, as_csv)
     app = settings.open()
     entries = history(settings.views_of(app).db, parse_lao_code(lao), parse_mission_code(mission))

@@ -6,9 +6,6 @@ import click
 
 from cli.base import Settings, cli, pass_settings
 from cli.output import echo_json_lines_as_list, echo_table
-from ledger.domain.catalog import AREA_TH
-from ledger.domain.registry import LAO_TYPE_TH
-from projections.queries import find_laos, find_missions
 
 LAO_HEADERS = ("lao_code", "name", "type", "district", "province")
 MISSION_HEADERS = ("mission_code", "name", "area", "agency", "unit")
@@ -27,6 +24,9 @@ def laos(settings: Settings, query: str | None, province: str | None, district: 
 
     Example: mission-ledger laos "อบต. คลองท่อม" --province 81
     """
+    from ledger.domain.registry import LAO_TYPE_TH
+    from projections.queries import find_laos
+
     app = settings.open()
     found = find_laos(settings.views_of(app).db, query, province=province, district=district)
     if as_json:
@@ -56,6 +56,9 @@ def missions(settings: Settings, query: str | None, as_json: bool) -> None:
 
     Example: mission-ledger missions ศูนย์พัฒนาเด็ก
     """
+    from ledger.domain.catalog import AREA_TH
+    from projections.queries import find_missions
+
     app = settings.open()
     found = find_missions(settings.views_of(app).db, query)
     if as_json:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import sqlite_utils
 
-from ledger.domain.events import RECORD_KINDS
+from ledger.domain.events import CHANGE_KINDS, RECORD_KINDS
 from ledger.domain.search import closest, matches
 from ledger.domain.thai import thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
@@ -20,7 +20,6 @@ from ledger.errors import BadInput, NotFound
 from ledger.store.stamps import format_stamp, parse_stamp
 
 #: Kinds `changes` lists by default: everything after the first report.
-CHANGE_KINDS: Final = ("corrected", "changed", "cancelled", "reinstated", "voided")
 
 
 @dataclass(frozen=True)

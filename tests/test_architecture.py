@@ -107,3 +107,15 @@ def test_a_store_that_leaves_out_part_of_the_contract_cannot_be_made(db_path: Pa
 
     with pytest.raises(TypeError, match="abstract"):
         Incomplete(SQLiteDatastore(str(db_path)))  # type: ignore[abstract]
+
+
+def test_the_command_line_starts_without_loading_the_store_or_the_views() -> None:
+    """`mission-ledger --help` and commands that need no ledger start fast: importing the command
+    line loads no event store, database driver, views library, spreadsheet or crypto library."""
+    import subprocess
+    import sys
+
+    heavy = ("eventsourcing", "psycopg", "sqlite_utils", "openpyxl", "cryptography", "babel", "msgspec")
+    code = f"import sys, cli.main; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "", f"import cli.main loads {loaded.stdout.strip()}"

@@ -205,6 +205,8 @@ EVENT_TYPES: Final = (
 )
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
+#: The kinds of record event that change what an earlier report said (all but `recorded`).
+CHANGE_KINDS: Final = ("corrected", "changed", "cancelled", "reinstated", "voided")
 
 #: The schema version of each kind's data. A kind's version goes up when it gains a field (old
 #: events still decode: the field has a default); the tag and the fields' types never change.

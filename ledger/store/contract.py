@@ -27,14 +27,9 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import BadInput, Refused
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
+from ledger.store.names import CHECKPOINT_TABLE, FRONTIER_TABLE, LOG_TABLE, META_TABLE, NODES_TABLE
 from ledger.store.stamps import as_bytes, format_stamp, parse_stamp
 
-LOG_TABLE = "ledger_log"
-FRONTIER_TABLE = "ledger_frontier"
-META_TABLE = "ledger_meta"
-CHECKPOINT_TABLE = "ledger_checkpoints"
-#: Roots of complete aligned blocks of the Merkle tree (see merkle.completed_nodes).
-NODES_TABLE = "ledger_nodes"
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
 #: The log's tables beside eventsourcing's events table, once for every backend: each column is
 #: (name, portable type, constraint); a backend maps the portable types onto its own

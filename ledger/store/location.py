@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ledger.errors import BadInput, StoreUnavailable
-from ledger.store.contract import META_TABLE
+from ledger.store.names import META_TABLE
 
 #: The first bytes of every SQLite 3 database file.
 SQLITE_HEADER = b"SQLite format 3\x00"

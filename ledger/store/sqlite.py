@@ -18,13 +18,13 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from ledger.store.contract import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
-    NODES_TABLE,
     Cursor,
     LedgerLog,
     Restamp,
     log_table_names,
     log_table_statements,
 )
+from ledger.store.names import NODES_TABLE
 
 
 class _Adapter:

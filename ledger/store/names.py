@@ -1,0 +1,11 @@
+"""The names of the ledger's own tables beside eventsourcing's events table (no imports: the
+location of a ledger checks for them without loading a store)."""
+
+from __future__ import annotations
+
+LOG_TABLE = "ledger_log"
+FRONTIER_TABLE = "ledger_frontier"
+META_TABLE = "ledger_meta"
+CHECKPOINT_TABLE = "ledger_checkpoints"
+#: Roots of complete aligned blocks of the Merkle tree (see merkle.completed_nodes).
+NODES_TABLE = "ledger_nodes"
