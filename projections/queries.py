@@ -91,9 +91,11 @@ def _record_json(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# {join}: for a scope, the scope's LAOs first and their versions through the lao_code index
+# (CROSS JOIN keeps that order), so that a province's query reads the province, not the nation.
 AS_OF_SQL: Final = """
 SELECT v.*, l.name_th AS lao_name_th, m.name_th AS mission_name_th
-FROM record_versions v JOIN laos l USING (lao_code) LEFT JOIN missions m USING (mission_code)
+FROM {join} LEFT JOIN missions m USING (mission_code)
 WHERE {knowledge} AND v.valid_from <= :valid_on AND (v.valid_to IS NULL OR :valid_on < v.valid_to)
   AND {scope}
 ORDER BY v.lao_code, v.mission_code
@@ -115,7 +117,12 @@ def as_of(
     scope.check(db)
     condition, params = scope.where()
     knowledge = AT_SEQ if at_seq is not None else KNOWN_AT
-    sql = AS_OF_SQL.format(knowledge=knowledge, scope=condition.replace("?", ":scope"))
+    join = (
+        "laos l CROSS JOIN record_versions v ON v.lao_code = l.lao_code"
+        if params
+        else "record_versions v JOIN laos l USING (lao_code)"
+    )
+    sql = AS_OF_SQL.format(join=join, knowledge=knowledge, scope=condition.replace("?", ":scope"))
     args: dict[str, Any] = {"valid_on": valid_on.isoformat()}
     if at_seq is not None:
         args["seq"] = at_seq
