@@ -152,13 +152,24 @@ class LedgerLog(ABC):
     insert_events: Callable[..., Sequence[int] | None]
     _nodes_ready: bool | None = None
 
-    @abstractmethod
-    def _reading(self) -> AbstractContextManager[Cursor]:
-        """A cursor in a read transaction."""
+    #: eventsourcing's datastore of the backend (its `transaction(commit=…)` gives a cursor).
+    datastore: Any
 
     @abstractmethod
-    def _writing(self) -> AbstractContextManager[Cursor]:
+    def _adapt(self, cursor: Any) -> Cursor:
+        """The backend's cursor seen through the log's Cursor protocol."""
+
+    @contextmanager
+    def _reading(self) -> Iterator[Cursor]:
+        """A cursor in a read transaction."""
+        with self.datastore.transaction(commit=False) as cursor:
+            yield self._adapt(cursor)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Cursor]:
         """A cursor in a write transaction, committed on success."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield self._adapt(cursor)
 
     @abstractmethod
     def _locked(self) -> AbstractContextManager[tuple[Any, Cursor]]:

@@ -146,12 +146,5 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         row = cur.fetchone()
         return row is not None and row[0] is not None
 
-    @contextmanager
-    def _reading(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=False) as curs:
-            yield _Adapter(curs)
-
-    @contextmanager
-    def _writing(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as curs:
-            yield _Adapter(curs)
+    def _adapt(self, cursor: Any) -> Cursor:
+        return _Adapter(cursor)

@@ -143,15 +143,8 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         return cur.fetchone() is not None
 
-    @contextmanager
-    def _reading(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=False) as c:
-            yield _Adapter(c)
-
-    @contextmanager
-    def _writing(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as c:
-            yield _Adapter(c)
+    def _adapt(self, cursor: Any) -> Cursor:
+        return _Adapter(cursor)
 
 
 __all__ = ["SQLiteDatastore", "SQLiteLedgerRecorder"]
