@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,8 +25,6 @@ from ledger.errors import LedgerError, NotFound, Refused
 if TYPE_CHECKING:
     from ledger.application import MissionLedger
     from projections.runner import Projector
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class LedgerGroup(click.Group):

@@ -92,11 +92,15 @@ def field_option(name: str, help: str) -> Callable[[F], F]:
     return click.option(f"--{name.replace('_', '-')}", name, callback=callback, help=help)
 
 
+#: --reported-at: when the source system says the LAO reported (every record command takes it).
+reported_at_option = click.option(
+    "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
+)
+
+
 def write_options(f: F) -> F:
     """write_options adds the options every correcting command shares."""
-    f = click.option(
-        "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
-    )(f)
+    f = reported_at_option(f)
     f = click.option(
         "--expect-version",
         type=click.IntRange(min=0),

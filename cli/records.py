@@ -20,6 +20,7 @@ from cli.options import (
     format_options,
     instant_callback,
     one_format,
+    reported_at_option,
     sets_callback,
     status_callback,
     write_options,
@@ -68,10 +69,6 @@ class RecordCommandFace:
     options: tuple[Callable[[Any], Any], ...]
 
 
-_REPORTED_AT = click.option(
-    "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
-)
-
 FACES: dict[str, RecordCommandFace] = {
     "record": RecordCommandFace(
         """Record a mission record: an LAO's first report of a mission.
@@ -84,7 +81,7 @@ FACES: dict[str, RecordCommandFace] = {
             _effective("First day the values hold (CE or BE)."),
             _record_values,
             _reason("Why (optional for a first report)."),
-            _REPORTED_AT,
+            reported_at_option,
         ),
     ),
     "correct": RecordCommandFace(
