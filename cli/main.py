@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import admin, feed, imports, integrity, reading, records, reference  # noqa: F401  (importing registers the commands)
+from cli import access, admin, feed, imports, integrity, reading, records, reference, serve  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
@@ -31,15 +31,18 @@ SUMMARIES = {
     "laos": "Find LAOs by code or Thai name.",
     "missions": "Find missions by code or Thai name.",
     "project": "Bring the views up to date (or rebuild them).",
+    "principal": "Principals of the service and their roles.",
     "prove": "Write inclusion and consistency proofs.",
     "record": "Record a mission record: an LAO's first report.",
     "registry": "The registry of LAOs (load).",
     "reinstate": "Reverse a cancellation from a date on.",
     "report": "Reports for provincial offices (completeness).",
     "schema": "Print the JSON Schema of every event's data.",
+    "serve": "Serve the ledger over HTTP (the API).",
     "show": "Show a mission record at a time, on a date.",
     "verify": "Check every event, checkpoint and the views.",
     "verify-proof": "Check a proof file offline.",
+    "token": "Tokens that sign principals in to the service.",
     "void": "Void a record entered in error.",
 }
 for _name, _summary in SUMMARIES.items():

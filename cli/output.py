@@ -7,20 +7,17 @@ Bangkok offset, absent values null, Thai text as UTF-8 (not \\u escapes).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import functools
 import io
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import click
 
-from ledger.domain.thai import format_date, format_instant
 from ledger.i18n import translate, word
+from projections.documents import plain
 
 
 def language_of(env: Mapping[str, str]) -> str:
@@ -53,23 +50,6 @@ def w(text: str) -> str:
     """w is one word or label in the working language: a header, a status, a verdict."""
     lang = working_language()
     return text if lang == "en" else word(text, lang)
-
-
-def plain(value: Any, *, calendar: str = "ce") -> Any:
-    """plain turns a result into JSON-ready values (dates and instants as docs/design.md §9 prints them)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name), calendar=calendar) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {k: plain(v, calendar=calendar) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v, calendar=calendar) for v in value]
-    if isinstance(value, datetime):
-        return format_instant(value, calendar=calendar)
-    if isinstance(value, date):
-        return format_date(value, calendar=calendar)
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from eventsourcing.utils import Environment
 
 from ledger.clock import CLOCK_ENV, CLOCK_LEAD, Clock, SystemClock
+from ledger.domain.access import Principal
 from ledger.domain.catalog import Mission, fold_mission, parse_catalog, plan_catalog
 from ledger.domain.events import (
     Cancelled,
@@ -55,7 +56,7 @@ from ledger.domain.values import (
     parse_lao_code,
     parse_mission_code,
 )
-from ledger.errors import Backdating, BadInput, Conflict, NotFound, Refused, StoreUnavailable
+from ledger.errors import Backdating, BadInput, Conflict, Forbidden, NotFound, Refused, StaleVersion, StoreUnavailable
 from ledger.store.contract import ClockBehind, LedgerLog
 from ledger.store.location import StoreLocation, store_environment, translate_store_error
 from ledger.store.mapper import Envelope, MsgspecMapper
@@ -185,10 +186,14 @@ class MissionLedger(Application[str]):
         actor: str | None = None,
         source: str = "cli",
         create_tables: bool | None = None,
+        principal: Principal | None = None,
     ) -> None:
         self.location = location if isinstance(location, StoreLocation) else StoreLocation(str(location))
         self.clock: Clock = clock or SystemClock()
-        self.actor = check_actor(actor or default_actor())
+        # A signed-in principal writes as itself: nothing a client sends chooses the actor.
+        # Without one, this is the operator's own tool (the OS user, DESIGN §10).
+        self.principal = principal
+        self.actor = principal.name if principal is not None else check_actor(actor or default_actor())
         self.source = check_actor(source, what="source")
         # DDL only where the ledger is new (or on request, as `init` does): many processes
         # opening one PostgreSQL ledger at once must not race to re-create its tables.
@@ -269,6 +274,37 @@ class MissionLedger(Application[str]):
             entry = self._lao_or_none(other) if kind == "lao" else self._mission_or_none(other)
             named.append(f"{other} {entry.name_th}" if entry else other)
         return f"; did you mean {', '.join(named)}?"
+
+    # --- who may write ------------------------------------------------------------------------
+
+    def acting_as(self, principal: Principal, source: str = "http") -> MissionLedger:
+        """acting_as is this ledger's application for one signed-in principal: the same store
+        and clock, the principal's name as the actor of every write, its roles deciding."""
+        other = object.__new__(_ActingLedger)
+        other.__dict__.update(self.__dict__)
+        other.principal = principal
+        other.actor = principal.name
+        other.source = check_actor(source, what="source")
+        return other
+
+    def authorize_write(self, lao_code: str, province_code: str | None = None) -> None:
+        """authorize_write refuses (Forbidden) a write to an LAO's records that the signed-in
+        principal's roles do not cover; the operator's own CLI (no principal) may write anything.
+        `province_code`: the LAO's province when the caller has it, else read from the registry."""
+        who = self.principal
+        if who is None:
+            return
+        if province_code is None:
+            lao = self._lao_or_none(lao_code)
+            province_code = lao.province_code if lao is not None else None
+        if not who.may_write_record(lao_code, province_code):
+            where = f" (province {province_code})" if province_code else ""
+            raise Forbidden(f"{who.name} may not write records of LAO {lao_code}{where}")
+
+    def authorize_admin(self, what: str) -> None:
+        """authorize_admin refuses what only an admin may do to a signed-in principal without it."""
+        if self.principal is not None and not self.principal.may_administer():
+            raise Forbidden(f"{self.principal.name} may not {what} (admin only)")
 
     # --- appending ---------------------------------------------------------------------------
 
@@ -387,7 +423,7 @@ class MissionLedger(Application[str]):
             events = self.record_events(lao_code, mission_code)
             state = fold(events)
             if expect_version is not None and state.version != expect_version:
-                raise Conflict(
+                raise StaleVersion(
                     f"record {key} is at version {state.version}, not {expect_version} as "
                     "expected: someone changed it since you read it"
                 )
@@ -438,6 +474,7 @@ class MissionLedger(Application[str]):
         if missing:
             raise BadInput(f"{name} needs {', '.join(missing)}")
         lao_code, mission_code = _codes(lao_code, mission_code)
+        self.authorize_write(lao_code)
         why = (
             require_reason(reason, name) if spec.needs_reason else check_text(reason, what="reason") if reason else None
         )
@@ -537,6 +574,7 @@ class MissionLedger(Application[str]):
 
     def load_catalog(self, data: bytes, *, name: str) -> tuple[Receipt, int]:
         """load_catalog defines new missions and amends changed ones from a CSV file."""
+        self.authorize_admin("load the catalog")
         loaded = parse_catalog(read_csv_text(data, name=name), name=name)
 
         def decide(now: datetime) -> list[Envelope]:
@@ -655,3 +693,15 @@ class MissionLedger(Application[str]):
             raise BadInput("--origin must be one line of text")
         self.ledger_recorder.set_meta_once("origin", origin or f"mission-ledger/{ledger_id}")
         return before is None
+
+
+class _ActingLedger(MissionLedger):
+    """The ledger as one principal sees it (MissionLedger.acting_as): it shares the store of the
+    ledger it came from, which alone closes it — eventsourcing closes an application's store when
+    the application is collected, and this one is collected after every request."""
+
+    def close(self) -> None:
+        """close leaves the shared store open: its owner closes it."""
+
+    def __del__(self) -> None:
+        pass

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 
 class LedgerError(Exception):
-    """Root of every foreseeable error; `str(error)` is one line a person can act on."""
+    """Root of every foreseeable error; `str(error)` is one line a person can act on. `field`
+    names the input that was wrong, where one was (the API's problem documents carry it)."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class BadInput(LedgerError):
@@ -44,3 +49,17 @@ class StoreUnavailable(LedgerError):
     """The event store cannot be opened or reached."""
 
     exit_code = 1
+
+
+class Unauthenticated(LedgerError):
+    """No token, or one that is unknown, expired or revoked (HTTP 401)."""
+
+    exit_code = 1
+
+
+class Forbidden(Refused):
+    """The principal is signed in but its roles do not cover what it asked (HTTP 403)."""
+
+
+class StaleVersion(Conflict):
+    """An If-Match version that is no longer the record's (HTTP 412)."""

@@ -114,15 +114,14 @@ def _lines(
         WHERE {KNOWN_AT} AND v.valid_from <= :valid_on AND (v.valid_to IS NULL OR :valid_on < v.valid_to)
         GROUP BY v.lao_code
     ), reports AS (
-        SELECT h.lao_code, MAX(h.recorded_at) AS last_recorded_at,
-               MAX(CASE WHEN h.recorded_at >= :round_start THEN 1 ELSE 0 END) AS since_round
+        SELECT h.lao_code, MAX(h.recorded_at) AS last_recorded_at
         FROM scoped s CROSS JOIN history h ON h.lao_code = s.lao_code
         WHERE h.kind IN ({kinds}) AND h.recorded_at <= :known_at
         GROUP BY h.lao_code
     )
     SELECT l.lao_code, l.name_th, l.lao_type, l.district_code, l.district_th, l.province_code,
            COALESCE(p.records, 0) AS records, COALESCE(p.incomplete, 0) AS incomplete,
-           r.last_recorded_at, COALESCE(r.since_round, 0) AS since_round
+           r.last_recorded_at, COALESCE(r.last_recorded_at >= :round_start, 0) AS since_round
     FROM scoped s JOIN laos l USING (lao_code) LEFT JOIN present p USING (lao_code) LEFT JOIN reports r USING (lao_code)
     ORDER BY l.lao_code
     """

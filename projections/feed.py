@@ -20,6 +20,7 @@ import msgspec
 from eventsourcing.persistence import PersistenceError
 
 from ledger.domain.events import (
+    ACCESS_EVENT_TYPES,
     KINDS,
     RECORD_KINDS,
     SCHEMA_VERSIONS,
@@ -32,12 +33,14 @@ from ledger.errors import BadInput, Refused
 from ledger.store.contract import LedgerLog, LoggedEvent
 
 SEQUENCE_DIGITS: Final = 12
+ACCESS_KINDS: Final = frozenset(str(cls.__struct_config__.tag) for cls in ACCESS_EVENT_TYPES)
 RECONNECT_SECONDS: Final = 60.0
 TYPE_PREFIX: Final = {
     "record": "th.go.dla.mission.",
     "lao": "th.go.dla.registry.",
     "mission": "th.go.dla.catalog.",
     "batch": "th.go.dla.import.",
+    "principal": "th.go.dla.access.",
 }
 
 
@@ -47,6 +50,8 @@ def event_type(kind: str) -> str:
         return TYPE_PREFIX["record"] + kind
     if kind.startswith("lao_"):
         return TYPE_PREFIX["lao"] + kind
+    if kind in ACCESS_KINDS:
+        return TYPE_PREFIX["principal"] + kind
     return TYPE_PREFIX["batch" if kind.startswith("batch_") else "mission"] + kind
 
 
@@ -71,6 +76,7 @@ class FeedHead(msgspec.Struct, frozen=True):
     lao_code: str | None = None
     mission_code: str | None = None
     batch_id: str | None = None
+    name: str | None = None
     effective_from: date | None = None
     period_from: date | None = None
 
@@ -105,7 +111,7 @@ def _instant(at: datetime) -> str:
 def _subject(head: FeedHead) -> str:
     if head.lao_code and head.mission_code:
         return f"{head.lao_code}/{head.mission_code}"
-    return head.lao_code or head.mission_code or head.batch_id or ""
+    return head.lao_code or head.mission_code or head.batch_id or head.name or ""
 
 
 class CloudEvent(msgspec.Struct, frozen=True):
@@ -231,6 +237,17 @@ class Feed:
         encoder = msgspec.json.Encoder()
         for page in self._pages(after, limit, where, follow, poll, stop):
             yield encoder.encode_lines(page)
+
+    def lines_of(self, logged: list[LoggedEvent], where: FeedFilter = FeedFilter()) -> list[CloudEvent]:
+        """page is the feed lines of these logged events that pass the filter (a live stream
+        reads the events once per worker and filters them per consumer)."""
+        everything = where == FeedFilter()
+        lines = []
+        for event in logged:
+            head = feed_head(event.state)
+            if everything or self._keeps(head, where):
+                lines.append(_cloud_event(event, head, self.source))
+        return lines
 
     def _pages(
         self,

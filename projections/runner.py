@@ -176,6 +176,10 @@ class Projector:
         """catch_up applies every event after the views' position (up to position `until`, when
         given); returns how far it went."""
         self.check()
+        layout = _meta(self.db, "schema_version")
+        if self.position() and layout != SCHEMA_VERSION:
+            # Views of another layout (an older release) are rebuilt: they are disposable.
+            return self.rebuild()
         start = self.position()
         ledger_id = self.recorder.get_meta("ledger_id") or ""
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("ledger", "projections", "cli")
+PACKAGES = ("ledger", "projections", "service", "cli")
 # Modules of the pure domain may import only the standard library, msgspec and each other.
 PURE_ALLOWED = {"msgspec", "ledger.domain", "ledger.errors"}
 
@@ -38,12 +38,13 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
 
 
 MODULES = _modules()
-LAYER = {"ledger": 0, "projections": 1, "cli": 2}
+LAYER = {"ledger": 0, "projections": 1, "service": 2, "cli": 3}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_arrows_point_down_only(module: str) -> None:
-    """cli may import projections and ledger; projections may import ledger; ledger imports neither."""
+    """cli may import the service, projections and ledger (the service only inside `serve`); the
+    service projections and ledger; projections ledger; ledger none of them."""
     mine = LAYER[module.split(".")[0]]
     for imported, _ in _imports(MODULES[module]):
         top = imported.split(".")[0]
@@ -115,7 +116,10 @@ def test_the_command_line_starts_without_loading_the_store_or_the_views() -> Non
     import subprocess
     import sys
 
-    heavy = ("eventsourcing", "psycopg", "sqlite_utils", "openpyxl", "cryptography", "babel", "msgspec")
+    heavy = (
+        "eventsourcing", "psycopg", "sqlite_utils", "openpyxl", "cryptography", "babel", "msgspec", "litestar",
+        "uvicorn",
+    )  # fmt: skip
     code = f"import sys, cli.main; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == "", f"import cli.main loads {loaded.stdout.strip()}"

@@ -181,6 +181,52 @@ class BatchImported(Event, frozen=True, kw_only=True, tag="batch_imported"):
     appended: dict[str, int] = {}
 
 
+# --- principals, roles and tokens (DESIGN §10) ---------------------------------------------------
+#
+# Who could do what, and when, is history like everything else: an auditor asks "who could
+# write for this LAO on the deadline" as of any time. A token's secret, and any hash of it, never
+# appears here (they live in the store's token table); an event names a token by its public id.
+
+
+class PrincipalAdded(Event, frozen=True, kw_only=True, tag="principal_added"):
+    """PrincipalAdded enters a person or program that may sign in, with its first roles."""
+
+    name: str
+    roles: tuple[str, ...] = ()
+    display_name: str | None = None
+
+
+class RoleGranted(Event, frozen=True, kw_only=True, tag="role_granted"):
+    """RoleGranted gives a principal one more role (`province:81`, `lao:6810103`, `auditor`, …)."""
+
+    name: str
+    role: str
+
+
+class RoleRevoked(Event, frozen=True, kw_only=True, tag="role_revoked"):
+    """RoleRevoked takes a role away from a principal, from now on."""
+
+    name: str
+    role: str
+
+
+class TokenIssued(Event, frozen=True, kw_only=True, tag="token_issued"):
+    """TokenIssued says a token was handed to a principal: its public id, until when it holds,
+    and a label saying what it is for. Never the token, never its hash."""
+
+    name: str
+    token_id: str
+    expires_at: Instant
+    label: str | None = None
+
+
+class TokenRevoked(Event, frozen=True, kw_only=True, tag="token_revoked"):
+    """TokenRevoked ends a token before it expires: the next request with it is refused."""
+
+    name: str
+    token_id: str
+
+
 LedgerEvent = (
     Recorded
     | Corrected
@@ -193,8 +239,15 @@ LedgerEvent = (
     | MissionDefined
     | MissionAmended
     | BatchImported
+    | PrincipalAdded
+    | RoleGranted
+    | RoleRevoked
+    | TokenIssued
+    | TokenRevoked
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
+#: The kinds that say who may do what (their stream is `principal/<name>`).
+ACCESS_EVENT_TYPES: Final = (PrincipalAdded, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked)
 EVENT_TYPES: Final = (
     *RECORD_EVENT_TYPES,
     LaoRegistered,
@@ -202,6 +255,7 @@ EVENT_TYPES: Final = (
     MissionDefined,
     MissionAmended,
     BatchImported,
+    *ACCESS_EVENT_TYPES,
 )
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
@@ -271,9 +325,16 @@ def stream_id(event: LedgerEvent) -> str:
         return lao_id(event.lao_code)
     if isinstance(event, BatchImported):
         return batch_id(event.batch_id)
+    if isinstance(event, ACCESS_EVENT_TYPES):
+        return principal_id(event.name)
     return mission_id(event.mission_code)
 
 
 def batch_id(batch: str) -> str:
     """batch_id is the event-store id of an import batch's stream."""
     return f"batch/{batch}"
+
+
+def principal_id(name: str) -> str:
+    """principal_id is the event-store id of a principal's stream (its roles and tokens)."""
+    return f"principal/{name}"

@@ -16,6 +16,9 @@ from typing import Final
 #: The largest import file on disk (CSV, JSON lines or XLSX): a national file of 2,000,000
 #: records is about 300 MB as CSV.
 MAX_FILE_BYTES: Final = 1 << 30
+#: The largest import uploaded to the service (the whole request): a province's file is a few
+#: megabytes; a national one is imported at the server with the CLI.
+MAX_UPLOAD_BYTES: Final = 64 << 20
 #: The most rows one import reads (the nation has about 0.5–2 million records).
 MAX_ROWS: Final = 2_000_000
 #: The longest cell, in characters (the longest field, a note, is far shorter).

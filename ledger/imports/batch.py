@@ -73,6 +73,36 @@ class ImportReport:
         """invalid_rows is the number of rows with at least one error."""
         return len({e.row for e in self.errors})
 
+    def as_json(self) -> dict[str, Any]:
+        """as_json is the report as a document (the service's answer to an upload): what was
+        read, every error with its row and column, what was (or would be) appended."""
+        return {
+            "batch_id": self.batch_id,
+            "sha256": self.sha256,
+            "file_name": self.file_name,
+            "rows": self.rows,
+            "invalid_rows": self.invalid_rows,
+            "errors": [{"row": e.row, "column": e.column, "value": e.value, "why": e.why} for e in self.errors],
+            "repeated": [{"row": row, "same_as_row": first} for row, first in self.repeated],
+            "unknown_columns": self.unknown_columns,
+            "kinds": dict(sorted(self.kinds.items())),
+            "plans": [
+                {
+                    "row": p.row,
+                    "kind": p.kind,
+                    "lao_code": p.lao_code,
+                    "mission_code": p.mission_code,
+                    "effective_from": p.effective_from,
+                    "changes": [{"field": f, "before": b, "after": a} for f, b, a in p.changes()],
+                }
+                for p in self.plans
+            ],
+            "missing": self.missing,
+            "already_imported_at": self.already_imported_at,
+            "recorded_at": self.recorded_at,
+            "appended": self.appended,
+        }
+
     def error_table(self) -> tuple[list[str], list[list[Any]]]:
         """error_table is the bad rows as the file had them, each with what is wrong (header,
         rows): the error file an LAO fixes — correct the cells, delete the two error columns,
@@ -141,7 +171,7 @@ def import_file(
         today = bangkok_date(now)
         meta: dict[str, Any] = {
             "recorded_at": now,
-            "actor": app.actor,
+            "actor": app.actor,  # through the service: the signed-in principal
             "source": f"import:{report.batch_id}",
             "reason": f"import of {name} (batch {report.batch_id})",
         }
@@ -250,6 +280,7 @@ class _Planner:
         self.file_laos: set[str] = set()
         self.laos: dict[str, str | None] = {}
         self.missions: dict[str, Any] = {}
+        self.provinces: dict[str, str | None] = {}
 
     def first_sight(self, row: ImportRow) -> bool:
         """first_sight is false for a record already on an earlier row: a row that says exactly
@@ -275,6 +306,16 @@ class _Planner:
         self.file_laos.add(row.lao_code)
         return True
 
+    def _authorize(self, lao_code: str) -> None:
+        """A row for an LAO outside the signed-in principal's scope is a bad row (an officer of
+        province 81 imports for province 81 only); the LAO's province is read once per batch."""
+        if self.app.principal is None:
+            return
+        if lao_code not in self.provinces:
+            lao = self.app._lao_or_none(lao_code)
+            self.provinces[lao_code] = lao.province_code if lao is not None else None
+        self.app.authorize_write(lao_code, self.provinces[lao_code])
+
     def _count(self, plans: list[Plan]) -> None:
         self.report.kinds.update(p.kind for p in plans)
         if self.keep_plans:
@@ -287,6 +328,7 @@ class _Planner:
         for row in rows:
             state = fold(streams[(row.lao_code, row.mission_code)])
             try:
+                self._authorize(row.lao_code)
                 _check_reference(self.app, row, state, self.laos, self.missions)
                 plans, errors = plan_row(row, state, mode=self.mode, effective=self.effective, today=self.today)
                 if errors:

@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import BadInput, Refused
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
-from ledger.store.names import CHECKPOINT_TABLE, FRONTIER_TABLE, LOG_TABLE, META_TABLE, NODES_TABLE
+from ledger.store.names import CHECKPOINT_TABLE, FRONTIER_TABLE, LOG_TABLE, META_TABLE, NODES_TABLE, TOKENS_TABLE
 from ledger.store.stamps import as_bytes, format_stamp, parse_stamp
 
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
@@ -64,6 +64,11 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
         (("level", "integer", "NOT NULL"), ("idx", "counter", "NOT NULL"), ("hash", "bytes", "NOT NULL")),
         "PRIMARY KEY (level, idx)",
     ),
+    (
+        TOKENS_TABLE,
+        (("token_hash", "bytes", "PRIMARY KEY"), ("token_id", "text", "NOT NULL UNIQUE"), ("name", "text", "NOT NULL")),
+        "",
+    ),
 )
 IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
 
@@ -79,6 +84,7 @@ def log_table_names(name: Callable[[str], str], events: str, notification_id: st
         "meta": name(META_TABLE),
         "checkpoints": name(CHECKPOINT_TABLE),
         "nodes": name(NODES_TABLE),
+        "tokens": name(TOKENS_TABLE),
     }
 
 
@@ -96,6 +102,13 @@ def log_table_statements(
         suffix = (options or {}).get(table, "")
         statements.append(f"CREATE TABLE IF NOT EXISTS {name(table)} ({', '.join(parts)}){suffix}")
     return statements
+
+
+def tokens_table_statement(types: Mapping[str, str], name: Callable[[str], str]) -> str:
+    """tokens_table_statement is the DDL of the tokens table alone: a ledger made before tokens
+    existed gets it at its first `token issue`."""
+    (statement,) = [s for s in log_table_statements(types, name) if f" {name(TOKENS_TABLE)} (" in s]
+    return statement
 
 
 class ClockBehind(Refused):
@@ -488,6 +501,39 @@ class LedgerLog(ABC):
         with self._reading() as cur:
             cur.execute(self._sql("SELECT size, root, note FROM {checkpoints} ORDER BY id"))
             return [(int(r[0]), bytes(r[1]), r[2]) for r in cur.fetchall()]
+
+    # --- tokens (hashes only) -----------------------------------------------------------------
+
+    #: The DDL of the tokens table in this backend's SQL (set by the backend).
+    tokens_ddl: str = ""
+
+    def save_token(self, token_hash: bytes, token_id: str, name: str) -> None:
+        """save_token keeps a token's hash under its public id. The hash alone signs nobody in:
+        the principal's `token_issued` event must follow (a hash whose event never came is inert)."""
+        with self._writing() as cur:
+            cur.execute(self.tokens_ddl)
+            cur.execute(
+                self._sql("INSERT INTO {tokens} (token_hash, token_id, name) VALUES (?, ?, ?)"),
+                (token_hash, token_id, name),
+            )
+
+    def token_holder(self, token_hash: bytes) -> tuple[str, str] | None:
+        """token_holder is (token id, principal name) of the token with this hash, or None."""
+        with self._reading() as cur:
+            if not self._table_exists(cur, TOKENS_TABLE):
+                return None
+            cur.execute(self._sql("SELECT token_id, name FROM {tokens} WHERE token_hash = ?"), (token_hash,))
+            row = cur.fetchone()
+            return (str(row[0]), str(row[1])) if row else None
+
+    def token_owner(self, token_id: str) -> str | None:
+        """token_owner is the name of the principal a token id was issued to, or None."""
+        with self._reading() as cur:
+            if not self._table_exists(cur, TOKENS_TABLE):
+                return None
+            cur.execute(self._sql("SELECT name FROM {tokens} WHERE token_id = ?"), (token_id,))
+            row = cur.fetchone()
+            return str(row[0]) if row else None
 
     def get_meta(self, key: str) -> str | None:
         """get_meta reads one ledger setting (origin, ledger id, …)."""

@@ -9,3 +9,6 @@ META_TABLE = "ledger_meta"
 CHECKPOINT_TABLE = "ledger_checkpoints"
 #: Roots of complete aligned blocks of the Merkle tree (see merkle.completed_nodes).
 NODES_TABLE = "ledger_nodes"
+#: Hashes of the service's tokens (SHA-256 of 256 random bits), by their public id: never in an
+#: event, the feed or an export (DESIGN §10).
+TOKENS_TABLE = "ledger_tokens"

@@ -26,6 +26,7 @@ from ledger.store.contract import (
     Restamp,
     log_table_names,
     log_table_statements,
+    tokens_table_statement,
 )
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout).
@@ -68,10 +69,10 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             return f'"{schema}"."{name}"'
 
         self.names = log_table_names(q, q(self.events_table_name), "notification_id")
+        types = {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}
+        self.tokens_ddl = tokens_table_statement(types, q)
         for statement in (
-            *log_table_statements(
-                {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}, q
-            ),
+            *log_table_statements(types, q),
             f"CREATE OR REPLACE FUNCTION {q('ledger_refuse_change')}() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION '" + IMMUTABLE_MESSAGE.format(table="%") + "', TG_TABLE_NAME; END $$",
             *(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -23,8 +23,12 @@ from ledger.store.contract import (
     Restamp,
     log_table_names,
     log_table_statements,
+    tokens_table_statement,
 )
 from ledger.store.names import NODES_TABLE
+
+#: SQLite's types for the log's portable column types.
+_TYPES: Final = {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"}
 
 
 class _Adapter:
@@ -62,12 +66,13 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.names = log_table_names(str, self.events_table_name, "rowid")
+        self.tokens_ddl = tokens_table_statement(_TYPES, str)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             *log_table_statements(
-                {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"},
+                _TYPES,
                 str,
                 {NODES_TABLE: " WITHOUT ROWID"},
             ),

@@ -1,0 +1,191 @@
+"""Commands for who may use the service: principals, their roles, and tokens (DESIGN §10).
+
+They run as the operator (the OS user): each appends a ledger event, so grants and tokens are
+history. A token is printed once, alone on stdout's last line; only its hash is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from cli.base import Settings, cli, pass_settings
+from cli.options import instant_callback
+from cli.output import echo_json, echo_table, t
+
+
+def _principal_json(p: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "display_name": p.display_name,
+        "roles": sorted(str(r) for r in p.roles),
+        "added_at": p.added_at,
+        "tokens": [
+            {
+                "token_id": x.token_id,
+                "label": x.label,
+                "issued_at": x.issued_at,
+                "expires_at": x.expires_at,
+                "revoked_at": x.revoked_at,
+                "active": x.holds_at(now),
+            }
+            for x in sorted(p.tokens.values(), key=lambda x: x.issued_at)
+        ],
+    }
+
+
+@cli.group()
+def principal() -> None:
+    """Who may sign in to the service, and their roles."""
+
+
+@principal.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="admin, auditor, integration[:PP], province:PP or lao:CODE.")
+@click.option("--display-name", help="The person's or program's name as people read it (Thai welcome).")
+@pass_settings
+def principal_add(settings: Settings, name: str, roles: tuple[str, ...], display_name: str | None) -> None:
+    """Add a principal with its roles.
+
+    Example: mission-ledger principal add krabi.officer --role province:81 --display-name "สถ.จ.กระบี่"
+    """
+    from ledger.identity import Identity
+
+    with settings.writing() as app:
+        receipt = Identity(app).add(name, list(roles), display_name)
+    shown = ", ".join(sorted(roles)) or "no role yet"
+    click.echo(t(f"principal {name} added ({shown}) at position {receipt.positions[0]}"))
+
+
+@principal.command("grant")
+@click.argument("name")
+@click.argument("role")
+@pass_settings
+def principal_grant(settings: Settings, name: str, role: str) -> None:
+    """Give a principal one more role.
+
+    Example: mission-ledger principal grant somchai lao:6810103
+    """
+    from ledger.identity import Identity
+
+    with settings.writing() as app:
+        receipt = Identity(app).grant(name, role)
+    click.echo(t(f"{name} granted {role} at position {receipt.positions[0]}"))
+
+
+@principal.command("revoke")
+@click.argument("name")
+@click.argument("role")
+@pass_settings
+def principal_revoke(settings: Settings, name: str, role: str) -> None:
+    """Take a role away from a principal (from now on; history keeps that it held it).
+
+    Example: mission-ledger principal revoke somchai lao:6810103
+    """
+    from ledger.identity import Identity
+
+    with settings.writing() as app:
+        receipt = Identity(app).revoke(name, role)
+    click.echo(t(f"{name} no longer holds {role} (position {receipt.positions[0]})"))
+
+
+@principal.command("list")
+@click.option("--known-at", callback=instant_callback, help="The principals as they were at this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_settings
+def principal_list(settings: Settings, known_at: datetime | None, as_json: bool) -> None:
+    """List principals with their roles and tokens (as known now, or at --known-at).
+
+    Example: mission-ledger principal list --known-at 2567-12-30
+    """
+    from ledger.identity import Identity
+
+    app = settings.open()
+    now = known_at or app.clock.now()
+    found = Identity(app).principals(known_at)
+    if as_json:
+        echo_json([_principal_json(p, now) for p in found], calendar=settings.calendar)
+        return
+    echo_table(
+        ("name", "display name", "roles", "active tokens"),
+        [
+            (p.name, p.display_name or "", " ".join(sorted(str(r) for r in p.roles)),
+             sum(1 for x in p.tokens.values() if x.holds_at(now)))
+            for p in found
+        ],
+        calendar=settings.calendar,
+    )  # fmt: skip
+
+
+@cli.group()
+def token() -> None:
+    """Tokens that sign principals in to the service."""
+
+
+@token.command("issue")
+@click.argument("name")
+@click.option("--expires", callback=instant_callback, help="Until when it holds (default: 90 days).")
+@click.option("--label", help="What it is for (e.g. the integration's host).")
+@pass_settings
+def token_issue(settings: Settings, name: str, expires: datetime | None, label: str | None) -> None:
+    """Issue a token for a principal; it is printed once, alone on the last line.
+
+    Only its SHA-256 is kept: a lost token cannot be shown again (revoke it, issue another).
+
+    Example: mission-ledger token issue krabi.officer --label "สำนักงานจังหวัด" --expires 2568-03-31
+    """
+    from ledger.identity import Identity
+    from projections.documents import plain
+
+    with settings.writing() as app:
+        issued = Identity(app).issue(name, expires_at=expires, label=label)
+    until = plain(issued.expires_at, calendar=settings.calendar)
+    click.echo(t(f"token {issued.token_id} for {name}, until {until} (shown once; keep it secret):"))
+    click.echo(issued.token)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@pass_settings
+def token_revoke(settings: Settings, token_id: str) -> None:
+    """Revoke a token by its id (from `token list`): its next request is refused.
+
+    Example: mission-ledger token revoke 3f9c2a71d0e4
+    """
+    from ledger.identity import Identity
+
+    with settings.writing() as app:
+        receipt = Identity(app).revoke_token(token_id)
+    click.echo(t(f"token {token_id} revoked at position {receipt.positions[0]}"))
+
+
+@token.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_settings
+def token_list(settings: Settings, name: str | None, as_json: bool) -> None:
+    """List tokens (ids, never the tokens), of one principal or of all.
+
+    Example: mission-ledger token list krabi.officer
+    """
+    from ledger.identity import Identity
+
+    app = settings.open()
+    now = app.clock.now()
+    identity = Identity(app)
+    found = [identity.principal(name)] if name else identity.principals()
+    rows = [{"name": p.name, **x} for p in found for x in _principal_json(p, now)["tokens"]]
+    if as_json:
+        echo_json(rows, calendar=settings.calendar)
+        return
+    echo_table(
+        ("token_id", "name", "label", "expires", "state"),
+        [
+            (r["token_id"], r["name"], r["label"] or "", r["expires_at"],
+             "active" if r["active"] else "revoked" if r["revoked_at"] else "expired")
+            for r in rows
+        ],
+        calendar=settings.calendar,
+    )  # fmt: skip

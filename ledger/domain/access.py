@@ -1,0 +1,224 @@
+"""Who may do what: roles, principals folded from their events, and the rules (DESIGN §10).
+
+Pure functions, decided once here for every entry point (the HTTP API, imports through the
+service, the pages). The local CLI is the operator's own tool and asks nothing of this module.
+
+| role                | reads                                            | writes                              |
+|---------------------|--------------------------------------------------|-------------------------------------|
+| `admin`             | everything                                       | registry, catalog, principals, any  |
+| `province:PP`       | records, history, views, reports of PP's LAOs    | records of PP's LAOs, imports       |
+| `lao:CODE`          | its own LAO's records and history                | its own LAO's records               |
+| `auditor`           | everything, proofs, the feed                     | nothing                             |
+| `integration[:PP]`  | the feed (of PP), schema, checkpoints, proofs    | nothing                             |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Final, Literal
+
+from ledger.domain.events import (
+    Event,
+    PrincipalAdded,
+    RoleGranted,
+    RoleRevoked,
+    TokenIssued,
+    TokenRevoked,
+)
+from ledger.domain.values import parse_lao_code
+from ledger.errors import BadInput, Forbidden
+
+RoleKind = Literal["admin", "auditor", "integration", "province", "lao"]
+#: The forms a role is written in, for messages.
+ROLE_FORMS: Final = "admin, auditor, integration, integration:PP, province:PP, lao:CODE"
+_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+_PROVINCE = re.compile(r"[0-9]{2}")
+
+
+@dataclass(frozen=True, order=True)
+class Role:
+    """Role is one grant: a kind and, for province, lao and integration, its scope."""
+
+    kind: RoleKind
+    scope: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.scope is None else f"{self.kind}:{self.scope}"
+
+
+def parse_role(text: str) -> Role:
+    """parse_role reads `admin`, `auditor`, `integration`, `integration:PP`, `province:PP` or
+    `lao:CODE` (a 7-digit LAO code)."""
+    kind, _, scope = text.strip().partition(":")
+    if kind in ("admin", "auditor") and not scope:
+        return Role(kind)  # type: ignore[arg-type]
+    if kind == "integration" and not scope:
+        return Role("integration")
+    if kind in ("province", "integration") and _PROVINCE.fullmatch(scope):
+        return Role(kind, scope)  # type: ignore[arg-type]
+    if kind == "lao" and scope:
+        try:
+            return Role("lao", parse_lao_code(scope))
+        except BadInput:
+            pass
+    raise BadInput(f"role {text!r} is not one of: {ROLE_FORMS} (PP: a 2-digit province code)")
+
+
+def check_principal_name(name: str) -> str:
+    """check_principal_name accepts a principal's name, which is also the `actor` of its writes:
+    lower-case ASCII letters, digits, `.`, `_`, `@` or `-`, 1 to 64, starting with a letter or a
+    digit (a person's Thai name goes in the display name)."""
+    if not _NAME.fullmatch(name):
+        raise BadInput(
+            f"principal name {name!r} must be 1 to 64 of a-z, 0-9, '.', '_', '@', '-', starting with a letter "
+            "or digit (put a Thai name in --display-name)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """TokenState is what the ledger knows of one token: never the token, never its hash."""
+
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+    label: str | None = None
+    revoked_at: datetime | None = None
+
+    def holds_at(self, at: datetime) -> bool:
+        """holds_at says whether the token signs its holder in at `at`."""
+        return self.revoked_at is None and at < self.expires_at
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Principal is a person or program as its events say at one time: its roles and tokens."""
+
+    name: str
+    added_at: datetime
+    display_name: str | None = None
+    roles: frozenset[Role] = frozenset()
+    tokens: dict[str, TokenState] = field(default_factory=dict)
+
+    # --- the rules ------------------------------------------------------------------------------
+
+    def has(self, kind: RoleKind) -> bool:
+        """has says whether the principal holds a role of this kind (any scope)."""
+        return any(r.kind == kind for r in self.roles)
+
+    @property
+    def reads_everything(self) -> bool:
+        """reads_everything: admin and auditor read every record, report and proof."""
+        return self.has("admin") or self.has("auditor")
+
+    def provinces(self, kind: RoleKind = "province") -> frozenset[str]:
+        """provinces are the province codes of the principal's roles of this kind."""
+        return frozenset(r.scope for r in self.roles if r.kind == kind and r.scope is not None)
+
+    def laos(self) -> frozenset[str]:
+        """laos are the LAO codes of the principal's `lao:` roles."""
+        return frozenset(r.scope for r in self.roles if r.kind == "lao" and r.scope is not None)
+
+    def may_write_record(self, lao_code: str, province_code: str | None) -> bool:
+        """may_write_record: admin, the LAO's province office, or the LAO itself."""
+        return (
+            self.has("admin")
+            or lao_code in self.laos()
+            or (province_code is not None and province_code in self.provinces())
+        )
+
+    def may_read_record(self, lao_code: str, province_code: str | None) -> bool:
+        """may_read_record: who may write it, and the auditor."""
+        return self.reads_everything or self.may_write_record(lao_code, province_code)
+
+    def may_read_province(self, province_code: str) -> bool:
+        """may_read_province: the views and reports of a whole province (or a district of it)."""
+        return self.reads_everything or province_code in self.provinces()
+
+    def may_read_nation(self) -> bool:
+        """may_read_nation: views and reports over every LAO."""
+        return self.reads_everything
+
+    def feed_scope(self) -> tuple[bool, frozenset[str] | None]:
+        """feed_scope is (may read the feed, the provinces it is limited to; None: all of it)."""
+        if self.has("admin") or self.has("auditor") or Role("integration") in self.roles:
+            return True, None
+        provinces = self.provinces("integration")
+        return bool(provinces), provinces or None
+
+    def may_read_proofs(self) -> bool:
+        """may_read_proofs: checkpoints and proofs, for whoever checks the log."""
+        return self.reads_everything or self.has("integration")
+
+    def may_administer(self) -> bool:
+        """may_administer: registry, catalog, principals, tokens, checkpoints."""
+        return self.has("admin")
+
+
+def fold_principal(events: Iterable[Event], known_at: datetime | None = None) -> Principal | None:
+    """fold_principal is a principal as its events say (those recorded by `known_at`; None: all),
+    or None when it had not been added."""
+    found: Principal | None = None
+    for event in events:
+        if known_at is not None and event.recorded_at > known_at:
+            break
+        if isinstance(event, PrincipalAdded):
+            found = Principal(
+                name=event.name,
+                added_at=event.recorded_at,
+                display_name=event.display_name,
+                roles=frozenset(parse_role(r) for r in event.roles),
+            )
+        elif found is None:
+            continue
+        elif isinstance(event, RoleGranted):
+            found = replace(found, roles=found.roles | {parse_role(event.role)})
+        elif isinstance(event, RoleRevoked):
+            found = replace(found, roles=found.roles - {parse_role(event.role)})
+        elif isinstance(event, TokenIssued):
+            token = TokenState(event.token_id, event.recorded_at, event.expires_at, event.label)
+            found = replace(found, tokens={**found.tokens, event.token_id: token})
+        elif isinstance(event, TokenRevoked) and event.token_id in found.tokens:
+            token = replace(found.tokens[event.token_id], revoked_at=event.recorded_at)
+            found = replace(found, tokens={**found.tokens, event.token_id: token})
+    return found
+
+
+def readable_scope(
+    principal: Principal,
+    *,
+    lao: str | None,
+    district: str | None,
+    province: str | None,
+    province_of: Callable[[str, str], str | None],
+) -> tuple[str | None, str | None, str | None]:
+    """readable_scope is the scope (lao, district, province) a principal may read views and reports
+    of: the one it asked, when its roles cover it, or — when it asked none and its roles name
+    exactly one province or one LAO — that one. Forbidden otherwise. `province_of(kind, code)`
+    gives the province of an LAO (`lao`) or a district (`district`), None when unknown."""
+    if principal.reads_everything:
+        return lao, district, province
+    if lao is not None:
+        if principal.may_read_record(lao, province_of("lao", lao)):
+            return lao, None, None
+        raise Forbidden(f"{principal.name} may not read LAO {lao}")
+    if district is not None:
+        where = province_of("district", district)
+        if where is not None and principal.may_read_province(where):
+            return None, district, None
+        raise Forbidden(f"{principal.name} may not read district {district}")
+    if province is not None:
+        if principal.may_read_province(province):
+            return None, None, province
+        raise Forbidden(f"{principal.name} may not read province {province}")
+    provinces, laos = principal.provinces(), principal.laos()
+    if len(provinces) == 1 and not laos:
+        return None, None, next(iter(provinces))
+    if len(laos) == 1 and not provinces:
+        return next(iter(laos)), None, None
+    covered = ", ".join(sorted([*(f"province={p}" for p in provinces), *(f"lao={x}" for x in laos)])) or "none"
+    raise Forbidden(f"{principal.name} may not read every LAO: give a scope its roles cover ({covered})")

@@ -1,0 +1,202 @@
+"""Identity: principals, their roles and tokens, and signing in (DESIGN §10).
+
+Principals, grants, revocations and token issue/revoke are ledger events on the stream
+`principal/<name>` (in the Merkle log, history and the feed), so who could do what is answerable
+as of any time. A token is 256 random bits shown once to whoever issues it; the store keeps only
+its SHA-256, under a public token id that events name. Signing in hashes the token, finds its id
+and principal, and folds the principal's events as of now: an expired or revoked token, or one
+whose event never came, signs nobody in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from ledger.domain.access import Principal, check_principal_name, fold_principal, parse_role
+from ledger.domain.events import (
+    Event,
+    PrincipalAdded,
+    RoleGranted,
+    RoleRevoked,
+    TokenIssued,
+    TokenRevoked,
+    principal_id,
+)
+from ledger.domain.thai import format_instant
+from ledger.domain.values import check_text
+from ledger.errors import BadInput, NotFound, Refused, Unauthenticated
+from ledger.store.mapper import Envelope
+
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger, Receipt
+
+#: How long a token holds when `--expires` is not given.
+DEFAULT_TOKEN_DAYS: Final = 90
+#: A token as handed out: this prefix, then 256 random bits in URL-safe base64 (43 characters).
+TOKEN_PREFIX: Final = "mlt_"
+_TOKEN_LENGTH: Final = len(TOKEN_PREFIX) + 43
+
+
+def token_hash(token: str) -> bytes:
+    """token_hash is what the store keeps of a token: SHA-256 of its text."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """IssuedToken is a new token: shown once, never stored or logged as such."""
+
+    token: str
+    token_id: str
+    name: str
+    expires_at: datetime
+    receipt: Receipt
+
+
+class Identity:
+    """Identity adds principals, grants and revokes roles, issues and revokes tokens, and signs
+    a token's holder in, on one ledger."""
+
+    def __init__(self, app: MissionLedger) -> None:
+        self.app = app
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def principal(self, name: str, known_at: datetime | None = None) -> Principal:
+        """principal is a principal as its events say at `known_at` (None: now); NotFound else."""
+        found = fold_principal(self._events(name), known_at)
+        if found is None:
+            raise NotFound(f"no principal {name!r}" + (f" at {format_instant(known_at)}" if known_at else ""))
+        return found
+
+    def principals(self, known_at: datetime | None = None) -> list[Principal]:
+        """principals lists every principal as at `known_at` (None: now), by name."""
+        names = [sid.split("/", 1)[1] for sid in self.app.ledger_recorder.stream_ids("principal/")]
+        found = [fold_principal(self._events(n), known_at) for n in names]
+        return sorted((p for p in found if p is not None), key=lambda p: p.name)
+
+    def _events(self, name: str) -> list[Event]:
+        return self.app.stream(principal_id(name))  # type: ignore[return-value]
+
+    # --- principals and roles --------------------------------------------------------------------
+
+    def add(self, name: str, roles: list[str], display_name: str | None = None) -> Receipt:
+        """add enters a new principal with its roles; refused when the name is taken."""
+        name = check_principal_name(name)
+        parsed = sorted({parse_role(r) for r in roles})
+        shown = check_text(display_name, what="display name") if display_name else None
+
+        def decide(now: datetime) -> list[Envelope]:
+            if self._events(name):
+                raise Refused(f"principal {name!r} exists already (grant it roles with `principal grant`)")
+            event = PrincipalAdded(
+                name=name, roles=tuple(str(r) for r in parsed), display_name=shown, **self.app._meta(now, None)
+            )
+            return [Envelope(principal_id(name), 1, event)]
+
+        return self.app._append(decide, conflict=f"principal {name!r} was added by someone else at the same time")
+
+    def grant(self, name: str, role: str) -> Receipt:
+        """grant gives a principal one more role; refused when it holds it already."""
+        parsed = parse_role(role)
+        return self._change(
+            name,
+            lambda p, meta: None if parsed in p.roles else RoleGranted(name=name, role=str(parsed), **meta),
+            f"{name} holds role {parsed} already",
+        )
+
+    def revoke(self, name: str, role: str) -> Receipt:
+        """revoke takes a role away; refused when the principal does not hold it."""
+        parsed = parse_role(role)
+        return self._change(
+            name,
+            lambda p, meta: RoleRevoked(name=name, role=str(parsed), **meta) if parsed in p.roles else None,
+            f"{name} does not hold role {parsed}",
+        )
+
+    def _change(self, name: str, make: object, unchanged: str) -> Receipt:
+        def decide(now: datetime) -> list[Envelope]:
+            events = self._events(name)
+            found = fold_principal(events)
+            if found is None:
+                raise NotFound(f"no principal {name!r} (add it with `principal add`)")
+            event = make(found, self.app._meta(now, None))  # type: ignore[operator]
+            if event is None:
+                raise Refused(unchanged)
+            return [Envelope(principal_id(name), len(events) + 1, event)]
+
+        return self.app._append(decide, conflict=f"principal {name!r} was changed by someone else at the same time")
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def issue(self, name: str, *, expires_at: datetime | None = None, label: str | None = None) -> IssuedToken:
+        """issue makes a token for a principal: its hash goes into the store, then the
+        `token_issued` event (without either) into the ledger; only then does it sign in."""
+        name = check_principal_name(name)
+        label = check_text(label, what="label") if label else None
+        now = self.app.clock.now()
+        expires = expires_at or now + timedelta(days=DEFAULT_TOKEN_DAYS)
+        if expires <= now:
+            raise BadInput(f"--expires {format_instant(expires)} is not in the future")
+        if fold_principal(self._events(name)) is None:
+            raise NotFound(f"no principal {name!r} (add it with `principal add`)")
+        token = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        token_id = secrets.token_hex(6)
+        self.app.ledger_recorder.save_token(token_hash(token), token_id, name)
+
+        def decide(at: datetime) -> list[Envelope]:
+            events = self._events(name)
+            event = TokenIssued(
+                name=name, token_id=token_id, expires_at=expires, label=label, **self.app._meta(at, None)
+            )
+            return [Envelope(principal_id(name), len(events) + 1, event)]
+
+        receipt = self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; issue again")
+        return IssuedToken(token, token_id, name, expires, receipt)
+
+    def revoke_token(self, token_id: str) -> Receipt:
+        """revoke_token ends a token: the next request with it is refused."""
+        name = self.app.ledger_recorder.token_owner(token_id.strip())
+        if name is None:
+            raise NotFound(f"no token {token_id!r} (`token list` shows the ids)")
+
+        def decide(now: datetime) -> list[Envelope]:
+            events = self._events(name)
+            found = fold_principal(events)
+            state = found.tokens.get(token_id) if found else None
+            if state is None:
+                raise NotFound(f"no token {token_id!r} (`token list` shows the ids)")
+            if state.revoked_at is not None:
+                raise Refused(f"token {token_id} was revoked already, at {format_instant(state.revoked_at)}")
+            event = TokenRevoked(name=name, token_id=token_id, **self.app._meta(now, None))
+            return [Envelope(principal_id(name), len(events) + 1, event)]
+
+        return self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
+
+    def sign_in(self, token: str | None) -> Principal:
+        """sign_in is the principal a token signs in now; Unauthenticated (one reason, never the
+        token) when there is none, it is malformed, unknown, expired or revoked."""
+        if not token:
+            raise Unauthenticated("no token: send Authorization: Bearer <token>")
+        token = token.strip()
+        if len(token) != _TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX) or not token.isascii():
+            raise Unauthenticated("the token is not a mission-ledger token")
+        holder = self.app.ledger_recorder.token_holder(token_hash(token))
+        if holder is None:
+            raise Unauthenticated("unknown token")
+        token_id, name = holder
+        now = self.app.clock.now()
+        found = fold_principal(self._events(name))
+        state = found.tokens.get(token_id) if found else None
+        if found is None or state is None:
+            raise Unauthenticated("unknown token")
+        if state.revoked_at is not None:
+            raise Unauthenticated(f"token {token_id} was revoked")
+        if not state.holds_at(now):
+            raise Unauthenticated(f"token {token_id} expired at {format_instant(state.expires_at)}")
+        return found

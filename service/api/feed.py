@@ -1,0 +1,149 @@
+"""The change feed over HTTP: pages of CloudEvents (`application/cloudevents-batch+json`) and a
+live stream of Server-Sent Events whose `id:` is the ledger sequence.
+
+A stream resumes exactly after `Last-Event-ID` (or `after`), whichever worker serves it: the
+sequence is the ledger position, the same in every worker and every process, and filters skip
+events without renumbering them — so a consumer never sees an event twice nor misses one.
+Heartbeat comments keep proxies from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from ledger.domain.access import Principal
+from ledger.errors import BadInput, Forbidden, Refused
+from projections.feed import Feed, FeedFilter, parse_sequence
+from service.api.params import province_lookup
+from service.state import LedgerService
+
+BATCH: Final = "application/cloudevents-batch+json"
+MAX_LIMIT: Final = 5000
+_encoder: Final = msgspec.json.Encoder()
+
+
+def feed_filter(
+    principal: Principal, ledger: LedgerService, province: str | None, lao: str | None, types: list[str] | None
+) -> FeedFilter:
+    """feed_filter is the filter a consumer asked, within what its roles let it follow: admin,
+    auditor and a national integration follow everything; `integration:PP` only province PP."""
+    allowed, provinces = principal.feed_scope()
+    if not allowed:
+        raise Forbidden(f"{principal.name} may not read the feed")
+    if province and lao:
+        raise BadInput("give one of province, lao", field="lao")
+    if provinces is not None:
+        if lao:
+            where = province_lookup(ledger.views())("lao", lao)
+            if where not in provinces:
+                raise Forbidden(f"{principal.name} may not follow LAO {lao}")
+        elif province:
+            if province not in provinces:
+                raise Forbidden(f"{principal.name} may not follow province {province}")
+        elif len(provinces) == 1:
+            province = next(iter(provinces))
+        else:
+            raise Forbidden(f"{principal.name} follows provinces {', '.join(sorted(provinces))}: give province=")
+    return FeedFilter(province=province or None, lao=lao or None, kinds=tuple(types or ()))
+
+
+def _after(ledger: LedgerService, text: str | None, name: str) -> int:
+    if text is None or text == "":
+        return 0
+    try:
+        position = parse_sequence(text.strip())
+    except BadInput as e:
+        raise BadInput(f"{name} {text!r} is not a sequence (a number such as 000000000094)", field=name) from e
+    size = ledger.app.ledger_recorder.log_size()
+    if position > size:
+        raise Refused(
+            f"{name} {position}: the ledger has {size} events; this sequence is not one of this ledger's "
+            "(resume from a sequence it gave you, or from 0)",
+            field=name,
+        )
+    return position
+
+
+@get("/feed", sync_to_thread=False)
+def feed_page(
+    ledger: LedgerService,
+    principal: Principal,
+    after: str | None = None,
+    limit: int = 1000,
+    province: str | None = None,
+    lao: str | None = None,
+    type: list[str] | None = None,
+) -> Response[bytes]:
+    """The feed after sequence `after`: at most `limit` CloudEvents, in ledger order. The `Link`
+    header's `next` resumes after the last event read (also when the filter kept none)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit {limit}: give 1 to {MAX_LIMIT}", field="limit")
+    where = feed_filter(principal, ledger, province, lao, type)
+    position = _after(ledger, after, "after")
+    feed = Feed(ledger.app.ledger_recorder)
+    lines: list[Any] = []
+    # Read pages until `limit` lines or the end: a narrow filter may keep few events of a page.
+    while len(lines) < limit:
+        logged = ledger.app.ledger_recorder.select_log(position, MAX_LIMIT)
+        if not logged:
+            break
+        kept = feed.lines_of(logged, where)
+        room = limit - len(lines)
+        if len(kept) > room:
+            lines += kept[:room]
+            position = int(lines[-1].sequence)
+            break
+        lines += kept
+        position = logged[-1].position
+    headers = {"Link": f'</api/v1/feed?after={position}>; rel="next"', "Cache-Control": "no-store"}
+    return Response(_encoder.encode(lines), media_type=BATCH, headers=headers)
+
+
+@get("/feed/stream", sync_to_thread=False)
+def feed_stream(
+    request: Request[Any, Any, Any],
+    ledger: LedgerService,
+    principal: Principal,
+    after: str | None = None,
+    province: str | None = None,
+    lao: str | None = None,
+    type: list[str] | None = None,
+) -> ServerSentEvent:
+    """The live feed as Server-Sent Events: `id:` is the sequence, `event:` the CloudEvents type,
+    `data:` the CloudEvent. Resumes after `Last-Event-ID` (or `after`); waits for new events."""
+    where = feed_filter(principal, ledger, province, lao, type)
+    resume = request.headers.get("last-event-id")
+    start = _after(ledger, resume, "Last-Event-ID") if resume else _after(ledger, after, "after")
+    ledger.tail.start()
+
+    async def messages() -> AsyncIterator[ServerSentEventMessage]:
+        feed = Feed(ledger.app.ledger_recorder)
+        position = start
+        tail = ledger.tail
+        yield ServerSentEventMessage(comment="mission-ledger feed", retry=2000)
+        while True:
+            grew = tail.grew  # taken before looking, so that no growth in between is missed
+            logged = tail.after(position)
+            if logged is None:  # further behind than the tail keeps: read the store
+                logged = ledger.app.ledger_recorder.select_log(position, 1000)
+            if logged:
+                for line in feed.lines_of(logged, where):
+                    yield ServerSentEventMessage(data=_encoder.encode(line).decode(), id=line.sequence, event=line.type)
+                position = logged[-1].position
+                await asyncio.sleep(0)  # let other streams and requests run between pages
+                continue
+            try:
+                await asyncio.wait_for(grew.wait(), timeout=ledger.config.heartbeat)
+            except TimeoutError:
+                yield ServerSentEventMessage(comment="keep-alive")
+
+    return ServerSentEvent(messages(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+ROUTES: Final = [feed_page, feed_stream]

@@ -1,0 +1,81 @@
+"""Proofs over HTTP: the latest signed checkpoint, a new one (admin, with the server's key), and
+inclusion and consistency proofs as the CLI's `prove` writes them, so that `verify-proof` checks
+what the service hands out. Readable by admin, auditors and integrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from litestar import Response, get, post
+
+from ledger.domain.access import Principal
+from ledger.errors import BadInput, Forbidden, NotFound, Refused
+from ledger.integrity.audit import LedgerAuditor
+from service.api.params import json_response
+from service.state import LedgerService
+
+NOTE: Final = "text/plain; charset=utf-8"
+
+
+def _may_read_proofs(principal: Principal) -> None:
+    if not principal.may_read_proofs():
+        raise Forbidden(f"{principal.name} may not read checkpoints and proofs (admin, auditor, integration)")
+
+
+def _checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> str:
+    recorded = ledger.app.ledger_recorder.checkpoints()
+    if not recorded:
+        raise NotFound("no checkpoint has been signed yet (POST /api/v1/checkpoints, or `mission-ledger checkpoint`)")
+    if size is None:
+        return recorded[-1][2]
+    for found, _, note in reversed(recorded):
+        if found == size:
+            return note
+    sizes = ", ".join(str(s) for s, _, _ in recorded[-10:])
+    raise NotFound(f"{name}={size}: no checkpoint of that size (latest sizes: {sizes})", field=name)
+
+
+@get("/checkpoints/latest", sync_to_thread=False)
+def latest_checkpoint(ledger: LedgerService, principal: Principal) -> Response[bytes]:
+    """The latest signed checkpoint, as the signed note `checkpoint --out` writes."""
+    _may_read_proofs(principal)
+    return Response(_checkpoint_of_size(ledger, None, "size").encode("utf-8"), media_type=NOTE)
+
+
+@post("/checkpoints", sync_to_thread=False, status_code=201)
+def sign_checkpoint(ledger: LedgerService, principal: Principal) -> Response[bytes]:
+    """Sign a checkpoint of the whole ledger with the server's key and record it (admin)."""
+    if not principal.may_administer():
+        raise Forbidden(f"{principal.name} may not sign checkpoints (admin only)")
+    if not ledger.config.key:
+        raise Refused("this service has no signing key (start it with --key or MISSION_LEDGER_KEY)")
+    from ledger.integrity.checkpoint import parse_signer
+
+    signer = parse_signer(Path(ledger.config.key).read_text(encoding="utf-8"))
+    note = LedgerAuditor(ledger.app.ledger_recorder).sign_checkpoint(signer, ledger.app.clock.now())
+    return Response(note.encode("utf-8"), media_type=NOTE, status_code=201)
+
+
+@get("/proofs/inclusion/{seq:int}", sync_to_thread=False)
+def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size: int | None = None) -> Response[bytes]:
+    """Prove that the event at position `seq` is in the ledger of the checkpoint of `size` events
+    (default the latest): the document of `prove inclusion`."""
+    _may_read_proofs(principal)
+    note = _checkpoint_of_size(ledger, size, "size")
+    return json_response(LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note))
+
+
+@get("/proofs/consistency", sync_to_thread=False)
+def consistency_proof(ledger: LedgerService, principal: Principal, old: int, new: int | None = None) -> Response[bytes]:
+    """Prove that the ledger of the checkpoint of `new` events (default the latest) extends the
+    one of `old` events: the document of `prove consistency`."""
+    _may_read_proofs(principal)
+    if new is not None and new < old:
+        raise BadInput(f"old={old} is after new={new}", field="old")
+    old_note = _checkpoint_of_size(ledger, old, "old")
+    new_note = _checkpoint_of_size(ledger, new, "new")
+    return json_response(LedgerAuditor(ledger.app.ledger_recorder).consistency_proof(old_note, new_note))
+
+
+ROUTES: Final = [latest_checkpoint, sign_checkpoint, inclusion_proof, consistency_proof]

@@ -1,0 +1,70 @@
+"""Query parameters and bodies read as the CLI reads its options: BE or CE dates, Thai digits
+and month names, exact decimals. A value that does not parse is a 400 naming the parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Response
+
+from ledger.domain.access import Principal, readable_scope
+from ledger.domain.thai import parse_date, parse_instant
+from ledger.errors import BadInput
+from projections.documents import plain
+from projections.queries import Scope
+
+T = TypeVar("T")
+_encoder = msgspec.json.Encoder()
+
+
+def parsed(name: str, text: str | None, parse: Callable[[str], T]) -> T | None:
+    """parsed reads one parameter with a ledger parser; its error names the parameter."""
+    if text is None or text == "":
+        return None
+    try:
+        return parse(text)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}", field=name) from e
+
+
+def instant(name: str, text: str | None, *, day_starts: bool = False) -> datetime | None:
+    """instant reads a known_at-like parameter (a date alone: the end of that day, Bangkok)."""
+    return parsed(name, text, lambda t: parse_instant(t, what=name, day_starts=day_starts))
+
+
+def day(name: str, text: str | None) -> date | None:
+    """day reads a date parameter (CE or BE, Thai digits and month names)."""
+    return parsed(name, text, lambda t: parse_date(t, what=name))
+
+
+def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """json_response answers with the CLI's JSON of `value` (projections.documents.plain)."""
+    return Response(
+        _encoder.encode(plain(value)), status_code=status, media_type="application/json", headers=headers or {}
+    )
+
+
+def province_lookup(views: Any) -> Callable[[str, str], str | None]:
+    """province_lookup gives the province of an LAO or a district, from the views' registry."""
+
+    def province_of(kind: str, code: str) -> str | None:
+        column = "lao_code" if kind == "lao" else "district_code"
+        row = views.execute(f"SELECT province_code FROM laos WHERE {column} = ? LIMIT 1", (code,)).fetchone()
+        return str(row[0]) if row else None
+
+    return province_of
+
+
+def scope_for(principal: Principal, views: Any, lao: str | None, district: str | None, province: str | None) -> Scope:
+    """scope_for is the scope the principal asked, refused (403) unless its roles cover it;
+    with none asked, the one its roles name (a province officer: the province)."""
+    if sum(x is not None and x != "" for x in (lao, district, province)) > 1:
+        raise BadInput("give at most one of lao, district, province", field="lao")
+    found = readable_scope(
+        principal, lao=lao or None, district=district or None, province=province or None,
+        province_of=province_lookup(views),
+    )  # fmt: skip
+    return Scope(lao=found[0], district=found[1], province=found[2])

@@ -1,0 +1,146 @@
+"""The views over HTTP: as-of, changes, the completeness report, the registry and the catalog, and
+the events' schema. Each answers with the JSON of the matching CLI command's `--json`; as-of also
+gives CSV (UTF-8 with a BOM, for Excel) when asked with `Accept: text/csv`.
+
+A province officer reads its province (by default, when it names no scope); an LAO clerk its LAO;
+admin and auditor anything (ledger.domain.access.readable_scope decides).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, Final
+
+from litestar import Request, Response, get
+
+from ledger.domain.access import Principal
+from ledger.domain.events import CHANGE_KINDS, json_schemas
+from ledger.domain.thai import bangkok_date
+from ledger.domain.timeline import RECORD_KEYS
+from ledger.errors import BadInput
+from ledger.imports.columns import neutralise
+from projections.completeness import completeness
+from projections.documents import plain
+from projections.queries import as_of, changes, find_laos, find_missions
+from service.api.params import day, instant, json_response, scope_for
+from service.state import LedgerService
+
+
+def _csv(headers: tuple[str, ...], rows: Iterator[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(str(plain(v))) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+@get("/as-of", sync_to_thread=False)
+def as_of_scope(
+    request: Request[Any, Any, Any],
+    ledger: LedgerService,
+    principal: Principal,
+    known_at: str | None = None,
+    valid_on: str | None = None,
+    at_seq: int | None = None,
+    province: str | None = None,
+    district: str | None = None,
+    lao: str | None = None,
+) -> Response[bytes]:
+    """Every record of a scope as known at a time (or after the ledger's first `at_seq` events),
+    valid on a date: the list of `as-of --json`, or its CSV with `Accept: text/csv`."""
+    views = ledger.views()
+    scope = scope_for(principal, views, lao, district, province)
+    known = instant("known_at", known_at)
+    if at_seq is not None and known is not None:
+        raise BadInput("give one of known_at, at_seq", field="at_seq")
+    valid = day("valid_on", valid_on)
+    if at_seq is not None:
+        size = ledger.app.ledger_recorder.log_size()
+        if not 0 <= at_seq <= size:
+            raise BadInput(f"at_seq {at_seq} is beyond the ledger ({size} events)", field="at_seq")
+        stamp = ledger.app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
+        valid = valid or bangkok_date(stamp or ledger.app.clock.now())
+    else:
+        known = known or ledger.app.clock.now()
+        valid = valid or bangkok_date(known)
+    rows = as_of(views, known_at=known, at_seq=at_seq, valid_on=valid, scope=scope)
+    if "text/csv" in request.headers.get("accept", ""):
+        body = _csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows))
+        return Response(body, media_type="text/csv; charset=utf-8")
+    return json_response([r for r, _ in rows])
+
+
+@get("/changes", sync_to_thread=False)
+def changes_in_window(
+    ledger: LedgerService,
+    principal: Principal,
+    since: str,
+    until: str | None = None,
+    kind: list[str] | None = None,
+    province: str | None = None,
+    district: str | None = None,
+    lao: str | None = None,
+) -> Response[bytes]:
+    """What was corrected, changed, cancelled, reinstated or voided in [since, until]: the list of
+    `changes --json` (a date alone given to `since` is the start of that day)."""
+    views = ledger.views()
+    scope = scope_for(principal, views, lao, district, province)
+    start = instant("since", since, day_starts=True)
+    assert start is not None  # a required parameter
+    entries = changes(views, since=start, until=instant("until", until), kinds=tuple(kind or CHANGE_KINDS), scope=scope)
+    return json_response(list(entries))
+
+
+@get("/reports/completeness", sync_to_thread=False)
+def completeness_report(
+    ledger: LedgerService,
+    principal: Principal,
+    known_at: str | None = None,
+    round_start: str | None = None,
+    province: str | None = None,
+    district: str | None = None,
+    sort: str = "code",
+) -> Response[bytes]:
+    """Per LAO of a province or district: records, incomplete records, last report and a
+    verdict, with totals: the document of `report completeness --json`."""
+    if sort not in ("code", "name"):
+        raise BadInput(f"sort {sort!r}: give code or name", field="sort")
+    views = ledger.views()
+    scope = scope_for(principal, views, None, district, province)
+    report = completeness(
+        views,
+        known_at=instant("known_at", known_at) or ledger.app.clock.now(),
+        round_start=day("round_start", round_start),
+        scope=scope,
+        sort=sort,
+    )
+    return json_response(report.as_json())
+
+
+@get("/laos", sync_to_thread=False)
+def laos(
+    ledger: LedgerService, principal: Principal, q: str | None = None, province: str | None = None,
+    district: str | None = None,
+) -> Response[bytes]:  # fmt: skip
+    """Find LAOs by code or a fragment of the Thai name: the list of `laos --json` (the registry
+    is reference data: every signed-in principal may search it)."""
+    return json_response(find_laos(ledger.views(), q, province=province or None, district=district or None))
+
+
+@get("/missions", sync_to_thread=False)
+def missions(ledger: LedgerService, principal: Principal, q: str | None = None) -> Response[bytes]:
+    """Find missions by code or a fragment of the Thai name: the list of `missions --json`."""
+    return json_response(find_missions(ledger.views(), q))
+
+
+@get("/schema", sync_to_thread=False)
+def schema(principal: Principal) -> Response[bytes]:
+    """The JSON Schema of every event kind's data, with its version: `schema`'s document."""
+    return json_response(json_schemas())
+
+
+ROUTES: Final = [as_of_scope, changes_in_window, completeness_report, laos, missions, schema]

@@ -1,0 +1,210 @@
+"""Mission records over HTTP: read one (as `show --json`), its history (as `history --json`), and
+the six commands that append (as the CLI's record, correct, change, cancel, reinstate, void).
+
+A write runs as the signed-in principal (actor = its name, source = `http`), through
+MissionLedger.command, which decides whether its roles cover the LAO. `If-Match: "<version>"`
+makes it conditional: a record at another version answers 412 and appends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+from litestar import Request, Response, get, post
+
+from ledger.application import RECORD_COMMANDS, MissionLedger, Receipt
+from ledger.domain.access import Principal
+from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
+from ledger.errors import BadInput, Forbidden
+from projections.queries import history
+from service.api.params import day, instant, json_response, parsed, province_lookup
+from service.state import LedgerService
+
+
+class WriteBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """WriteBody is what a record command takes, as the CLI's options do. Dates are CE or BE
+    (`2567-12-30`, `30/12/2567`, `30 ธ.ค. 2567`); decimals are strings, so that they stay exact."""
+
+    status: str | None = None
+    effective: str | None = None
+    received_fy: str | int | None = None
+    quantity: str | int | None = None
+    unit: str | None = None
+    budget: str | int | None = None
+    staff: str | int | None = None
+    note: str | None = None
+    set: dict[str, str | int | None] | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    reason: str | None = None
+    reported_at: str | None = None
+
+
+class WriteReceipt(msgspec.Struct, kw_only=True):
+    """WriteReceipt says what a write appended: positions, the record's new version, the time,
+    and each event's leaf hash (what an inclusion proof of it proves)."""
+
+    lao_code: str
+    mission_code: str
+    kind: str
+    positions: list[int]
+    version: int
+    recorded_at: str
+    leaf_hashes: list[str]
+
+
+#: The body fields each command takes (beyond reason and reported_at).
+_TAKES: Final = {
+    "record": {"status", "effective", "received_fy", "quantity", "unit", "budget", "staff", "note"},
+    "correct": {"set", "period_from", "period_to"},
+    "change": {"set", "effective"},
+    "cancel": {"effective"},
+    "reinstate": {"effective", "status"},
+    "void": set(),
+}
+_VALUE_FIELDS: Final = ("received_fy", "quantity", "unit", "budget", "staff", "note")
+
+
+def _text(value: str | int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _field(name: str, text: str) -> Any:
+    try:
+        return parse_field(name, text)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}", field=name) from e
+
+
+def arguments_of(command: str, body: WriteBody) -> dict[str, Any]:
+    """arguments_of turns a request body into MissionLedger.command's arguments, parsing every
+    value as the CLI does; a field the command does not take, or a bad value, is a 400 naming it."""
+    given = {f for f in body.__struct_fields__ if getattr(body, f) is not None} - {"reason", "reported_at"}
+    extra = sorted(given - _TAKES[command])
+    if extra:
+        raise BadInput(f"{command} takes no {', '.join(extra)}", field=extra[0])
+    arguments: dict[str, Any] = {
+        "reason": body.reason,
+        "reported_at": instant("reported_at", body.reported_at),
+    }
+    if body.effective is not None:
+        arguments["effective_from"] = day("effective", body.effective)
+    if command == "record":
+        if body.status is None:
+            raise BadInput("record needs status (operating or not_yet)", field="status")
+        values: dict[str, Any] = {"status": parsed("status", body.status, parse_status)}
+        for name in _VALUE_FIELDS:
+            text = _text(getattr(body, name))
+            if text is not None:
+                values[name] = _field(name, text)
+        arguments["values"] = Fields(**{k: v for k, v in values.items() if v is not None})
+    if command == "reinstate" and body.status is not None:
+        arguments["status"] = parsed("status", body.status, parse_status)
+    if body.set is not None:
+        changes: dict[str, Any] = {}
+        for name, value in body.set.items():
+            where = f"set.{name}"
+            if name == "effective_from" and command == "correct":
+                arguments["effective_from"] = day(where, _text(value))
+                continue
+            if name not in FIELD_NAMES:
+                raise BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where)
+            if name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
+                raise BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where)
+            try:
+                changes[name] = parse_field(name, _text(value) or "")
+            except BadInput as e:
+                raise BadInput(f"{where}: {e}", field=where) from e
+        arguments["set"] = Fields(**changes)
+    for name in ("period_from", "period_to"):
+        if getattr(body, name) is not None:
+            arguments[name] = day(name, getattr(body, name))
+    return arguments
+
+
+def expected_version(header: str | None) -> int | None:
+    """expected_version reads `If-Match: "3"` (or W/"3", or 3); None when absent."""
+    if header is None:
+        return None
+    text = header.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise BadInput(f'If-Match {header!r} is not a record version such as "3"', field="If-Match")
+    return int(text)
+
+
+def _check_read(principal: Principal, ledger: LedgerService, lao: str) -> None:
+    province = province_lookup(ledger.views())("lao", lao)
+    if not principal.may_read_record(lao, province):
+        raise Forbidden(f"{principal.name} may not read records of LAO {lao}")
+
+
+@get("/records/{lao:str}/{mission:str}", sync_to_thread=False)
+def show_record(
+    lao: str,
+    mission: str,
+    ledger: LedgerService,
+    principal: Principal,
+    known_at: str | None = None,
+    valid_on: str | None = None,
+) -> Response[bytes]:
+    """A mission record as known at `known_at` (default now), valid on `valid_on`: the object of
+    `show --json`. Its ETag is its version, for If-Match on the next write."""
+    _check_read(principal, ledger, lao)
+    view = ledger.app.show(lao, mission, known_at=instant("known_at", known_at), valid_on=day("valid_on", valid_on))
+    return json_response(view, headers={"ETag": f'"{view.version}"'})
+
+
+@get("/records/{lao:str}/{mission:str}/history", sync_to_thread=False)
+def record_history(lao: str, mission: str, ledger: LedgerService, principal: Principal) -> Response[bytes]:
+    """Every event of a mission record, oldest first, with before → after: `history --json`."""
+    _check_read(principal, ledger, lao)
+    return json_response(history(ledger.views(), lao, mission))
+
+
+def _receipt(app: MissionLedger, lao: str, mission: str, receipt: Receipt) -> WriteReceipt:
+    logged = [app.ledger_recorder.select_log(p - 1, 1)[0] for p in receipt.positions]
+    from projections.documents import plain
+
+    return WriteReceipt(
+        lao_code=lao,
+        mission_code=mission,
+        kind=receipt.kinds[-1] if receipt.kinds else "",
+        positions=list(receipt.positions),
+        version=logged[-1].version,
+        recorded_at=plain(receipt.recorded_at),
+        leaf_hashes=[x.leaf_hash.hex() for x in logged],
+    )
+
+
+@post("/records/{lao:str}/{mission:str}/{command:str}", sync_to_thread=False, status_code=201)
+def write_record(
+    lao: str,
+    mission: str,
+    command: str,
+    data: WriteBody,
+    request: Request[Any, Any, Any],
+    ledger: LedgerService,
+    principal: Principal,
+) -> Response[bytes]:
+    """Run one record command (record, correct, change, cancel, reinstate, void) as the signed-in
+    principal. 201 with the receipt; 403 outside its scope; 409 refused by a rule; 412 when
+    If-Match names a version the record is no longer at."""
+    if command not in RECORD_COMMANDS:
+        raise BadInput(f"{command!r} is not a command on records ({', '.join(RECORD_COMMANDS)})", field="command")
+    expect = expected_version(request.headers.get("if-match"))
+    arguments = arguments_of(command, data)
+    app = ledger.as_principal(principal)
+    receipt = app.command(command, lao, mission, expect_version=expect, **arguments)
+    found = _receipt(app, lao, mission, receipt)
+    return json_response(
+        msgspec.structs.asdict(found),
+        status=201,
+        headers={"ETag": f'"{found.version}"', "Location": f"/api/v1/records/{lao}/{mission}"},
+    )
+
+
+ROUTES: Final = [show_record, record_history, write_record]

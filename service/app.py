@@ -1,0 +1,83 @@
+"""The Litestar application: the API under /api/v1, /healthz, the OpenAPI document, problem
+documents for every error, and an access log line per request.
+
+`create_app(config)` builds it for one worker; `create_app_from_environment()` is what uvicorn
+calls in each worker process (`mission-ledger serve` sets the environment).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+from typing import Any
+
+from litestar import Litestar, Response, Router, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from ledger.domain.limits import MAX_UPLOAD_BYTES
+from ledger.errors import LedgerError
+from service.api import feed, imports, integrity, reading, records
+from service.auth import access_logging, ledger_of, signed_in
+from service.problems import http_error, ledger_error, unforeseen
+from service.state import LedgerService, ServiceConfig
+
+
+@get("/healthz", sync_to_thread=False, include_in_schema=True)
+def healthz(ledger: LedgerService) -> Response[dict[str, Any]]:
+    """Whether the service can read its ledger: its size and the views' position (no token)."""
+    size = ledger.app.ledger_recorder.log_size()
+    return Response({"status": "ok", "events": size, "views_position": ledger.projector.position()})
+
+
+def create_app(config: ServiceConfig) -> Litestar:
+    """create_app builds the service for one worker over the ledger `config` names."""
+    service = LedgerService(config)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        service.tail.start()
+        try:
+            yield
+        finally:
+            await service.tail.stop()
+            service.close()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[*records.ROUTES, *reading.ROUTES, *feed.ROUTES, *integrity.ROUTES, *imports.ROUTES],
+        dependencies={"principal": Provide(signed_in, sync_to_thread=False)},
+        security=[{"bearer": []}],
+    )
+    logging.getLogger("mission_ledger.access").setLevel(logging.INFO)
+    return Litestar(
+        route_handlers=[api, healthz],
+        dependencies={"ledger": Provide(ledger_of, sync_to_thread=False)},
+        exception_handlers={LedgerError: ledger_error, HTTPException: http_error, Exception: unforeseen},
+        middleware=[access_logging],
+        lifespan=[lifespan],
+        state=State({"ledger": service}),
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="mission-ledger",
+            version=metadata.version("mission-ledger"),
+            description="The audit ledger of the missions transferred to Thai local administrative organizations.",
+            path="/api/v1",
+            render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="a token")}
+            ),
+        ),
+        debug=False,
+    )
+
+
+def create_app_from_environment() -> Litestar:
+    """create_app_from_environment is the worker's factory (uvicorn --factory)."""
+    return create_app(ServiceConfig.from_environment())

@@ -1,0 +1,99 @@
+"""Errors as RFC 9457 problem documents (`application/problem+json`), with DESIGN §10's status codes.
+
+Each LedgerError kind has one status; the document names the field that was wrong when there was
+one. An unforeseen error is a 500 whose detail says nothing of the server's insides (the access
+log and the server's log keep the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from ledger.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    LedgerError,
+    NotFound,
+    Refused,
+    StaleVersion,
+    StoreUnavailable,
+    Unauthenticated,
+)
+
+PROBLEM: Final = "application/problem+json"
+#: (status, problem type slug, title) of each error kind, most specific first.
+_KINDS: Final[tuple[tuple[type[LedgerError], int, str, str], ...]] = (
+    (Unauthenticated, 401, "unauthenticated", "Not signed in"),
+    (Forbidden, 403, "forbidden", "Outside your role or scope"),
+    (StaleVersion, 412, "stale-version", "The record changed since that version"),
+    (Conflict, 409, "conflict", "Someone else wrote first"),
+    (Refused, 409, "refused", "Refused by a rule of the ledger"),
+    (BadInput, 400, "bad-input", "Bad input"),
+    (NotFound, 404, "not-found", "Not found"),
+    (StoreUnavailable, 503, "store-unavailable", "The ledger's store is unavailable"),
+)
+_HTTP_TITLES: Final = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Upload too large",
+    415: "Unsupported media type",
+}
+log = logging.getLogger("mission_ledger.service")
+
+
+def problem(status: int, kind: str, title: str, detail: str, instance: str, **extra: Any) -> Response[bytes]:
+    """problem is one problem document response."""
+    body = {
+        "type": f"urn:mission-ledger:problem:{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    headers = {"WWW-Authenticate": 'Bearer realm="mission-ledger"'} if status == 401 else {}
+    return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def ledger_error(request: Request[Any, Any, Any], error: LedgerError) -> Response[bytes]:
+    """ledger_error says a foreseeable error of the ledger in its status."""
+    for kind, status, slug, title in _KINDS:
+        if isinstance(error, kind):
+            return problem(status, slug, title, str(error), request.url.path, field=error.field)
+    return problem(409, "refused", "Refused", str(error), request.url.path, field=error.field)
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    """http_error says Litestar's own refusals (no route, wrong method, a body too large, a
+    parameter of the wrong type) as problem documents too."""
+    status = error.status_code
+    errors = None
+    detail = error.detail
+    if isinstance(error, ValidationException) and isinstance(error.extra, list):
+        errors = [
+            {"field": e.get("key"), "source": e.get("source"), "message": e.get("message")}
+            for e in error.extra
+            if isinstance(e, dict)
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or detail
+        if "got `float`" in detail:
+            # A JSON number with a fraction may already have been rounded by the sender's floats.
+            detail += ' (send a decimal as a string, e.g. "12.50", so that it stays exact)'
+    if status == 413:
+        detail = "the upload is larger than the service accepts (see docs/limits.md)"
+    title = _HTTP_TITLES.get(status, "Error")
+    slug = title.lower().replace(" ", "-")
+    return problem(status, slug, title, detail, request.url.path, errors=errors)
+
+
+def unforeseen(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """unforeseen: a bug or an outage nobody foresaw; logged whole, said in one line."""
+    log.exception("unforeseen error on %s %s", request.method, request.url.path)
+    return problem(500, "internal", "Internal error", "the service failed; its log says why", request.url.path)

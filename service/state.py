@@ -1,0 +1,138 @@
+"""What one worker of the service holds: the ledger, its views kept in step, who signs in, and
+the tail of the log that every live feed stream follows.
+
+Every handler runs on the worker's event loop (`sync_to_thread=False`): the ledger's calls take
+a millisecond or so, and one thread per worker keeps SQLite's connections on the thread that
+opened them. Several workers, or hosts, share one PostgreSQL ledger; each keeps its views file in
+step before it reads (DESIGN §10, as `project` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import sqlite_utils
+
+from ledger.application import MissionLedger
+from ledger.clock import clock_from_environment
+from ledger.domain.access import Principal
+from ledger.errors import NotFound
+from ledger.identity import Identity
+from ledger.store.contract import LoggedEvent
+from ledger.store.location import StoreLocation
+from projections.runner import Projector
+
+#: How often the tail asks the store for new events (seconds): the feed's delivery delay.
+TAIL_POLL: Final = 0.1
+#: Events the tail keeps for streams that are a little behind.
+TAIL_KEEP: Final = 20_000
+
+
+@dataclass
+class ServiceConfig:
+    """ServiceConfig is what `serve` was told: the ledger, its views, the checkpoint key."""
+
+    db: str
+    views: str | None = None
+    key: str | None = None
+    heartbeat: float = 15.0
+
+    @classmethod
+    def from_environment(cls) -> ServiceConfig:
+        """from_environment reads the settings a worker process is started with."""
+        heartbeat = os.environ.get("MISSION_LEDGER_HEARTBEAT")
+        return cls(
+            db=os.environ.get("MISSION_LEDGER_DB", "mission-ledger.db"),
+            views=os.environ.get("MISSION_LEDGER_VIEWS") or None,
+            key=os.environ.get("MISSION_LEDGER_KEY") or None,
+            heartbeat=float(heartbeat) if heartbeat else 15.0,
+        )
+
+
+class Tail:
+    """Tail reads each new event of the log once per worker and wakes every stream waiting for it."""
+
+    def __init__(self, service: LedgerService) -> None:
+        self.service = service
+        self.position = service.app.ledger_recorder.log_size()
+        self.recent: deque[LoggedEvent] = deque(maxlen=TAIL_KEEP)
+        self.grew = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """start begins polling the store on the running loop."""
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """stop ends the polling."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _run(self) -> None:
+        recorder = self.service.app.ledger_recorder
+        while True:
+            try:
+                page = recorder.select_log(self.position, 5000)
+            except Exception:  # the store went away for a while (a restart): try again
+                page = []
+                await asyncio.sleep(1.0)
+            if page:
+                self.recent.extend(page)
+                self.position = page[-1].position
+                woken, self.grew = self.grew, asyncio.Event()
+                woken.set()
+                continue
+            await asyncio.sleep(TAIL_POLL)
+
+    def after(self, position: int) -> list[LoggedEvent] | None:
+        """after gives the kept events after `position`, or None when the stream is further
+        behind than the tail keeps (it then reads the store itself)."""
+        if position >= self.position:
+            return []
+        if not self.recent or self.recent[0].position > position + 1:
+            return None
+        first = self.recent[0].position
+        return list(self.recent)[position + 1 - first :]
+
+
+@dataclass
+class LedgerService:
+    """LedgerService is one worker's ledger, views, identity and tail."""
+
+    config: ServiceConfig
+    app: MissionLedger = field(init=False)
+    identity: Identity = field(init=False)
+    projector: Projector = field(init=False)
+    tail: Tail = field(init=False)
+
+    def __post_init__(self) -> None:
+        location = StoreLocation(self.config.db)
+        if not location.exists():
+            raise NotFound(f"no ledger at {location.describe()}: run `mission-ledger init` or give --db")
+        self.app = MissionLedger(location, clock=clock_from_environment(dict(os.environ)), create_tables=False)
+        self.identity = Identity(self.app)
+        views = Path(self.config.views) if self.config.views else location.views_path()
+        self.projector = Projector(self.app.ledger_recorder, views)
+        self.tail = Tail(self)
+
+    def views(self) -> sqlite_utils.Database:
+        """views is the views database, caught up with the ledger first (other writers too)."""
+        if self.projector.position() < self.app.ledger_recorder.log_size():
+            self.projector.catch_up()
+        return self.projector.db
+
+    def as_principal(self, principal: Principal) -> MissionLedger:
+        """as_principal is the application writing as a signed-in principal, source `http`."""
+        return self.app.acting_as(principal, source="http")
+
+    def close(self) -> None:
+        """close closes the views and the store."""
+        self.projector.close()
+        self.app.close()
