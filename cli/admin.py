@@ -124,21 +124,32 @@ def project(settings: Settings, rebuild: bool, digest: bool, page: int) -> None:
 
 
 @cli.command()
+@click.option("--serve", "serve_it", is_flag=True, help="Then serve it over HTTP, with a demo token for each role.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port for --serve.")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
     """Run a worked example on a fresh ledger: load Krabi's LAOs and the sample catalog,
     record, correct, change and cancel missions, then show what the ledger knew by the
     2567-12-30 deadline and what it knows now.
 
     It writes mission-ledger-demo.db (replaced on every run), or the --db given, which must
-    not hold a ledger already.
+    not hold a ledger already. With --serve it then adds a demo admin, a Krabi officer, an LAO
+    clerk, an auditor and an integration, prints a token for each, and serves the ledger.
 
-    Example: mission-ledger demo
+    Example: mission-ledger demo --serve
     """
-    from cli.demo import run_demo
+    from cli.demo import add_demo_principals, print_demo_tokens, run_demo
 
     parent = ctx.parent
     assert parent is not None
     explicit = parent.get_parameter_source("db") not in (None, click.core.ParameterSource.DEFAULT)
     path = Path(parent.params["db"]) if explicit else Path("mission-ledger-demo.db")
     run_demo(path, replace=not explicit)
+    if serve_it:
+        from cli.serve import serve
+
+        settings: Settings = ctx.ensure_object(Settings)
+        settings.location = type(settings.location)(str(path))
+        settings._views = None
+        print_demo_tokens(f"http://127.0.0.1:{port}", add_demo_principals(path))
+        ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=None)

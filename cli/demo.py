@@ -16,7 +16,7 @@ import click
 
 from cli.output import echo_table, t
 from ledger.application import MissionLedger
-from ledger.clock import FixedClock
+from ledger.clock import Clock, FixedClock
 from ledger.domain.thai import BANGKOK, end_of_day, format_date
 from ledger.domain.values import Fields
 from ledger.errors import NotFound, Refused
@@ -147,3 +147,38 @@ def run_demo(path: Path, *, replace: bool) -> None:
         + f"\n  mission-ledger --db {path} show 6810103 INF-01 --known-at 2567-12-30\n"
         f"  mission-ledger --db {path} show 6810103 INF-01 --json"
     )
+
+
+#: The demo's principals: name, roles, display name.
+DEMO_PRINCIPALS = (
+    ("demo.admin", ["admin"], "ผู้ดูแลระบบ (ตัวอย่าง)"),
+    ("krabi.officer", ["province:81"], "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดกระบี่"),
+    ("khaokram.clerk", ["lao:6810103"], "เจ้าหน้าที่ อบต.เขาคราม"),
+    ("demo.auditor", ["auditor"], "ผู้ตรวจสอบ (ตัวอย่าง)"),
+    ("demo.feed", ["integration"], "ระบบที่รับข้อมูลการเปลี่ยนแปลง (ตัวอย่าง)"),
+)
+
+
+def add_demo_principals(path: Path, *, clock: Clock | None = None) -> list[tuple[str, list[str], str]]:
+    """add_demo_principals adds one principal of each role to the demo ledger and gives (name,
+    roles, token) for each, tokens valid 7 days: a demo's way of handing out tokens, never a
+    real ledger's."""
+    from ledger.identity import Identity
+
+    ledger = MissionLedger(StoreLocation(str(path)), clock=clock, actor="demo", source="demo")
+    identity = Identity(ledger)
+    until = datetime.now(BANGKOK) + timedelta(days=7)
+    out = []
+    for name, roles, shown in DEMO_PRINCIPALS:
+        identity.add(name, roles, shown)
+        out.append((name, roles, identity.issue(name, expires_at=until, label="demo").token))
+    ledger.close()
+    return out
+
+
+def print_demo_tokens(url: str, tokens: list[tuple[str, list[str], str]]) -> None:
+    """print_demo_tokens says where the demo is served and the token of each demo principal."""
+    click.echo(f"\n{t('Serving the demo ledger at')} {url}/ — {t('tokens (demo only, valid 7 days)')}:")
+    for name, roles, token in tokens:
+        click.echo(f"  {name:<15} {' '.join(roles):<12} {token}")
+    click.echo(f"  curl -H 'Authorization: Bearer <token>' {url}/api/v1/records/6810103/INF-01")

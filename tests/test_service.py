@@ -316,3 +316,25 @@ def test_the_access_log_names_the_principal_route_and_status(served: Served) -> 
         http.get(f"/records/{IN_LAO}/INF-01")
     lines = [line for line in served.log().splitlines() if "principal=clerk" in line]
     assert any(f"path=/api/v1/records/{IN_LAO}/INF-01 status=200" in line for line in lines), served.log()[-2000:]
+
+
+def test_the_readmes_feed_consumer_applies_each_event_once_in_order(served: Served) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)
+
+    class Done(Exception):
+        pass
+
+    applied: list[int] = []
+    want = min(served.size(), 60)
+
+    def apply(event: dict[str, Any]) -> None:
+        applied.append(int(event["sequence"]))
+        if len(applied) == want:
+            raise Done
+
+    with pytest.raises(Done):
+        namespace["follow"](served.url, served.tokens["feeder"], apply)
+    assert applied == list(range(1, want + 1))

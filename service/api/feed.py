@@ -126,7 +126,7 @@ def feed_stream(
         feed = Feed(ledger.app.ledger_recorder)
         position = start
         tail = ledger.tail
-        yield ServerSentEventMessage(comment="mission-ledger feed", retry=2000)
+        yield ServerSentEventMessage(data=None, comment="mission-ledger feed", retry=2000)
         while True:
             grew = tail.grew  # taken before looking, so that no growth in between is missed
             logged = tail.after(position)
@@ -141,7 +141,7 @@ def feed_stream(
             try:
                 await asyncio.wait_for(grew.wait(), timeout=ledger.config.heartbeat)
             except TimeoutError:
-                yield ServerSentEventMessage(comment="keep-alive")
+                yield ServerSentEventMessage(data=None, comment="keep-alive")
 
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

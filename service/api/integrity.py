@@ -15,7 +15,7 @@ from ledger.integrity.audit import LedgerAuditor
 from service.api.params import json_response
 from service.state import LedgerService
 
-NOTE: Final = "text/plain; charset=utf-8"
+NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
 
 
 def _may_read_proofs(principal: Principal) -> None:
