@@ -5,6 +5,7 @@ from a live service (then mark what varies with "…" by hand)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -152,10 +153,8 @@ def fill(url: str, tokens: dict[str, str]) -> None:
             status, headers, body = answer
         else:
             status, headers, body = answer.status_code, dict(answer.headers), answer.text
-            try:
+            with contextlib.suppress(ValueError):
                 body = pretty(json.loads(body)) + "\n"
-            except ValueError:
-                pass
         reason = httpx.codes.get_reason_phrase(status)
         kept = {k: v for k, v in example.headers.items()}
         for k in kept:

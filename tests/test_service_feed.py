@@ -91,7 +91,7 @@ def test_killed_clients_resume_and_see_every_position_exactly_once(busy: Served,
             [sys.executable, "-m", "tests.feed_writer", busy.location, lao, "120"],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
+        )
         for lao in ("6810104", "6820102")
     ]
     rng = random.Random(9162)
