@@ -142,6 +142,9 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, help="write the report here (default: BENCHMARKS.md; a --quick run writes none)"
     )
+    parser.add_argument(
+        "--http", action="store_true", help="measure the service (`serve`) from outside, beside the Python API"
+    )
     parser.add_argument("--rss-rows", type=int, help="only measure the peak RSS of importing this many rows")
     parser.add_argument("--figures", type=Path, help=argparse.SUPPRESS)  # JSON of the key figures (for --scaling)
     parser.add_argument(
@@ -151,6 +154,11 @@ def main() -> None:
         "per-event cost at the largest size over the smallest",
     )
     args = parser.parse_args()
+    if args.http:
+        from bench.http import run
+
+        run(args.events if args.events != 200_000 else 50_000)
+        return
     if args.scaling:
         scaling([int(x) for x in args.scaling.split(",")], args.postgres)
         return

@@ -64,6 +64,9 @@ class Identity:
 
     def __init__(self, app: MissionLedger) -> None:
         self.app = app
+        # token hash → (ledger size when read, principal, token id): a service signs the same
+        # tokens in again and again; what they sign in changes only when the ledger grows.
+        self._signed: dict[bytes, tuple[int, Principal, str]] = {}
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -186,12 +189,23 @@ class Identity:
         token = token.strip()
         if len(token) != _TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX) or not token.isascii():
             raise Unauthenticated("the token is not a mission-ledger token")
-        holder = self.app.ledger_recorder.token_holder(token_hash(token))
-        if holder is None:
-            raise Unauthenticated("unknown token")
-        token_id, name = holder
+        hashed = token_hash(token)
+        size = self.app.ledger_recorder.log_size()
         now = self.app.clock.now()
-        found = fold_principal(self._events(name))
+        cached = self._signed.get(hashed)
+        if cached is not None and cached[0] == size:
+            # Nothing was appended since: no revocation, no role changed. Expiry is a matter of time.
+            _, found, token_id = cached
+        else:
+            holder = self.app.ledger_recorder.token_holder(hashed)
+            if holder is None:
+                raise Unauthenticated("unknown token")
+            token_id, name = holder
+            found = fold_principal(self._events(name))  # type: ignore[assignment]
+            if len(self._signed) > 10_000:
+                self._signed.clear()
+            if found is not None:
+                self._signed[hashed] = (size, found, token_id)
         state = found.tokens.get(token_id) if found else None
         if found is None or state is None:
             raise Unauthenticated("unknown token")

@@ -238,6 +238,14 @@ class Feed:
         for page in self._pages(after, limit, where, follow, poll, stop):
             yield encoder.encode_lines(page)
 
+    def keeps(self, head: FeedHead, where: FeedFilter) -> bool:
+        """keeps says whether the filter keeps an event (by its head)."""
+        return where == FeedFilter() or self._keeps(head, where)
+
+    def cloud_event(self, logged: LoggedEvent, head: FeedHead) -> CloudEvent:
+        """cloud_event is the feed line of one logged event."""
+        return _cloud_event(logged, head, self.source)
+
     def lines_of(self, logged: list[LoggedEvent], where: FeedFilter = FeedFilter()) -> list[CloudEvent]:
         """page is the feed lines of these logged events that pass the filter (a live stream
         reads the events once per worker and filters them per consumer)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import msgspec
 import sqlite_utils
 
 from ledger.application import MissionLedger
@@ -25,8 +26,10 @@ from ledger.errors import NotFound
 from ledger.identity import Identity
 from ledger.store.contract import LoggedEvent
 from ledger.store.location import StoreLocation
+from projections.feed import Feed, FeedHead, feed_head
 from projections.runner import Projector
 
+_encoder: Final = msgspec.json.Encoder()
 #: How often the tail asks the store for new events (seconds): the feed's delivery delay.
 TAIL_POLL: Final = 0.1
 #: Events the tail keeps for streams that are a little behind.
@@ -54,13 +57,34 @@ class ServiceConfig:
         )
 
 
+@dataclass(frozen=True)
+class Framed:
+    """Framed is one event as the live feed sends it: its head (for filters) and its whole
+    Server-Sent Event, encoded once per worker however many streams send it."""
+
+    position: int
+    head: FeedHead
+    frame: bytes
+
+
+def frame_of(feed: Feed, logged: LoggedEvent) -> Framed:
+    """frame_of encodes one event as a Server-Sent Event: `id:` the sequence, `event:` the
+    CloudEvents type, `data:` the CloudEvent (JSON on one line)."""
+    head = feed_head(logged.state)
+    line = feed.cloud_event(logged, head)
+    frame = b"id: %s\nevent: %s\ndata: %s\n\n" % (line.sequence.encode(), line.type.encode(), _encoder.encode(line))
+    return Framed(logged.position, head, frame)
+
+
 class Tail:
-    """Tail reads each new event of the log once per worker and wakes every stream waiting for it."""
+    """Tail reads each new event of the log once per worker, encodes it once, and wakes every
+    stream waiting for it."""
 
     def __init__(self, service: LedgerService) -> None:
         self.service = service
+        self.feed = Feed(service.app.ledger_recorder)
         self.position = service.app.ledger_recorder.log_size()
-        self.recent: deque[LoggedEvent] = deque(maxlen=TAIL_KEEP)
+        self.recent: deque[Framed] = deque(maxlen=TAIL_KEEP)
         self.grew = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -84,14 +108,14 @@ class Tail:
                 page = []
                 await asyncio.sleep(1.0)
             if page:
-                self.recent.extend(page)
+                self.recent.extend(frame_of(self.feed, logged) for logged in page)
                 self.position = page[-1].position
                 woken, self.grew = self.grew, asyncio.Event()
                 woken.set()
                 continue
             await asyncio.sleep(TAIL_POLL)
 
-    def after(self, position: int) -> list[LoggedEvent] | None:
+    def after(self, position: int) -> list[Framed] | None:
         """after gives the kept events after `position`, or None when the stream is further
         behind than the tail keeps (it then reads the store itself)."""
         if position >= self.position:

@@ -506,6 +506,7 @@ class LedgerLog(ABC):
 
     #: The DDL of the tokens table in this backend's SQL (set by the backend).
     tokens_ddl: str = ""
+    _tokens_ready: bool = False
 
     def save_token(self, token_hash: bytes, token_id: str, name: str) -> None:
         """save_token keeps a token's hash under its public id. The hash alone signs nobody in:
@@ -520,8 +521,9 @@ class LedgerLog(ABC):
     def token_holder(self, token_hash: bytes) -> tuple[str, str] | None:
         """token_holder is (token id, principal name) of the token with this hash, or None."""
         with self._reading() as cur:
-            if not self._table_exists(cur, TOKENS_TABLE):
+            if not self._tokens_ready and not self._table_exists(cur, TOKENS_TABLE):
                 return None
+            self._tokens_ready = True  # a table, once made, stays
             cur.execute(self._sql("SELECT token_id, name FROM {tokens} WHERE token_hash = ?"), (token_hash,))
             row = cur.fetchone()
             return (str(row[0]), str(row[1])) if row else None

@@ -15,13 +15,13 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import Stream
 
 from ledger.domain.access import Principal
 from ledger.errors import BadInput, Forbidden, Refused
 from projections.feed import Feed, FeedFilter, parse_sequence
 from service.api.params import province_lookup
-from service.state import LedgerService
+from service.state import LedgerService, frame_of
 
 BATCH: Final = "application/cloudevents-batch+json"
 MAX_LIMIT: Final = 5000
@@ -114,7 +114,7 @@ def feed_stream(
     province: str | None = None,
     lao: str | None = None,
     type: list[str] | None = None,
-) -> ServerSentEvent:
+) -> Stream:
     """The live feed as Server-Sent Events: `id:` is the sequence, `event:` the CloudEvents type,
     `data:` the CloudEvent. Resumes after `Last-Event-ID` (or `after`); waits for new events."""
     where = feed_filter(principal, ledger, province, lao, type)
@@ -122,28 +122,35 @@ def feed_stream(
     start = _after(ledger, resume, "Last-Event-ID") if resume else _after(ledger, after, "after")
     ledger.tail.start()
 
-    async def messages() -> AsyncIterator[ServerSentEventMessage]:
+    async def frames() -> AsyncIterator[bytes]:
         feed = Feed(ledger.app.ledger_recorder)
+        everything = where == FeedFilter()
         position = start
         tail = ledger.tail
-        yield ServerSentEventMessage(data=None, comment="mission-ledger feed", retry=2000)
+        yield b": mission-ledger feed\nretry: 2000\n\n"
         while True:
             grew = tail.grew  # taken before looking, so that no growth in between is missed
-            logged = tail.after(position)
-            if logged is None:  # further behind than the tail keeps: read the store
-                logged = ledger.app.ledger_recorder.select_log(position, 1000)
-            if logged:
-                for line in feed.lines_of(logged, where):
-                    yield ServerSentEventMessage(data=_encoder.encode(line).decode(), id=line.sequence, event=line.type)
-                position = logged[-1].position
+            kept = tail.after(position)
+            if kept is None:  # further behind than the tail keeps: read the store
+                kept = [frame_of(feed, logged) for logged in ledger.app.ledger_recorder.select_log(position, 1000)]
+            if kept:
+                # One chunk per page: the frames were encoded once, by the tail, for every stream.
+                chunk = b"".join(f.frame for f in kept if everything or feed.keeps(f.head, where))
+                position = kept[-1].position
+                if chunk:
+                    yield chunk
                 await asyncio.sleep(0)  # let other streams and requests run between pages
                 continue
             try:
                 await asyncio.wait_for(grew.wait(), timeout=ledger.config.heartbeat)
             except TimeoutError:
-                yield ServerSentEventMessage(data=None, comment="keep-alive")
+                yield b": keep-alive\n\n"
 
-    return ServerSentEvent(messages(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return Stream(
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 ROUTES: Final = [feed_page, feed_stream]

@@ -1,0 +1,277 @@
+"""python -m bench --http: the service measured from outside, side by side with the Python API.
+
+- GET a record: p50 / p99 with 50 concurrent clients (keep-alive), beside `show` in-process;
+- writes per second through the API (8 concurrent clients) beside the Python API in one process;
+- 200 concurrent live-feed (SSE) clients each receiving every event of a 10,000-event import: every
+  client must get every event exactly once; the delay from the import's commit to the last event's
+  arrival, p50 / p99 over the clients.
+
+The clients run in this process (asyncio, raw sockets for SSE so that the clients cost little), the
+server in its own (`mission-ledger serve`, one worker): on a 2-core machine they share the CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.generate import catalog_csv, corrections, laos, records, registry_csv, write_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+_ID = re.compile(rb"^id: (\d+)\r?$", re.M)
+
+
+def _p(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000
+
+
+def _serve(db: Path, port: int, work: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+    log = (work / "serve.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "--db", str(db), "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "MISSION_LEDGER_HEARTBEAT": "1"}, stdout=log, stderr=log,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"serve did not start: see {work / 'serve.log'}")
+
+
+async def _reads(url: str, token: str, keys: list[tuple[str, str]], clients: int, each: int) -> list[float]:
+    """GET records from `clients` keep-alive connections at once, each sending its next request when
+    the last answer is in (a closed loop). Raw sockets, so that the load costs this process little:
+    an HTTP client library spent more CPU per request than the server."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+
+    async def client(seed: int) -> None:
+        rng = random.Random(seed)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for _ in range(each):
+            lao, mission = rng.choice(keys)
+            start = time.perf_counter()
+            writer.write(
+                f"GET /api/v1/records/{lao}/{mission} HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n".encode()
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            assert head.startswith(b"HTTP/1.1 200"), head
+        writer.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return latencies
+
+
+async def _writes(url: str, token: str, keys: list[tuple[str, str]], clients: int, seconds: float) -> int:
+    done = 0
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+
+        async def client(i: int) -> None:
+            nonlocal done
+            n = 0
+            end = time.perf_counter() + seconds
+            mine = keys[i::clients]
+            while time.perf_counter() < end:
+                lao, mission = mine[n % len(mine)]
+                answer = await http.post(
+                    f"/api/v1/records/{lao}/{mission}/correct", json={"set": {"staff": 1000 + n}, "reason": "bench"}
+                )
+                assert answer.status_code == 201, answer.text
+                n += 1
+                done += 1
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+    return done
+
+
+async def _sse_client(
+    port: int, token: str, after: int, target: dict[str, int], ready: asyncio.Event, out: list[Any]
+) -> None:
+    """One live-feed client on a raw socket: reads until the event at target["last"] (known once the
+    import committed) has come; keeps every id and when the last one arrived."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    writer.write(
+        (
+            f"GET /api/v1/feed/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Last-Event-ID: {after}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    ids: list[int] = []
+    times: list[float] = []
+    arrived = 0.0
+    ready.set()
+    buffer = b""
+    while not ("last" in target and ids and ids[-1] >= target["last"]):
+        chunk = await reader.read(1 << 16)
+        if not chunk:
+            break
+        buffer += chunk
+        cut = buffer.rfind(b"\n") + 1
+        found = [int(x) for x in _ID.findall(buffer, 0, cut)]
+        buffer = buffer[cut:]
+        if found:
+            ids += found
+            arrived = time.perf_counter()
+            times.extend([arrived] * len(found))
+    out.append((arrived, ids, times))
+    writer.close()
+
+
+def run(events: int = 50_000) -> None:
+    """run builds a ledger of `events` first reports, serves it and prints the figures."""
+    from ledger.application import MissionLedger
+    from ledger.domain.values import Fields
+    from ledger.identity import Identity
+    from ledger.imports.batch import import_file
+    from projections.runner import Projector
+
+    work = Path(tempfile.mkdtemp(prefix="mission-ledger-http-"))
+    nation = laos()
+    first = list(records(nation, events))
+    random.Random(2567).shuffle(first)
+    write_csv(iter(first), work / "first.csv")
+    db = work / "nation.db"
+    app = MissionLedger(db, actor="bench")
+    app.initialise("bench/http")
+    app.load_registry(registry_csv(nation), name="registry.csv")
+    app.load_catalog(catalog_csv(), name="catalog.csv")
+    import_file(app, work / "first.csv", name="first.csv")
+    identity = Identity(app)
+    identity.add("bench.admin", ["admin"])
+    token = identity.issue("bench.admin").token
+    Projector(app.ledger_recorder, db.with_name("nation.views.db")).catch_up()
+    size = app.ledger_recorder.log_size()
+    keys = [(r["lao_code"], r["mission_code"]) for r in first]
+    rng = random.Random(1)
+    print(f"mission-ledger service benchmark: {size:,} events; work in {work}", flush=True)
+
+    def say(what: str, figure: str, beside: str = "") -> None:
+        print(f"{what:<58} {figure:>18}   {beside}", flush=True)
+
+    inproc = []
+    for lao, mission in rng.sample(keys, 500):
+        start = time.perf_counter()
+        app.show(lao, mission)
+        inproc.append(time.perf_counter() - start)
+    port = 18000 + os.getpid() % 1000
+    server = _serve(db, port, work)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        latencies = asyncio.run(_reads(url, token, rng.sample(keys, 5000), 50, 40))
+        say(
+            "GET a record, 50 concurrent clients p50 / p99 (ms)",
+            "{:.1f} / {:.1f}".format(*_p(latencies)),
+            "Python API `show` in-process {:.2f} / {:.2f}; target p99 ≤ 20 ms".format(*_p(inproc)),
+        )
+        latencies = asyncio.run(_reads(url, token, rng.sample(keys, 5000), 1, 500))
+        say("GET a record, 1 client at a time p50 / p99 (ms)", "{:.1f} / {:.1f}".format(*_p(latencies)))
+        two = _serve(db, port + 1, work, workers=2)
+        try:
+            latencies = asyncio.run(_reads(f"http://127.0.0.1:{port + 1}", token, rng.sample(keys, 5000), 50, 40))
+        finally:
+            two.terminate()
+            two.wait(10)
+        say("GET a record, 50 concurrent clients, 2 workers p50 / p99 (ms)", "{:.1f} / {:.1f}".format(*_p(latencies)))
+        writes = asyncio.run(_writes(url, token, rng.sample(keys, 2000), 8, 10.0))
+        start = time.perf_counter()
+        n = 0
+        for lao, mission in rng.sample(keys, 1000):
+            n += 1
+            app.correct(lao, mission, set=Fields(staff=10_000 + n), reason="bench")
+        python_rate = n / (time.perf_counter() - start)
+        say("writes through the API, 8 clients (writes/s)", f"{writes / 10.0:,.0f}", f"Python API {python_rate:,.0f}/s")
+
+        # 200 SSE clients, connected at the ledger's end, then a 10,000-event import.
+        after = app.ledger_recorder.log_size()
+        later = corrections(first[:10_000], fraction=1.0)  # each row corrects a record: 10,000 events
+        csv = work / "later.csv"
+        write_csv(iter(later), csv)
+
+        async def sse() -> tuple[float, list[Any]]:
+            out: list[Any] = []
+            readies = [asyncio.Event() for _ in range(200)]
+            target: dict[str, int] = {}
+            tasks = [asyncio.create_task(_sse_client(port, token, after, target, r, out)) for r in readies]
+            await asyncio.gather(*(r.wait() for r in readies))
+            await asyncio.sleep(1.0)
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, "-c",
+                "import sys; from pathlib import Path; from ledger.application import MissionLedger; "
+                "from ledger.imports.batch import import_file; "
+                "r = import_file(MissionLedger(sys.argv[1]), Path(sys.argv[2]), name='later.csv', skip_invalid=True); "
+                "print(r.appended)",
+                str(db), str(csv), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            stdout, _ = await child.communicate()
+            committed = time.perf_counter()
+            target["last"] = after + int(stdout.decode().strip())
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=600)
+            return committed, [(int(stdout.decode().strip()), *x) for x in out]
+
+        committed, got = asyncio.run(sse())
+        appended = got[0][0]
+        complete = sum(ids == list(range(after + 1, after + appended + 1)) for _, _, ids, _ in got)
+        delays = [max(0.0, at - committed) for _, at, _, _ in got]
+        say(
+            f"live feed: 200 SSE clients, an import of {appended:,} events",
+            f"{complete} of {len(got)} complete",
+            "every event exactly once, in order",
+        )
+        say(
+            "  commit → last event delivered, p50 / p99 over clients (ms)",
+            "{:.0f} / {:.0f}".format(*_p(delays)),
+            "target p99 ≤ 1,000 ms",
+        )
+
+        # The everyday case: single writes through the API, one every 50 ms, to the same 200 streams.
+        async def trickle() -> tuple[list[float], int]:
+            start = app.ledger_recorder.log_size()
+            out: list[Any] = []
+            readies = [asyncio.Event() for _ in range(200)]
+            target: dict[str, int] = {}
+            tasks = [asyncio.create_task(_sse_client(port, token, start, target, r, out)) for r in readies]
+            await asyncio.gather(*(r.wait() for r in readies))
+            await asyncio.sleep(1.0)
+            commits: dict[int, float] = {}
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+                for i, (lao, mission) in enumerate(rng.sample(keys, 50)):
+                    answer = await http.post(
+                        f"/api/v1/records/{lao}/{mission}/correct", json={"set": {"staff": 20_000 + i}, "reason": "b"}
+                    )
+                    commits[answer.json()["positions"][0]] = time.perf_counter()
+                    await asyncio.sleep(0.05)
+            target["last"] = max(commits)
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+            delays = [t - commits[i] for _, ids, times in out for i, t in zip(ids, times, strict=True)]
+            whole = sum(ids == sorted(commits) for _, ids, _ in out)
+            return delays, whole
+
+        delays, whole = asyncio.run(trickle())
+        say(
+            "live feed: 200 SSE clients, 50 single writes 50 ms apart",
+            f"{whole} of 200 complete",
+            "each write's response → its event at each client, p50 / p99 (ms): {:.0f} / {:.0f}".format(*_p(delays)),
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+        app.close()
