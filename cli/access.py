@@ -93,18 +93,24 @@ def principal_revoke(settings: Settings, name: str, role: str) -> None:
 
 @principal.command("list")
 @click.option("--known-at", callback=instant_callback, help="The principals as they were at this time.")
+@click.option("--can-write", "lao", help="Only those whose roles let them write this LAO's records then.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_settings
-def principal_list(settings: Settings, known_at: datetime | None, as_json: bool) -> None:
+def principal_list(settings: Settings, known_at: datetime | None, lao: str | None, as_json: bool) -> None:
     """List principals with their roles and tokens (as known now, or at --known-at).
 
-    Example: mission-ledger principal list --known-at 2567-12-30
+    Example: mission-ledger principal list --known-at 2567-12-30 --can-write 6810103
     """
+    from ledger.domain.thai import bangkok_date
     from ledger.identity import Identity
 
     app = settings.open()
     now = known_at or app.clock.now()
     found = Identity(app).principals(known_at)
+    if lao is not None:
+        # The LAO's province as the registry said on that day: who could write for it then.
+        province = app.lao(lao, on=bangkok_date(now)).province_code
+        found = [p for p in found if p.may_write_record(lao, province)]
     if as_json:
         echo_json([_principal_json(p, now) for p in found], calendar=settings.calendar)
         return
