@@ -59,36 +59,29 @@ def principal_add(settings: Settings, name: str, roles: tuple[str, ...], display
     click.echo(t(f"principal {name} added ({shown}) at position {receipt.positions[0]}"))
 
 
-@principal.command("grant")
-@click.argument("name")
-@click.argument("role")
-@pass_settings
-def principal_grant(settings: Settings, name: str, role: str) -> None:
-    """Give a principal one more role.
+def _role_command(verb: str, example: str, help: str) -> None:
+    @principal.command(verb)
+    @click.argument("name")
+    @click.argument("role")
+    @pass_settings
+    def change(settings: Settings, name: str, role: str) -> None:
+        from ledger.identity import Identity
 
-    Example: mission-ledger principal grant somchai lao:6810103
-    """
-    from ledger.identity import Identity
+        with settings.writing() as app:
+            identity = Identity(app)
+            receipt = identity.grant(name, role) if verb == "grant" else identity.revoke(name, role)
+        said = f"{name} granted {role}" if verb == "grant" else f"{name} no longer holds {role}"
+        click.echo(t(f"{said} at position {receipt.positions[0]}"))
 
-    with settings.writing() as app:
-        receipt = Identity(app).grant(name, role)
-    click.echo(t(f"{name} granted {role} at position {receipt.positions[0]}"))
+    change.help = f"{help}\n\nExample: {example}"
 
 
-@principal.command("revoke")
-@click.argument("name")
-@click.argument("role")
-@pass_settings
-def principal_revoke(settings: Settings, name: str, role: str) -> None:
-    """Take a role away from a principal (from now on; history keeps that it held it).
-
-    Example: mission-ledger principal revoke somchai lao:6810103
-    """
-    from ledger.identity import Identity
-
-    with settings.writing() as app:
-        receipt = Identity(app).revoke(name, role)
-    click.echo(t(f"{name} no longer holds {role} (position {receipt.positions[0]})"))
+_role_command("grant", "mission-ledger principal grant somchai lao:6810103", "Give a principal one more role.")
+_role_command(
+    "revoke",
+    "mission-ledger principal revoke somchai lao:6810103",
+    "Take a role away from a principal (from now on; history keeps that it held it).",
+)
 
 
 @principal.command("list")

@@ -9,6 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,6 +40,26 @@ PRINCIPALS = {
     "feeder82": ["integration:82"],
 }
 IN_LAO, OUT_LAO = "6810103", "6820101"  # the clerk's LAO (in Krabi), an LAO of Phang Nga
+
+
+@contextmanager
+def ledger_location(backend: str, folder: Path) -> Iterator[str]:
+    """ledger_location is where a served test ledger lives: a SQLite file in `folder`, or a
+    schema of its own on the PostgreSQL server, dropped afterwards."""
+    if backend == "sqlite":
+        yield str(folder / "ledger.db")
+        return
+    from tests.conftest import PG_URL, require_postgres
+
+    require_postgres()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{PG_URL}?schema={schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def free_port() -> int:

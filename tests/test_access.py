@@ -111,3 +111,18 @@ def test_a_province_officer_reads_its_province_by_default_and_nothing_else() -> 
     assert both is not None
     with pytest.raises(Forbidden, match="give a scope"):
         readable_scope(both, lao=None, district=None, province=None, province_of=province_of)
+
+
+def test_an_officer_working_in_thai_reads_thai(tmp_path: Path) -> None:
+    from cli.main import cli
+
+    ml = krabi_session(tmp_path)
+
+    def thai(*args: str) -> str:
+        env = {"MISSION_LEDGER_CLOCK": ml.clock}
+        return ml.runner.invoke(cli, ["--lang", "th", "--db", str(ml.db), *args], env=env).output
+
+    assert "เพิ่มผู้ใช้ krabi.officer แล้ว" in thai("principal", "add", "krabi.officer", "--role", "province:81")
+    assert "ให้สิทธิ์ lao:6810103 แก่ krabi.officer แล้ว" in thai("principal", "grant", "krabi.officer", "lao:6810103")
+    assert "มีสิทธิ์ province:81 อยู่แล้ว" in thai("principal", "grant", "krabi.officer", "province:81")
+    assert "แสดงครั้งเดียว" in thai("token", "issue", "krabi.officer")

@@ -8,7 +8,6 @@ import base64
 import io
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,37 +15,24 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, require_postgres
-from tests.served import IN_LAO, OUT_LAO, PRINCIPALS, Served, seed
+from tests.served import IN_LAO, OUT_LAO, PRINCIPALS, Served, ledger_location, seed
 
 ROLES = (*PRINCIPALS, None, "revoked")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp(f"served-{request.param}")
-    schema = None
-    if request.param == "sqlite":
-        location = str(folder / "ledger.db")
-    else:
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        location = f"{PG_URL}?schema={schema}"
-    key = folder / "server.key"
     from ledger.integrity.checkpoint import Signer
 
-    key.write_text(Signer.generate("test/served").format(), encoding="utf-8")
-    server = Served(location, folder)
-    server.tokens = seed(location)
-    server.env["MISSION_LEDGER_KEY"] = str(key)
-    server.start()
-    yield server
-    server.stop()
-    if schema is not None:
-        import psycopg
-
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    folder = tmp_path_factory.mktemp(f"served-{request.param}")
+    with ledger_location(request.param, folder) as location:
+        key = folder / "server.key"
+        key.write_text(Signer.generate("test/served").format(), encoding="utf-8")
+        server = Served(location, folder, env={"MISSION_LEDGER_KEY": str(key)})
+        server.tokens = seed(location)
+        server.start()
+        yield server
+        server.stop()
 
 
 _staff = itertools.count(100)

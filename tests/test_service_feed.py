@@ -18,31 +18,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, require_postgres
-from tests.served import ROOT, Served, seed
+from tests.served import ROOT, Served, ledger_location, seed
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def busy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    schema = None
-    if request.param == "sqlite":
-        location, workers = str(tmp_path / "ledger.db"), 1
-    else:
-        require_postgres()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        location, workers = f"{PG_URL}?schema={schema}", 2
-    served = Served(location, tmp_path, workers=workers, env={"MISSION_LEDGER_HEARTBEAT": "0.5"})
-    served.tokens = seed(location)
-    served.start()
-    yield served
-    served.stop()
-    if schema is not None:
-        import psycopg
-
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    workers = 1 if request.param == "sqlite" else 2  # two workers behind one PostgreSQL ledger
+    with ledger_location(request.param, tmp_path) as location:
+        served = Served(location, tmp_path, workers=workers, env={"MISSION_LEDGER_HEARTBEAT": "0.5"})
+        served.tokens = seed(location)
+        served.start()
+        yield served
+        served.stop()
 
 
 def complete_events(text: str) -> list[tuple[int, str]]:
