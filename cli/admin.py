@@ -148,8 +148,7 @@ def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
     if serve_it:
         from cli.serve import serve
 
-        settings: Settings = ctx.ensure_object(Settings)
-        settings.location = type(settings.location)(str(path))
-        settings._views = None
+        given: Settings = ctx.ensure_object(Settings)
+        ctx.obj = Settings(str(path), None, given.actor, given.lang)  # the demo ledger, its own views
         print_demo_tokens(f"http://127.0.0.1:{port}", add_demo_principals(path))
         ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=None)

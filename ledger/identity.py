@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ledger.domain.access import Principal, check_principal_name, fold_principal, parse_role
 from ledger.domain.events import (
@@ -122,13 +123,13 @@ class Identity:
             f"{name} does not hold role {parsed}",
         )
 
-    def _change(self, name: str, make: object, unchanged: str) -> Receipt:
+    def _change(self, name: str, make: Callable[[Principal, dict[str, Any]], Event | None], unchanged: str) -> Receipt:
         def decide(now: datetime) -> list[Envelope]:
             events = self._events(name)
             found = fold_principal(events)
             if found is None:
                 raise NotFound(f"no principal {name!r} (add it with `principal add`)")
-            event = make(found, self.app._meta(now, None))  # type: ignore[operator]
+            event = make(found, self.app._meta(now, None))
             if event is None:
                 raise Refused(unchanged)
             return [Envelope(principal_id(name), len(events) + 1, event)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -84,7 +83,9 @@ class Tail:
         self.service = service
         self.feed = Feed(service.app.ledger_recorder)
         self.position = service.app.ledger_recorder.log_size()
-        self.recent: deque[Framed] = deque(maxlen=TAIL_KEEP)
+        # The last events, oldest first (between TAIL_KEEP and twice as many): a stream takes the
+        # slice after its position, without copying the rest.
+        self.recent: list[Framed] = []
         self.grew = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -109,6 +110,8 @@ class Tail:
                 await asyncio.sleep(1.0)
             if page:
                 self.recent.extend(frame_of(self.feed, logged) for logged in page)
+                if len(self.recent) > 2 * TAIL_KEEP:
+                    del self.recent[:-TAIL_KEEP]
                 self.position = page[-1].position
                 woken, self.grew = self.grew, asyncio.Event()
                 woken.set()
@@ -122,8 +125,7 @@ class Tail:
             return []
         if not self.recent or self.recent[0].position > position + 1:
             return None
-        first = self.recent[0].position
-        return list(self.recent)[position + 1 - first :]
+        return self.recent[position + 1 - self.recent[0].position :]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from litestar.response import Stream
 
 from ledger.domain.access import Principal
 from ledger.errors import BadInput, Forbidden, Refused
-from projections.feed import Feed, FeedFilter, parse_sequence
+from projections.feed import FeedFilter, parse_sequence
 from service.api.params import province_lookup
 from service.state import LedgerService, frame_of
 
@@ -86,7 +86,7 @@ def feed_page(
         raise BadInput(f"limit {limit}: give 1 to {MAX_LIMIT}", field="limit")
     where = feed_filter(principal, ledger, province, lao, type)
     position = _after(ledger, after, "after")
-    feed = Feed(ledger.app.ledger_recorder)
+    feed = ledger.tail.feed
     lines: list[Any] = []
     # Read pages until `limit` lines or the end: a narrow filter may keep few events of a page.
     while len(lines) < limit:
@@ -123,7 +123,7 @@ def feed_stream(
     ledger.tail.start()
 
     async def frames() -> AsyncIterator[bytes]:
-        feed = Feed(ledger.app.ledger_recorder)
+        feed = ledger.tail.feed  # the worker's: the LAOs' provinces are read once for every stream
         everything = where == FeedFilter()
         position = start
         tail = ledger.tail

@@ -17,6 +17,7 @@ from ledger.application import RECORD_COMMANDS, MissionLedger, Receipt
 from ledger.domain.access import Principal
 from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
 from ledger.errors import BadInput, Forbidden
+from projections.documents import plain
 from projections.queries import history
 from service.api.params import day, instant, json_response, parsed, province_lookup
 from service.state import LedgerService
@@ -70,11 +71,12 @@ def _text(value: str | int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _field(name: str, text: str) -> Any:
+def _field(name: str, text: str, where: str | None = None) -> Any:
+    where = where or name
     try:
         return parse_field(name, text)
     except BadInput as e:
-        raise BadInput(f"{name}: {e}", field=name) from e
+        raise BadInput(f"{where}: {e}", field=where) from e
 
 
 def arguments_of(command: str, body: WriteBody) -> dict[str, Any]:
@@ -112,10 +114,7 @@ def arguments_of(command: str, body: WriteBody) -> dict[str, Any]:
                 raise BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where)
             if name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
                 raise BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where)
-            try:
-                changes[name] = parse_field(name, _text(value) or "")
-            except BadInput as e:
-                raise BadInput(f"{where}: {e}", field=where) from e
+            changes[name] = _field(name, _text(value) or "", where)
         arguments["set"] = Fields(**changes)
     for name in ("period_from", "period_to"):
         if getattr(body, name) is not None:
@@ -167,8 +166,6 @@ def record_history(lao: str, mission: str, ledger: LedgerService, principal: Pri
 
 def _receipt(app: MissionLedger, lao: str, mission: str, receipt: Receipt) -> WriteReceipt:
     logged = [app.ledger_recorder.select_log(p - 1, 1)[0] for p in receipt.positions]
-    from projections.documents import plain
-
     return WriteReceipt(
         lao_code=lao,
         mission_code=mission,
