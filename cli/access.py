@@ -127,22 +127,52 @@ def token() -> None:
 @click.argument("name")
 @click.option("--expires", callback=instant_callback, help="Until when it holds (default: 90 days).")
 @click.option("--label", help="What it is for (e.g. the integration's host).")
+@click.option(
+    "--link",
+    "link_base",
+    metavar="URL",
+    help="Print a one-time sign-in link to the pages served at URL instead (default expiry: 3 days).",
+)
 @pass_settings
-def token_issue(settings: Settings, name: str, expires: datetime | None, label: str | None) -> None:
+def token_issue(
+    settings: Settings, name: str, expires: datetime | None, label: str | None, link_base: str | None
+) -> None:
     """Issue a token for a principal; it is printed once, alone on the last line.
 
     Only its SHA-256 is kept: a lost token cannot be shown again (revoke it, issue another).
+    With --link URL, the last line is a sign-in link instead: opened once, it signs its holder
+    in to the pages and is useless afterwards. The token rides in the link's #fragment, which
+    browsers never send to a server, so no proxy or access log sees it.
 
     Example: mission-ledger token issue krabi.officer --label "สำนักงานจังหวัด" --expires 2568-03-31
+
+    Example: mission-ledger token issue somchai --link https://ledger.example.go.th
     """
     from ledger.identity import Identity
     from projections.documents import plain
 
+    if link_base is not None:
+        link_base = _link_base(link_base)
     with settings.writing() as app:
-        issued = Identity(app).issue(name, expires_at=expires, label=label)
+        issued = Identity(app).issue(name, expires_at=expires, label=label, one_time=link_base is not None)
     until = plain(issued.expires_at, calendar=settings.calendar)
+    if link_base is not None:
+        click.echo(t(f"sign-in link {issued.token_id} for {name}, once, until {until} (keep it secret):"))
+        click.echo(f"{link_base}/signin#link={issued.token}")
+        return
     click.echo(t(f"token {issued.token_id} for {name}, until {until} (shown once; keep it secret):"))
     click.echo(issued.token)
+
+
+def _link_base(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    from ledger.errors import BadInput
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise BadInput(f"--link {url!r} is not the address of the pages (such as https://ledger.example.go.th)")
+    return url.strip().rstrip("/")
 
 
 @token.command("revoke")

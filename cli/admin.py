@@ -150,5 +150,6 @@ def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
 
         given: Settings = ctx.ensure_object(Settings)
         ctx.obj = Settings(str(path), None, given.actor, given.lang)  # the demo ledger, its own views
-        print_demo_tokens(f"http://127.0.0.1:{port}", add_demo_principals(path))
+        url = f"http://127.0.0.1:{port}"
+        print_demo_tokens(url, add_demo_principals(path, link_base=url))
         ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=None)

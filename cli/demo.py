@@ -63,6 +63,9 @@ def run_demo(path: Path, *, replace: bool) -> None:
     step(date(2024, 10, 15), "load Krabi's 62 LAOs and the sample mission catalog")
     ledger.load_registry(package_file("krabi_laos.csv"), name="krabi_laos.csv")
     ledger.load_catalog(package_file("sample_catalog.csv"), name="sample_catalog.csv")
+    from ledger.rounds import Rounds
+
+    Rounds(ledger).open("2567", date(2024, 10, 1), DEADLINE, reason="หนังสือกรมส่งเสริมการปกครองท้องถิ่น (ตัวอย่าง)")
 
     step(date(2024, 11, 20), "อบต.เขาคราม records its rural roads and its child development centre")
     ledger.record(
@@ -159,10 +162,12 @@ DEMO_PRINCIPALS = (
 )
 
 
-def add_demo_principals(path: Path, *, clock: Clock | None = None) -> list[tuple[str, list[str], str]]:
+def add_demo_principals(
+    path: Path, *, clock: Clock | None = None, link_base: str | None = None
+) -> list[tuple[str, list[str], str, str | None]]:
     """add_demo_principals adds one principal of each role to the demo ledger and gives (name,
-    roles, token) for each, tokens valid 7 days: a demo's way of handing out tokens, never a
-    real ledger's."""
+    roles, token, sign-in link) for each, tokens valid 7 days (a link, when the pages' address
+    is given: 3 days, once): a demo's way of handing out tokens, never a real ledger's."""
     from ledger.identity import Identity
 
     ledger = MissionLedger(StoreLocation(str(path)), clock=clock, actor="demo", source="demo")
@@ -171,14 +176,24 @@ def add_demo_principals(path: Path, *, clock: Clock | None = None) -> list[tuple
     out = []
     for name, roles, shown in DEMO_PRINCIPALS:
         identity.add(name, roles, shown)
-        out.append((name, roles, identity.issue(name, expires_at=until, label="demo").token))
+        token = identity.issue(name, expires_at=until, label="demo").token
+        link = None
+        if link_base is not None:
+            link = f"{link_base}/signin#link={identity.issue(name, label='demo link', one_time=True).token}"
+        out.append((name, roles, token, link))
     ledger.close()
     return out
 
 
-def print_demo_tokens(url: str, tokens: list[tuple[str, list[str], str]]) -> None:
-    """print_demo_tokens says where the demo is served and the token of each demo principal."""
+def print_demo_tokens(url: str, tokens: list[tuple[str, list[str], str, str | None]]) -> None:
+    """print_demo_tokens says where the demo is served and the token (and sign-in link) of each
+    demo principal."""
     click.echo(f"\n{t('Serving the demo ledger at')} {url}/ — {t('tokens (demo only, valid 7 days)')}:")
-    for name, roles, token in tokens:
+    for name, roles, token, _ in tokens:
         click.echo(f"  {name:<15} {' '.join(roles):<12} {token}")
+    links = [(name, link) for name, _, _, link in tokens if link]
+    if links:
+        click.echo(f"\n{t('Open the pages with a sign-in link (each works once):')}")
+        for name, link in links:
+            click.echo(f"  {name:<15} {link}")
     click.echo(f"  curl -H 'Authorization: Bearer <token>' {url}/api/v1/records/6810103/INF-01")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import access, admin, feed, imports, integrity, reading, records, reference, serve  # noqa: F401  (importing registers the commands)
+from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve  # noqa: F401  (importing registers the commands)
 from cli.base import cli
 
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
@@ -37,6 +37,7 @@ SUMMARIES = {
     "registry": "The registry of LAOs (load).",
     "reinstate": "Reverse a cancellation from a date on.",
     "report": "Reports for provincial offices (completeness).",
+    "round": "Reporting rounds: start and deadline.",
     "schema": "Print the JSON Schema of every event's data.",
     "serve": "Serve the ledger over HTTP (the API).",
     "show": "Show a mission record at a time, on a date.",

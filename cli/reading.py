@@ -185,11 +185,15 @@ def report() -> None:
 
 
 @report.command("completeness")
-@click.option("--known-at", callback=instant_callback, help="As known then (default now; a date = end of that day).")
+@click.option(
+    "--known-at",
+    callback=instant_callback,
+    help="As known then (default: the round's deadline, or now; a date = end of that day).",
+)
 @click.option(
     "--round-start",
     callback=date_callback,
-    help="First day of the reporting round (default: 1 October of the fiscal year).",
+    help="First day of the reporting round (default: the round's start, else 1 October of the fiscal year).",
 )
 @scope_options
 @format_options
@@ -213,17 +217,25 @@ def completeness_command(
 
     Example: mission-ledger report completeness --province 81 --known-at 2567-12-30
     """
-    from projections.completeness import completeness
+    from ledger.rounds import Rounds
+    from projections.completeness import completeness, province_of_scope, round_defaults
     from projections.queries import Scope
 
     one_format(as_json, as_csv)
     app = settings.open()
+    db = settings.views_of(app).db
+    scope = Scope(lao=lao, district=district, province=province)
+    scope.check(db)
+    # The round that applies (as known then): its deadline is the default time, its start the
+    # default round start.
+    found = Rounds(app).current(province_of_scope(db, scope), known_at)
     result = completeness(
-        settings.views_of(app).db,
-        known_at=known_at or app.clock.now(),
+        db,
+        known_at=round_defaults(found, app.clock.now(), known_at),
         round_start=round_start,
-        scope=Scope(lao=lao, district=district, province=province),
+        scope=scope,
         sort=sort,
+        round=found,
     )
     if as_json:
         echo_json(result.as_json(), calendar=calendar)
@@ -255,6 +267,9 @@ def completeness_command(
         echo_csv(headers, rows, calendar=calendar)
         return
     when, start = format_instant(result.known_at, calendar=calendar), text_of(result.round_start, calendar=calendar)
+    if result.round is not None:
+        deadline = text_of(result.round.deadline, calendar=calendar)
+        click.echo(t(f"Round {result.round.name}: from {start}, deadline {deadline}"))
     click.echo(t(f"Completeness as known at {when} (round started {start})") + "\n")
     echo_table(headers, rows, calendar=calendar)
     click.echo("")

@@ -172,6 +172,16 @@ RECORD_COMMANDS: Final[dict[str, RecordCommand]] = {
 }
 
 
+@dataclass(frozen=True)
+class Preview:
+    """Preview is a record command decided but not appended: the record's state before, the
+    event, and the timeline it would leave."""
+
+    state: RecordState
+    event: RecordEvent
+    after: Timeline
+
+
 class MissionLedger(Application[str]):
     """MissionLedger records, corrects, changes, cancels, reinstates and voids mission records,
     loads the registry and catalog, and reads records at any (known_at, valid_on)."""
@@ -420,26 +430,41 @@ class MissionLedger(Application[str]):
         key = f"{lao_code}/{mission_code}"
 
         def decide(now: datetime) -> list[Envelope]:
-            events = self.record_events(lao_code, mission_code)
-            state = fold(events)
-            if expect_version is not None and state.version != expect_version:
-                raise StaleVersion(
-                    f"record {key} is at version {state.version}, not {expect_version} as "
-                    "expected: someone changed it since you read it"
-                )
-            if must_exist and not state.timeline.exists:
-                self._raise_absent(lao_code, mission_code, state.timeline)
-            event = make(now)
-            check_plausible(event, now)
-            after = apply(state.timeline, event)
-            if unchanged is not None and after == state.timeline:
-                raise Refused(f"{unchanged}: record {key} already holds these values")
-            return [Envelope(record_id(lao_code, mission_code), state.version + 1, event)]
+            preview = self._judge(lao_code, mission_code, make, now, expect_version, must_exist, unchanged)
+            return [Envelope(record_id(lao_code, mission_code), preview.state.version + 1, preview.event)]
 
         return self._append(
             decide,
             conflict=f"record {key} was written by someone else at the same time; read it again and retry",
         )
+
+    def _judge(
+        self,
+        lao_code: str,
+        mission_code: str,
+        make: Callable[[datetime], RecordEvent],
+        now: datetime,
+        expect_version: int | None,
+        must_exist: bool,
+        unchanged: str | None,
+    ) -> Preview:
+        """The decision on a record's current state: the event and the timeline it leaves, or
+        the refusal. A write appends the event; a preview only shows it."""
+        key = f"{lao_code}/{mission_code}"
+        state = fold(self.record_events(lao_code, mission_code))
+        if expect_version is not None and state.version != expect_version:
+            raise StaleVersion(
+                f"record {key} is at version {state.version}, not {expect_version} as "
+                "expected: someone changed it since you read it"
+            )
+        if must_exist and not state.timeline.exists:
+            self._raise_absent(lao_code, mission_code, state.timeline)
+        event = make(now)
+        check_plausible(event, now)
+        after = apply(state.timeline, event)
+        if unchanged is not None and after == state.timeline:
+            raise Refused(f"{unchanged}: record {key} already holds these values")
+        return Preview(state, event, after)
 
     def _raise_absent(self, lao_code: str, mission_code: str, timeline: Timeline) -> None:
         if timeline.voided:
@@ -464,6 +489,43 @@ class MissionLedger(Application[str]):
         """command runs one of RECORD_COMMANDS on a mission record: checks its arguments,
         decides its event on the record's current state and appends it. Every face (the CLI,
         imports, the service) comes through here."""
+        lao_code, mission_code, make, spec = self._prepare(name, lao_code, mission_code, reason, reported_at, arguments)
+        return self._decide_on_record(
+            lao_code,
+            mission_code,
+            make,
+            expect_version=expect_version,
+            must_exist=spec.event is not Recorded,
+            unchanged=spec.unchanged,
+        )
+
+    def preview(
+        self,
+        name: str,
+        lao_code: str,
+        mission_code: str,
+        *,
+        reason: str | None = None,
+        expect_version: int | None = None,
+        reported_at: datetime | None = None,
+        **arguments: Any,
+    ) -> Preview:
+        """preview decides a command exactly as `command` would, by the same rules and checks
+        (scope included), and shows the event and the record it would leave, appending nothing."""
+        lao_code, mission_code, make, spec = self._prepare(name, lao_code, mission_code, reason, reported_at, arguments)
+        return self._judge(
+            lao_code, mission_code, make, self.clock.now(), expect_version, spec.event is not Recorded, spec.unchanged
+        )
+
+    def _prepare(
+        self,
+        name: str,
+        lao_code: str,
+        mission_code: str,
+        reason: str | None,
+        reported_at: datetime | None,
+        arguments: dict[str, Any],
+    ) -> tuple[str, str, Callable[[datetime], RecordEvent], RecordCommand]:
         spec = RECORD_COMMANDS.get(name)
         if spec is None:
             raise BadInput(f"{name!r} is not a command on records ({', '.join(RECORD_COMMANDS)})")
@@ -492,16 +554,12 @@ class MissionLedger(Application[str]):
                     f"it applies to: {', '.join(mission.applies_to)}"
                 )
         given = {k: v for k, v in arguments.items() if v is not None}
-        return self._decide_on_record(
-            lao_code,
-            mission_code,
-            lambda now: spec.event(
-                lao_code=lao_code, mission_code=mission_code, **given, **self._meta(now, why, reported_at)
-            ),
-            expect_version=expect_version,
-            must_exist=spec.event is not Recorded,
-            unchanged=spec.unchanged,
-        )
+        codes = (lao_code, mission_code)
+
+        def make(now: datetime) -> RecordEvent:
+            return spec.event(lao_code=codes[0], mission_code=codes[1], **given, **self._meta(now, why, reported_at))
+
+        return lao_code, mission_code, make, spec
 
     def record(
         self,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ledger.domain.access import Principal, check_principal_name, fold_principal, parse_role
 from ledger.domain.events import (
     Event,
+    LinkIssued,
     PrincipalAdded,
     RoleGranted,
     RoleRevoked,
@@ -30,7 +31,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.thai import format_instant
 from ledger.domain.values import check_text
-from ledger.errors import BadInput, NotFound, Refused, Unauthenticated
+from ledger.errors import BadInput, LedgerError, NotFound, Refused, Unauthenticated
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -38,6 +39,13 @@ if TYPE_CHECKING:
 
 #: How long a token holds when `--expires` is not given.
 DEFAULT_TOKEN_DAYS: Final = 90
+#: How long a sign-in link holds when `--expires` is not given: it is sent by mail or chat and
+#: meant to be used soon.
+DEFAULT_LINK_DAYS: Final = 3
+#: How long a page session lasts after sign-in (a working day); sign-out ends it sooner.
+SESSION_HOURS: Final = 12
+#: A session's cookie secret and CSRF secret: 256 random bits each, URL-safe base64.
+_SECRET_BYTES: Final = 32
 #: A token as handed out: this prefix, then 256 random bits in URL-safe base64 (43 characters).
 TOKEN_PREFIX: Final = "mlt_"
 _TOKEN_LENGTH: Final = len(TOKEN_PREFIX) + 43
@@ -46,6 +54,22 @@ _TOKEN_LENGTH: Final = len(TOKEN_PREFIX) + 43
 def token_hash(token: str) -> bytes:
     """token_hash is what the store keeps of a token: SHA-256 of its text."""
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def _secret() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(_SECRET_BYTES)).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Session:
+    """Session is a signed-in page session: the cookie's secret (shown once, to the browser),
+    its CSRF secret (in every form), who it signs in and until when."""
+
+    secret: str
+    csrf: str
+    principal: Principal
+    token_id: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,8 @@ class Identity:
         # token hash → (ledger size when read, principal, token id): a service signs the same
         # tokens in again and again; what they sign in changes only when the ledger grows.
         self._signed: dict[bytes, tuple[int, Principal, str]] = {}
+        # principal name → (ledger size when read, the principal as folded then): page sessions.
+        self._principals: dict[str, tuple[int, Principal | None]] = {}
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -138,13 +164,16 @@ class Identity:
 
     # --- tokens ---------------------------------------------------------------------------------
 
-    def issue(self, name: str, *, expires_at: datetime | None = None, label: str | None = None) -> IssuedToken:
+    def issue(
+        self, name: str, *, expires_at: datetime | None = None, label: str | None = None, one_time: bool = False
+    ) -> IssuedToken:
         """issue makes a token for a principal: its hash goes into the store, then the
-        `token_issued` event (without either) into the ledger; only then does it sign in."""
+        `token_issued` event (without either) into the ledger; only then does it sign in.
+        A `one_time` token is a sign-in link: the pages exchange it once for a session."""
         name = check_principal_name(name)
         label = check_text(label, what="label") if label else None
         now = self.app.clock.now()
-        expires = expires_at or now + timedelta(days=DEFAULT_TOKEN_DAYS)
+        expires = expires_at or now + timedelta(days=DEFAULT_LINK_DAYS if one_time else DEFAULT_TOKEN_DAYS)
         if expires <= now:
             raise BadInput(f"--expires {format_instant(expires)} is not in the future")
         if fold_principal(self._events(name)) is None:
@@ -155,17 +184,24 @@ class Identity:
 
         def decide(at: datetime) -> list[Envelope]:
             events = self._events(name)
-            event = TokenIssued(
-                name=name, token_id=token_id, expires_at=expires, label=label, **self.app._meta(at, None)
-            )
+            kind = LinkIssued if one_time else TokenIssued
+            event = kind(name=name, token_id=token_id, expires_at=expires, label=label, **self.app._meta(at, None))
             return [Envelope(principal_id(name), len(events) + 1, event)]
 
         receipt = self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; issue again")
         return IssuedToken(token, token_id, name, expires, receipt)
 
     def revoke_token(self, token_id: str) -> Receipt:
-        """revoke_token ends a token: the next request with it is refused."""
-        name = self.app.ledger_recorder.token_owner(token_id.strip())
+        """revoke_token ends a token, and every page session opened with it: the next request
+        with either is refused."""
+        token_id = token_id.strip()
+        receipt = self._revoke(token_id, None)
+        self.app.ledger_recorder.end_sessions(token_id=token_id)
+        return receipt
+
+    def _revoke(self, token_id: str, reason: str | None, app: MissionLedger | None = None) -> Receipt:
+        app = app or self.app
+        name = self.app.ledger_recorder.token_owner(token_id)
         if name is None:
             raise NotFound(f"no token {token_id!r} (`token list` shows the ids)")
 
@@ -177,14 +213,17 @@ class Identity:
                 raise NotFound(f"no token {token_id!r} (`token list` shows the ids)")
             if state.revoked_at is not None:
                 raise Refused(f"token {token_id} was revoked already, at {format_instant(state.revoked_at)}")
-            event = TokenRevoked(name=name, token_id=token_id, **self.app._meta(now, None))
+            event = TokenRevoked(name=name, token_id=token_id, **app._meta(now, reason))
             return [Envelope(principal_id(name), len(events) + 1, event)]
 
-        return self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
+        return app._append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
 
     def sign_in(self, token: str | None) -> Principal:
         """sign_in is the principal a token signs in now; Unauthenticated (one reason, never the
         token) when there is none, it is malformed, unknown, expired or revoked."""
+        return self._signed_in(token)[0]
+
+    def _signed_in(self, token: str | None) -> tuple[Principal, str]:
         if not token:
             raise Unauthenticated("no token: send Authorization: Bearer <token>")
         token = token.strip()
@@ -211,7 +250,62 @@ class Identity:
         if found is None or state is None:
             raise Unauthenticated("unknown token")
         if state.revoked_at is not None:
+            if state.one_time:
+                raise Unauthenticated("this sign-in link was used already: ask for a new one")
             raise Unauthenticated(f"token {token_id} was revoked")
         if not state.holds_at(now):
             raise Unauthenticated(f"token {token_id} expired at {format_instant(state.expires_at)}")
+        return found, token_id
+
+    # --- page sessions ----------------------------------------------------------------------------
+
+    def start_session(self, token: str | None) -> Session:
+        """start_session signs a token's holder in to the pages: a new session, kept by the
+        store (hashed) so that every worker knows it and sign-out ends it. A sign-in link
+        (one-time token) is revoked in the same step, appended as its holder: of two browsers
+        racing with one link, one gets the session, the other a refusal."""
+        found, token_id = self._signed_in(token)
+        now = self.app.clock.now()
+        state = found.tokens[token_id]
+        if state.one_time:
+            try:
+                self._revoke(token_id, "sign-in link used", self.app.acting_as(found, source="http"))
+            except (Refused, LedgerError) as e:
+                raise Unauthenticated("this sign-in link was used already: ask for a new one") from e
+            expires = now + timedelta(hours=SESSION_HOURS)
+        else:
+            expires = min(now + timedelta(hours=SESSION_HOURS), state.expires_at)
+        secret, csrf = _secret(), _secret()
+        self.app.ledger_recorder.save_session(token_hash(secret), found.name, token_id, csrf, now, expires)
+        return Session(secret, csrf, found, token_id, expires)
+
+    def session(self, secret: str | None) -> Session:
+        """session is the open session a cookie's secret names, its principal as the ledger says
+        now (a revoked role bites at once); Unauthenticated when it has ended or never was."""
+        if not secret or len(secret) > 100 or not secret.isascii():
+            raise Unauthenticated("not signed in")
+        row = self.app.ledger_recorder.session(token_hash(secret))
+        if row is None:
+            raise Unauthenticated("not signed in")
+        name, token_id, csrf, expires = row
+        if expires <= self.app.clock.now():
+            raise Unauthenticated("the session has ended: sign in again")
+        found = self._principal_now(name)
+        if found is None:
+            raise Unauthenticated("not signed in")
+        return Session(secret, csrf, found, token_id, expires)
+
+    def end_session(self, secret: str) -> None:
+        """end_session signs a session out: its cookie signs nobody in from now on."""
+        self.app.ledger_recorder.end_sessions(session_hash=token_hash(secret))
+
+    def _principal_now(self, name: str) -> Principal | None:
+        size = self.app.ledger_recorder.log_size()
+        cached = self._principals.get(name)
+        if cached is not None and cached[0] == size:
+            return cached[1]
+        found = fold_principal(self._events(name))
+        if len(self._principals) > 10_000:
+            self._principals.clear()
+        self._principals[name] = (size, found)
         return found

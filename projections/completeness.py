@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from ledger.domain.events import RECORD_KINDS
+from ledger.domain.rounds import Round
 from ledger.domain.thai import bangkok_date, thai_sort_key
 from ledger.store.stamps import format_stamp, parse_stamp
 from projections.queries import KNOWN_AT, Scope
@@ -74,6 +75,8 @@ class CompletenessReport:
     laos: list[LaoCompleteness] = field(default_factory=list)
     districts: list[Totals] = field(default_factory=list)
     province: Totals = field(default_factory=lambda: Totals(None, None))
+    #: The reporting round measured against, when one was opened (`round open`).
+    round: Round | None = None
 
     def as_json(self) -> dict[str, Any]:
         """as_json is the `--json` document: {"laos": [...], "districts": [...], "province": {...}}."""
@@ -85,10 +88,19 @@ class CompletenessReport:
             d[f"{key}_th"] = d.pop("name_th")
             return d
 
-        return {
+        found: dict[str, Any] = {
             "known_at": self.known_at,
             "valid_on": self.valid_on,
             "round_start": self.round_start,
+        }
+        if self.round is not None:
+            found["round"] = {
+                "name": self.round.name,
+                "start": self.round.start,
+                "deadline": self.round.deadline,
+                "province_code": self.round.province_code,
+            }
+        return found | {
             "laos": [asdict(x) for x in self.laos],
             "districts": [totals(d, "district") for d in self.districts],
             "province": totals(self.province, "province"),
@@ -157,21 +169,25 @@ def completeness(
     round_start: date | None = None,
     scope: Scope | None = None,
     sort: str = "code",
+    round: Round | None = None,
 ) -> CompletenessReport:
     """completeness builds the report as known at `known_at` (valid on its Bangkok date).
 
-    The round starts at `round_start` (start of that day, Bangkok), by default on 1 October
-    of the fiscal year that contains known_at.
+    The round starts at `round_start` (start of that day, Bangkok), by default the start of
+    `round` (the reporting round that applies, ledger.rounds), else 1 October of the fiscal
+    year that contains known_at.
     """
     scope = scope or Scope()
     scope.check(db)
     valid_on = bangkok_date(known_at)
+    if round_start is None and round is not None:
+        round_start = round.start
     if round_start is None:
         round_start = date(valid_on.year if valid_on.month >= 10 else valid_on.year - 1, 10, 1)
     from ledger.domain.thai import BANGKOK
 
     start_instant = datetime(round_start.year, round_start.month, round_start.day, tzinfo=BANGKOK)
-    report = CompletenessReport(known_at=known_at, valid_on=valid_on, round_start=round_start)
+    report = CompletenessReport(known_at=known_at, valid_on=valid_on, round_start=round_start, round=round)
     districts: dict[str, Totals] = {}
     provinces: set[str] = set()
     for line in _lines(db, scope, known_at, valid_on, start_instant):
@@ -188,3 +204,25 @@ def completeness(
         row = db.execute("SELECT province_th FROM laos WHERE province_code = ? LIMIT 1", (code,)).fetchone()
         report.province.name_th = row[0] if row else None
     return report
+
+
+def province_of_scope(db: sqlite_utils.Database, scope: Scope) -> str | None:
+    """province_of_scope is the province a scope lies in (None: the whole country): the round
+    that applies to it is that province's."""
+    if scope.province:
+        return scope.province
+    column, code = ("lao_code", scope.lao) if scope.lao else ("district_code", scope.district)
+    if not code:
+        return None
+    row = db.execute(f"SELECT province_code FROM laos WHERE {column} = ? LIMIT 1", (code,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def round_defaults(found: Round | None, now: datetime, known_at: datetime | None) -> datetime:
+    """round_defaults is the time a report is known at when none is asked: the round's deadline
+    (the end of that day), or now while the deadline is still ahead (or when no round applies)."""
+    if known_at is not None:
+        return known_at
+    if found is None:
+        return now
+    return min(now, found.deadline_instant)

@@ -41,6 +41,7 @@ TYPE_PREFIX: Final = {
     "mission": "th.go.dla.catalog.",
     "batch": "th.go.dla.import.",
     "principal": "th.go.dla.access.",
+    "round": "th.go.dla.round.",
 }
 
 
@@ -52,6 +53,8 @@ def event_type(kind: str) -> str:
         return TYPE_PREFIX["lao"] + kind
     if kind in ACCESS_KINDS:
         return TYPE_PREFIX["principal"] + kind
+    if kind.startswith("round_"):
+        return TYPE_PREFIX["round"] + kind
     return TYPE_PREFIX["batch" if kind.startswith("batch_") else "mission"] + kind
 
 

@@ -1,5 +1,6 @@
-"""The Litestar application: the API under /api/v1, /healthz, the OpenAPI document, problem
-documents for every error, and an access log line per request.
+"""The Litestar application: the API under /api/v1, the web pages at / with their assets under
+/static, /healthz, the OpenAPI document, problem documents for the API's errors (pages for the
+pages'), and an access log line per request.
 
 `create_app(config)` builds it for one worker; `create_app_from_environment()` is what uvicorn
 calls in each worker process (`mission-ledger serve` sets the environment).
@@ -14,17 +15,22 @@ from importlib import metadata
 from typing import Any
 
 from litestar import Litestar, Response, Router, get
-from litestar.datastructures import State
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from ledger.domain.limits import MAX_UPLOAD_BYTES
 from ledger.errors import LedgerError
 from service.api import feed, imports, integrity, reading, records
 from service.auth import access_logging, ledger_of, signed_in
+from service.pages import pages_router
+from service.pages.web import STATIC, environment
 from service.problems import http_error, ledger_error, unforeseen
 from service.state import LedgerService, ServiceConfig
 
@@ -56,8 +62,16 @@ def create_app(config: ServiceConfig) -> Litestar:
         security=[{"bearer": []}],
     )
     logging.getLogger("mission_ledger.access").setLevel(logging.INFO)
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600),
+        send_as_attachment=False,
+    )
     return Litestar(
-        route_handlers=[api, healthz],
+        route_handlers=[api, healthz, static, pages_router()],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         dependencies={"ledger": Provide(ledger_of, sync_to_thread=False)},
         exception_handlers={LedgerError: ledger_error, HTTPException: http_error, Exception: unforeseen},
         middleware=[access_logging],

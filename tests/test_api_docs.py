@@ -44,7 +44,7 @@ def demo_service(folder: Path) -> Served:
     app.close()
     tokens = add_demo_principals(path, clock=FixedClock(datetime.fromisoformat(CLOCK)))
     served = Served(str(path), folder, env={"MISSION_LEDGER_CLOCK": CLOCK, "MISSION_LEDGER_KEY": str(key)})
-    served.tokens = {TOKEN_NAMES[name]: token for name, _, token in tokens}
+    served.tokens = {TOKEN_NAMES[name]: token for name, _, token, _ in tokens}
     return served
 
 

@@ -18,7 +18,8 @@ from ledger.domain.values import Fields
 from ledger.store.mapper import Envelope, MsgspecMapper
 from tests.conftest import examples
 
-#: Bytes of every kind as first released: v1 (the first release), v2 (principals and tokens).
+#: Bytes of every kind as first released: v1 (the first release), v2 (principals and tokens),
+#: v3 (reporting rounds, sign-in links).
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("events-v*.jsonl"))
 
 aware_datetimes = st.datetimes(

@@ -22,6 +22,7 @@ from typing import Final, Literal
 
 from ledger.domain.events import (
     Event,
+    LinkIssued,
     PrincipalAdded,
     RoleGranted,
     RoleRevoked,
@@ -88,6 +89,8 @@ class TokenState:
     expires_at: datetime
     label: str | None = None
     revoked_at: datetime | None = None
+    #: A sign-in link: exchanged once for a session (then revoked with that reason).
+    one_time: bool = False
 
     def holds_at(self, at: datetime) -> bool:
         """holds_at says whether the token signs its holder in at `at`."""
@@ -179,8 +182,10 @@ def fold_principal(events: Iterable[Event], known_at: datetime | None = None) ->
             found = replace(found, roles=found.roles | {parse_role(event.role)})
         elif isinstance(event, RoleRevoked):
             found = replace(found, roles=found.roles - {parse_role(event.role)})
-        elif isinstance(event, TokenIssued):
-            token = TokenState(event.token_id, event.recorded_at, event.expires_at, event.label)
+        elif isinstance(event, (TokenIssued, LinkIssued)):
+            token = TokenState(
+                event.token_id, event.recorded_at, event.expires_at, event.label, one_time=isinstance(event, LinkIssued)
+            )
             found = replace(found, tokens={**found.tokens, event.token_id: token})
         elif isinstance(event, TokenRevoked) and event.token_id in found.tokens:
             token = replace(found.tokens[event.token_id], revoked_at=event.recorded_at)

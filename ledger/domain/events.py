@@ -220,11 +220,35 @@ class TokenIssued(Event, frozen=True, kw_only=True, tag="token_issued"):
     label: str | None = None
 
 
+class LinkIssued(Event, frozen=True, kw_only=True, tag="link_issued"):
+    """LinkIssued says a one-time sign-in link was handed to a principal (`token issue --link`):
+    a token the pages exchange once for a session, revoking it as they do. Never the token."""
+
+    name: str
+    token_id: str
+    expires_at: Instant
+    label: str | None = None
+
+
 class TokenRevoked(Event, frozen=True, kw_only=True, tag="token_revoked"):
     """TokenRevoked ends a token before it expires: the next request with it is refused."""
 
     name: str
     token_id: str
+
+
+# --- reporting rounds ------------------------------------------------------------------------
+
+
+class RoundOpened(Event, frozen=True, kw_only=True, tag="round_opened"):
+    """RoundOpened starts a reporting round: from `start` the LAOs report, by the end of
+    `deadline` (Bangkok) they should have; nationwide, or for one province. The latest round
+    known at a time is the one the completeness report and the dashboard measure against."""
+
+    name: str
+    start: date
+    deadline: date
+    province_code: str | None = None
 
 
 LedgerEvent = (
@@ -244,10 +268,12 @@ LedgerEvent = (
     | RoleRevoked
     | TokenIssued
     | TokenRevoked
+    | LinkIssued
+    | RoundOpened
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
 #: The kinds that say who may do what (their stream is `principal/<name>`).
-ACCESS_EVENT_TYPES: Final = (PrincipalAdded, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked)
+ACCESS_EVENT_TYPES: Final = (PrincipalAdded, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked, LinkIssued)
 EVENT_TYPES: Final = (
     *RECORD_EVENT_TYPES,
     LaoRegistered,
@@ -256,6 +282,7 @@ EVENT_TYPES: Final = (
     MissionAmended,
     BatchImported,
     *ACCESS_EVENT_TYPES,
+    RoundOpened,
 )
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
@@ -327,6 +354,8 @@ def stream_id(event: LedgerEvent) -> str:
         return batch_id(event.batch_id)
     if isinstance(event, ACCESS_EVENT_TYPES):
         return principal_id(event.name)
+    if isinstance(event, RoundOpened):
+        return round_id(event.name)
     return mission_id(event.mission_code)
 
 
@@ -338,3 +367,8 @@ def batch_id(batch: str) -> str:
 def principal_id(name: str) -> str:
     """principal_id is the event-store id of a principal's stream (its roles and tokens)."""
     return f"principal/{name}"
+
+
+def round_id(name: str) -> str:
+    """round_id is the event-store id of a reporting round's stream."""
+    return f"round/{name}"

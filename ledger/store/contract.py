@@ -27,7 +27,15 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import BadInput, Refused
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
-from ledger.store.names import CHECKPOINT_TABLE, FRONTIER_TABLE, LOG_TABLE, META_TABLE, NODES_TABLE, TOKENS_TABLE
+from ledger.store.names import (
+    CHECKPOINT_TABLE,
+    FRONTIER_TABLE,
+    LOG_TABLE,
+    META_TABLE,
+    NODES_TABLE,
+    SESSIONS_TABLE,
+    TOKENS_TABLE,
+)
 from ledger.store.stamps import as_bytes, format_stamp, parse_stamp
 
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
@@ -69,6 +77,18 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
         (("token_hash", "bytes", "PRIMARY KEY"), ("token_id", "text", "NOT NULL UNIQUE"), ("name", "text", "NOT NULL")),
         "",
     ),
+    (
+        SESSIONS_TABLE,
+        (
+            ("session_hash", "bytes", "PRIMARY KEY"),
+            ("name", "text", "NOT NULL"),
+            ("token_id", "text", "NOT NULL"),
+            ("csrf", "text", "NOT NULL"),
+            ("started_at", "text", "NOT NULL"),
+            ("expires_at", "text", "NOT NULL"),
+        ),
+        "",
+    ),
 )
 IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
 
@@ -85,6 +105,7 @@ def log_table_names(name: Callable[[str], str], events: str, notification_id: st
         "checkpoints": name(CHECKPOINT_TABLE),
         "nodes": name(NODES_TABLE),
         "tokens": name(TOKENS_TABLE),
+        "sessions": name(SESSIONS_TABLE),
     }
 
 
@@ -104,10 +125,10 @@ def log_table_statements(
     return statements
 
 
-def tokens_table_statement(types: Mapping[str, str], name: Callable[[str], str]) -> str:
-    """tokens_table_statement is the DDL of the tokens table alone: a ledger made before tokens
-    existed gets it at its first `token issue`."""
-    (statement,) = [s for s in log_table_statements(types, name) if f" {name(TOKENS_TABLE)} (" in s]
+def table_statement(types: Mapping[str, str], name: Callable[[str], str], table: str) -> str:
+    """table_statement is the DDL of one table of LOG_TABLES alone: a ledger made before tokens
+    (or sessions) existed gets the table at its first `token issue` (or sign-in)."""
+    (statement,) = [s for s in log_table_statements(types, name) if f" {name(table)} (" in s]
     return statement
 
 
@@ -536,6 +557,51 @@ class LedgerLog(ABC):
             cur.execute(self._sql("SELECT name FROM {tokens} WHERE token_id = ?"), (token_id,))
             row = cur.fetchone()
             return str(row[0]) if row else None
+
+    # --- the pages' sessions (hashes only) ------------------------------------------------------
+
+    #: The DDL of the sessions table in this backend's SQL (set by the backend).
+    sessions_ddl: str = ""
+    _sessions_ready: bool = False
+
+    def save_session(
+        self, session_hash: bytes, name: str, token_id: str, csrf: str, started_at: datetime, expires_at: datetime
+    ) -> None:
+        """save_session keeps a new session (and forgets the sessions that have ended)."""
+        with self._writing() as cur:
+            if not self._sessions_ready:
+                cur.execute(self.sessions_ddl)
+            cur.execute(self._sql("DELETE FROM {sessions} WHERE expires_at < ?"), (format_stamp(started_at),))
+            cur.execute(
+                self._sql(
+                    "INSERT INTO {sessions} (session_hash, name, token_id, csrf, started_at, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+                (session_hash, name, token_id, csrf, format_stamp(started_at), format_stamp(expires_at)),
+            )
+        self._sessions_ready = True
+
+    def session(self, session_hash: bytes) -> tuple[str, str, str, datetime] | None:
+        """session is (principal, token id, CSRF secret, end) of a session, or None."""
+        with self._reading() as cur:
+            if not self._sessions_ready and not self._table_exists(cur, SESSIONS_TABLE):
+                return None
+            self._sessions_ready = True
+            cur.execute(
+                self._sql("SELECT name, token_id, csrf, expires_at FROM {sessions} WHERE session_hash = ?"),
+                (session_hash,),
+            )
+            row = cur.fetchone()
+            return (str(row[0]), str(row[1]), str(row[2]), parse_stamp(str(row[3]))) if row else None
+
+    def end_sessions(self, *, session_hash: bytes | None = None, token_id: str | None = None) -> None:
+        """end_sessions deletes one session, or every session opened with a token."""
+        with self._reading() as cur:
+            if not self._sessions_ready and not self._table_exists(cur, SESSIONS_TABLE):
+                return
+        column, value = ("session_hash", session_hash) if session_hash is not None else ("token_id", token_id)
+        with self._writing() as cur:
+            cur.execute(self._sql(f"DELETE FROM {{sessions}} WHERE {column} = ?"), (value,))
 
     def get_meta(self, key: str) -> str | None:
         """get_meta reads one ledger setting (origin, ledger id, …)."""

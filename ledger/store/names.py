@@ -12,3 +12,7 @@ NODES_TABLE = "ledger_nodes"
 #: Hashes of the service's tokens (SHA-256 of 256 random bits), by their public id: never in an
 #: event, the feed or an export (DESIGN §10).
 TOKENS_TABLE = "ledger_tokens"
+#: The web pages' sessions (DESIGN §11): SHA-256 of the cookie's secret → principal, the token
+#: it was opened with, its CSRF secret and its end. Operational state, not history: signing out
+#: deletes the row.
+SESSIONS_TABLE = "ledger_sessions"

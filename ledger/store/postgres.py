@@ -26,8 +26,9 @@ from ledger.store.contract import (
     Restamp,
     log_table_names,
     log_table_statements,
-    tokens_table_statement,
+    table_statement,
 )
+from ledger.store.names import SESSIONS_TABLE, TOKENS_TABLE
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout).
 _ATTEMPTS = 10
@@ -70,7 +71,8 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
 
         self.names = log_table_names(q, q(self.events_table_name), "notification_id")
         types = {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}
-        self.tokens_ddl = tokens_table_statement(types, q)
+        self.tokens_ddl = table_statement(types, q, TOKENS_TABLE)
+        self.sessions_ddl = table_statement(types, q, SESSIONS_TABLE)
         for statement in (
             *log_table_statements(types, q),
             f"CREATE OR REPLACE FUNCTION {q('ledger_refuse_change')}() RETURNS trigger LANGUAGE plpgsql AS "

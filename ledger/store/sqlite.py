@@ -23,9 +23,9 @@ from ledger.store.contract import (
     Restamp,
     log_table_names,
     log_table_statements,
-    tokens_table_statement,
+    table_statement,
 )
-from ledger.store.names import NODES_TABLE
+from ledger.store.names import NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 #: SQLite's types for the log's portable column types.
 _TYPES: Final = {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"}
@@ -66,7 +66,8 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.names = log_table_names(str, self.events_table_name, "rowid")
-        self.tokens_ddl = tokens_table_statement(_TYPES, str)
+        self.tokens_ddl = table_statement(_TYPES, str, TOKENS_TABLE)
+        self.sessions_ddl = table_statement(_TYPES, str, SESSIONS_TABLE)
 
     def construct_create_table_statements(self) -> list[str]:
         return [

@@ -1,0 +1,73 @@
+"""Commands for reporting rounds: a round is data, opened once, so that which deadline applied is
+itself answerable as of any time (`report completeness` and the dashboard default to it)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from cli.base import Settings, cli, pass_settings
+from cli.options import date_callback, instant_callback
+from cli.output import echo_json, echo_table, t, text_of
+
+
+@cli.group("round")
+def round_group() -> None:
+    """Reporting rounds: their start and deadline, nationwide or for a province."""
+
+
+@round_group.command("open")
+@click.argument("name")
+@click.option("--start", required=True, callback=date_callback, help="First day of the round (CE or BE).")
+@click.option("--deadline", required=True, callback=date_callback, help="Last day to report (CE or BE).")
+@click.option("--province", help="Only this province (default: nationwide).")
+@click.option("--reason", help="Why (e.g. the DLA letter that set the deadline).")
+@pass_settings
+def round_open(
+    settings: Settings, name: str, start: date, deadline: date, province: str | None, reason: str | None
+) -> None:
+    """Open a reporting round (admin).
+
+    Example: mission-ledger round open fy2568 --start 2567-10-01 --deadline 2567-12-30
+    """
+    from ledger.rounds import Rounds
+
+    with settings.writing() as app:
+        receipt = Rounds(app).open(name, start, deadline, province, reason)
+    where = f"province {province}" if province else "nationwide"
+    first, last = text_of(start, calendar=settings.calendar), text_of(deadline, calendar=settings.calendar)
+    click.echo(t(f"round {name} opened ({where}, {first} to {last}) at position {receipt.positions[0]}"))
+
+
+@round_group.command("list")
+@click.option("--known-at", callback=instant_callback, help="The rounds as known at this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_settings
+def round_list(settings: Settings, known_at: datetime | None, as_json: bool) -> None:
+    """List the reporting rounds (as known now, or at --known-at), oldest start first.
+
+    Example: mission-ledger round list --known-at 2567-12-30
+    """
+    from ledger.rounds import Rounds
+
+    found = Rounds(settings.open()).rounds(known_at)
+    rows = [
+        {
+            "name": r.name,
+            "start": r.start,
+            "deadline": r.deadline,
+            "province_code": r.province_code,
+            "opened_at": r.opened_at,
+            "opened_by": r.opened_by,
+        }
+        for r in found
+    ]
+    if as_json:
+        echo_json(rows, calendar=settings.calendar)
+        return
+    echo_table(
+        ("name", "start", "deadline", "province", "opened_at"),
+        [(r["name"], r["start"], r["deadline"], r["province_code"] or "", r["opened_at"]) for r in rows],
+        calendar=settings.calendar,
+    )

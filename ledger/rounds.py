@@ -1,0 +1,75 @@
+"""Reporting rounds on a ledger: `round open` appends a `round_opened` event (admin only); the
+round that applies to a province as known at a time is read from those events
+(ledger.domain.rounds decides which).
+
+Rounds are few and read on every dashboard: they are read once from their streams, then kept up
+to date from the log's tail (an append elsewhere costs one short read, not a scan).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from ledger.domain.events import RoundOpened, decode_event, round_id
+from ledger.domain.rounds import Round, check_province_code, check_round, check_round_name, fold_rounds, round_for
+from ledger.errors import Refused
+from ledger.store.mapper import Envelope
+
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger, Receipt
+
+
+class Rounds:
+    """Rounds opens reporting rounds and says which applied when, on one ledger."""
+
+    def __init__(self, app: MissionLedger) -> None:
+        self.app = app
+        self._opened: list[RoundOpened] | None = None
+        self._position = 0
+
+    def open(
+        self, name: str, start: date, deadline: date, province: str | None = None, reason: str | None = None
+    ) -> Receipt:
+        """open starts a round; refused when its name is taken or its deadline precedes its start."""
+        self.app.authorize_admin("open a reporting round")
+        name = check_round_name(name)
+        province = check_province_code(province) if province else None
+        check_round(name, start, deadline)
+
+        def decide(now: datetime) -> list[Envelope]:
+            if self.app.stream(round_id(name)):
+                raise Refused(f"round {name!r} exists already (a round is opened once; open another name)")
+            event = RoundOpened(
+                name=name, start=start, deadline=deadline, province_code=province, **self.app._meta(now, reason)
+            )
+            return [Envelope(round_id(name), 1, event)]
+
+        return self.app._append(decide, conflict=f"round {name!r} was opened by someone else at the same time")
+
+    def _refresh(self) -> list[RoundOpened]:
+        recorder = self.app.ledger_recorder
+        if self._opened is None:
+            self._position = recorder.log_size()
+            self._opened = [
+                e for sid in recorder.stream_ids("round/") for e in self.app.stream(sid) if isinstance(e, RoundOpened)
+            ]
+        while True:
+            page = recorder.select_log(self._position, 5000)
+            if not page:
+                return self._opened
+            for logged in page:
+                if logged.stream_id.startswith("round/"):
+                    event = decode_event(logged.state)
+                    if isinstance(event, RoundOpened):
+                        self._opened.append(event)
+            self._position = page[-1].position
+
+    def rounds(self, known_at: datetime | None = None) -> list[Round]:
+        """rounds lists the rounds opened by `known_at` (None: now), oldest start first."""
+        return fold_rounds(self._refresh(), known_at)
+
+    def current(self, province: str | None = None, known_at: datetime | None = None) -> Round | None:
+        """current is the round that applies to `province` (None: nationwide) as known at
+        `known_at` (None: now), or None when no round was opened."""
+        return round_for(self.rounds(known_at), province)

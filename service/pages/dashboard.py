@@ -1,0 +1,150 @@
+"""The province dashboard (DESIGN §11): completeness of the round as of a chosen time (the
+round's deadline by default) per district, with a chart and its table; the LAOs with no records
+or incomplete ones; the corrections made since the deadline; the report as an Excel file.
+And, for those who read the whole country, the list of provinces."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any, Final
+
+from litestar import Request, Response, get
+from litestar.response import Template
+
+from ledger.domain.events import RECORD_KINDS
+from ledger.domain.rounds import Round
+from ledger.domain.thai import BANGKOK
+from ledger.errors import Forbidden
+from ledger.identity import Session
+from ledger.rounds import Rounds
+from projections.completeness import CompletenessReport, completeness, round_defaults
+from projections.queries import Scope, changes
+from service.api.params import day, instant
+from service.pages.web import render
+from service.state import LedgerService
+
+#: Rounds are read once per worker and kept up to date from the log's tail.
+_ROUNDS: dict[int, Rounds] = {}
+
+
+def rounds_of(ledger: LedgerService) -> Rounds:
+    """rounds_of is the worker's Rounds (one per ledger service)."""
+    found = _ROUNDS.get(id(ledger))
+    if found is None or found.app is not ledger.app:
+        found = _ROUNDS[id(ledger)] = Rounds(ledger.app)
+    return found
+
+
+def _may_read(session: Session, province: str) -> None:
+    if not session.principal.may_read_province(province):
+        raise Forbidden(f"{session.principal.name} may not read province {province}")
+
+
+def province_report(
+    ledger: LedgerService, province: str, known_at: str | None, round_start: str | None
+) -> tuple[CompletenessReport, Round | None, datetime]:
+    """province_report is the completeness of a province as of the time asked (the round's
+    deadline by default), the round that applied then, and the time."""
+    views = ledger.views()
+    scope = Scope(province=province)
+    scope.check(views)
+    asked = instant("known_at", known_at)
+    found = rounds_of(ledger).current(province, asked)
+    when = round_defaults(found, ledger.app.clock.now(), asked)
+    report = completeness(views, known_at=when, round_start=day("round_start", round_start), scope=scope, round=found)
+    return report, found, when
+
+
+@get("/province/{province:str}", sync_to_thread=False)
+def province_dashboard(
+    request: Request[Any, Any, Any],
+    province: str,
+    ledger: LedgerService,
+    session: Session,
+    known_at: str | None = None,
+    round_start: str | None = None,
+) -> Template:
+    """A province's dashboard as of a time (default the round's deadline)."""
+    _may_read(session, province)
+    report, found, when = province_report(ledger, province, known_at, round_start)
+    late: list[Any] = []
+    now = ledger.app.clock.now()
+    if found is not None and now > found.deadline_instant:
+        # Late first reports as well as corrections: both arrived after the deadline.
+        kinds = tuple(k for k in RECORD_KINDS if k != "voided")
+        late = list(changes(ledger.views(), since=found.deadline_instant, kinds=kinds, scope=Scope(province=province)))
+    names = {lao.lao_code: lao.name_th for lao in report.laos}
+    chart = {
+        "labels": [d.name_th or d.code for d in report.districts],
+        "complete": [d.complete for d in report.districts],
+        "incomplete": [d.incomplete for d in report.districts],
+        "no_records": [d.no_records for d in report.districts],
+    }
+    return render(
+        request,
+        "dashboard.html",
+        session=session,
+        province=province,
+        report=report,
+        round=found,
+        known_at=when,
+        asked_known_at=known_at or "",
+        asked_round_start=round_start or "",
+        chasing=[lao for lao in report.laos if lao.verdict != "complete"],
+        late=late,
+        names=names,
+        chart=chart,
+    )
+
+
+@get("/province/{province:str}/completeness.xlsx", sync_to_thread=False)
+def province_export(
+    province: str,
+    ledger: LedgerService,
+    session: Session,
+    known_at: str | None = None,
+    round_start: str | None = None,
+) -> Response[bytes]:
+    """The dashboard's report as an Excel file: one row per LAO, Thai headers, a totals row."""
+    _may_read(session, province)
+    report, _, when = province_report(ledger, province, known_at, round_start)
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("ความครบถ้วน")
+    sheet.freeze_panes = "A2"
+    sheet.append(["รหัส อปท.", "ชื่อ อปท.", "รหัสอำเภอ", "อำเภอ", "จำนวนรายการ", "รายการไม่ครบ", "รายงานล่าสุด", "ผล"])
+    verdicts = {"complete": "ครบถ้วน", "incomplete": "ไม่ครบ", "no_records": "ยังไม่รายงาน"}
+    for lao in report.laos:
+        last = lao.last_recorded_at.astimezone(BANGKOK).replace(tzinfo=None) if lao.last_recorded_at else None
+        sheet.append([
+            lao.lao_code, lao.name_th, lao.district_code, lao.district_th, lao.records,
+            lao.incomplete_records, last, verdicts.get(lao.verdict, lao.verdict),
+        ])  # fmt: skip
+    buffer = io.BytesIO()
+    book.save(buffer)
+    stamp = when.astimezone(BANGKOK).strftime("%Y%m%d")
+    name = f"completeness-{province}-{stamp}.xlsx"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@get("/nation", sync_to_thread=False)
+def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Session) -> Template:
+    """The provinces of the registry, for those who read the whole country."""
+    if not session.principal.may_read_nation():
+        raise Forbidden(f"{session.principal.name} may not read the whole country")
+    rows = (
+        ledger.views()
+        .execute("SELECT province_code, province_th, COUNT(*) FROM laos GROUP BY province_code ORDER BY province_code")
+        .fetchall()
+    )
+    provinces = [{"code": r[0], "name_th": r[1], "laos": r[2]} for r in rows]
+    return render(request, "nation.html", session=session, provinces=provinces, rounds=rounds_of(ledger).rounds())
+
+
+ROUTES: Final = [province_dashboard, province_export, nation]

@@ -1,0 +1,299 @@
+"""The LAO page (DESIGN §11): its mission records as of now, and the forms that record, correct,
+change, cancel and reinstate them. Each form shows what will change before it is sent (a preview
+decided by the ledger's own rules, appending nothing), requires a reason, takes dates as
+day/month/BE year, and ends on a printable receipt: position, time, leaf hash.
+
+A refused form is shown again with the message beside the field, and nothing is appended.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Final
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from ledger.application import MissionLedger, Preview
+from ledger.domain.thai import bangkok_date
+from ledger.domain.timeline import RecordView, changed_fields
+from ledger.domain.values import FIELD_NAMES
+from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, Refused
+from ledger.identity import Session
+from projections.queries import Scope, as_of, find_missions
+from service.api.params import province_lookup
+from service.api.records import WriteBody, arguments_of
+from service.pages.web import render
+from service.state import LedgerService
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+#: The commands a page offers (void is for the operator's CLI: it erases a record from views).
+PAGE_COMMANDS: Final = ("record", "correct", "change", "cancel", "reinstate")
+#: The value fields a form shows, by command.
+_VALUE_FIELDS: Final = {
+    "record": FIELD_NAMES,
+    "correct": FIELD_NAMES,
+    "change": FIELD_NAMES,
+    "cancel": (),
+    "reinstate": ("status",),
+}
+
+
+def _lao_and_rights(ledger: LedgerService, session: Session, lao: str) -> tuple[Any, bool]:
+    views = ledger.views()
+    province = province_lookup(views)("lao", lao)
+    if province is None:
+        Scope(lao=lao).check(views)  # NotFound with a suggestion
+    principal = session.principal
+    if not principal.may_read_record(lao, province):
+        raise Forbidden(f"{principal.name} may not read records of LAO {lao}")
+    return ledger.app.lao(lao), principal.may_write_record(lao, province)
+
+
+def _records(ledger: LedgerService, lao: str) -> list[dict[str, Any]]:
+    now = ledger.app.clock.now()
+    rows = as_of(ledger.views(), known_at=now, valid_on=bangkok_date(now), scope=Scope(lao=lao))
+    return [record | names for record, names in rows]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _current(app: MissionLedger, lao: str, mission: str) -> RecordView | None:
+    try:
+        return app.show(lao, mission)
+    except NotFound:
+        return None
+
+
+def _form_values(app: MissionLedger, lao: str, command: str, mission: str | None) -> dict[str, str]:
+    """The form's starting values: a record's current values, for the commands that change it."""
+    values = {"command": command, "mission": mission or ""}
+    if mission and command != "record":
+        view = _current(app, lao, mission)
+        if view is not None:
+            for name in FIELD_NAMES:
+                values[name] = _text(getattr(view, name))
+            values["version"] = str(view.version)
+    return values
+
+
+def _body(command: str, form: dict[str, str], current: RecordView | None) -> WriteBody:
+    """The API's WriteBody from a form: for a correction or change, only the fields the person
+    altered are set (an untouched field stays as it is)."""
+    given = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    effective = given.get("effective") or None
+    reason = given.get("reason") or None
+    if command == "record":
+        return WriteBody(
+            status=given.get("status") or None,
+            effective=effective,
+            received_fy=given.get("received_fy") or None,
+            quantity=given.get("quantity") or None,
+            unit=given.get("unit") or None,
+            budget=given.get("budget") or None,
+            staff=given.get("staff") or None,
+            note=given.get("note") or None,
+            reason=reason,
+        )
+    if command in ("correct", "change"):
+        changes: dict[str, str | int | None] = {}
+        for name in FIELD_NAMES:
+            if name not in given:
+                continue
+            before = _text(getattr(current, name)) if current is not None else ""
+            if given[name] != before:
+                changes[name] = given[name] or None
+        if command == "correct":
+            # A correction's new first day is set like a field (the API's set.effective_from).
+            if effective:
+                changes["effective_from"] = effective
+            return WriteBody(set=changes or None, reason=reason)
+        return WriteBody(set=changes or None, effective=effective, reason=reason)
+    if command == "reinstate":
+        return WriteBody(effective=effective, status=given.get("status") or None, reason=reason)
+    return WriteBody(effective=effective, reason=reason)
+
+
+_FIELD_OF: Final = {"effective": "effective", "effective_from": "effective", "command": "command"}
+
+
+def _errors_of(error: LedgerError) -> dict[str, str]:
+    """The error beside its field: the message without the `field: ` prefix the API puts first
+    (beside the field, the field's label says it)."""
+    field = _field_of(error)
+    message = str(error)
+    if error.field and message.startswith(f"{error.field}: "):
+        message = message[len(error.field) + 2 :]
+    return {field: message}
+
+
+def _field_of(error: LedgerError) -> str:
+    """The form field an error is about (shown beside it), or "" for the form as a whole."""
+    field = error.field or ""
+    if field.startswith("set."):
+        field = field[4:]
+    if field in FIELD_NAMES or field in ("reason", "mission", "effective", "status"):
+        return field
+    if field in _FIELD_OF:
+        return _FIELD_OF[field]
+    text = str(error)
+    for name in ("reason", "effective", *FIELD_NAMES):
+        if text.startswith(f"{name}:") or text.startswith(f"--{name}") or f"needs {name}" in text:
+            return name
+    if "effective_from" in text:
+        return "effective"
+    return ""
+
+
+def _decide(
+    ledger: LedgerService, session: Session, lao: str, form: dict[str, str], *, write: bool
+) -> tuple[str, str, Any]:
+    """Decide a form: (command, mission, the receipt or the preview); LedgerError when refused."""
+    command = form.get("command", "")
+    if command not in PAGE_COMMANDS:
+        raise BadInput(f"command {command!r}: choose one of {', '.join(PAGE_COMMANDS)}", field="command")
+    mission = (form.get("mission") or "").strip()
+    if not mission:
+        raise BadInput("choose a mission", field="mission")
+    if not (form.get("reason") or "").strip():
+        raise BadInput("write the reason (it stays in the record's history)", field="reason")
+    app = ledger.as_principal(session.principal)
+    current = _current(app, lao, mission) if command != "record" else None
+    arguments = arguments_of(command, _body(command, form, current))
+    version = (form.get("version") or "").strip()
+    expect = int(version) if version.isdigit() and command != "record" else None
+    if write:
+        return command, mission, app.command(command, lao, mission, expect_version=expect, **arguments)
+    return command, mission, app.preview(command, lao, mission, expect_version=expect, **arguments)
+
+
+def _preview_rows(preview: Preview) -> list[dict[str, Any]]:
+    """Each field before → after, on the day the event takes effect (today for a correction
+    of the whole record)."""
+    event = preview.event
+    day = getattr(event, "effective_from", None) or getattr(event, "period_from", None) or date.today()
+    before_period = preview.state.timeline.at(day) if preview.state.timeline.exists else None
+    after_period = preview.after.at(day)
+    before = before_period.values if before_period else None
+    after = after_period.values if after_period else None
+    changed = changed_fields(before, after)
+    rows = []
+    for name in FIELD_NAMES:
+        old = (getattr(before, name) if name != "status" else before.shown_status) if before else None
+        new = (getattr(after, name) if name != "status" else after.shown_status) if after else None
+        rows.append({"field": name, "before": old, "after": new, "changed": name in changed})
+    return rows
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    ledger: LedgerService,
+    session: Session,
+    lao: str,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    preview: Preview | None = None,
+    status: int = 200,
+    fragment: bool = False,
+) -> Template:
+    registry, may_write = _lao_and_rights(ledger, session, lao)
+    records = _records(ledger, lao)
+    recorded = {r["mission_code"] for r in records}
+    missions = [m for m in find_missions(ledger.views()) if registry.lao_type in (m["applies_to"] or "")]
+    return render(
+        request,
+        "_write_form.html" if fragment else "lao.html",
+        session=session,
+        status=status,
+        lao=registry,
+        records=records,
+        may_write=may_write,
+        missions=missions,
+        recorded=recorded,
+        commands=PAGE_COMMANDS,
+        value_fields=_VALUE_FIELDS.get(values.get("command", ""), ()),
+        values=values,
+        errors=errors or {},
+        preview=_preview_rows(preview) if preview else None,
+        preview_kind=preview.event.__struct_config__.tag if preview else None,
+        preview_version=preview.state.version + 1 if preview else None,
+    )
+
+
+@get("/lao/{lao:str}", sync_to_thread=False)
+def lao_page(
+    request: Request[Any, Any, Any],
+    lao: str,
+    ledger: LedgerService,
+    session: Session,
+    command: str | None = None,
+    mission: str | None = None,
+) -> Template:
+    """An LAO's records as of now, and (for those who may write them) the forms."""
+    if command is not None and command not in PAGE_COMMANDS:
+        raise BadInput(f"command {command!r}: choose one of {', '.join(PAGE_COMMANDS)}", field="command")
+    has_records = bool(ledger.views().execute("SELECT 1 FROM laos WHERE lao_code = ?", (lao,)).fetchone())
+    chosen = command or ("correct" if mission else "record")
+    values = _form_values(ledger.app, lao, chosen, mission) if has_records else {"command": chosen}
+    fragment = bool(request.headers.get("hx-request")) and request.headers.get("hx-target") == "write-form"
+    return _page(request, ledger, session, lao, values, fragment=fragment)
+
+
+@post("/lao/{lao:str}/preview", sync_to_thread=False, status_code=200)
+def lao_preview(
+    request: Request[Any, Any, Any], lao: str, data: Form, ledger: LedgerService, session: Session
+) -> Template:
+    """What the form would change, decided by the ledger's rules; nothing is appended."""
+    _lao_and_rights(ledger, session, lao)
+    values = {k: v for k, v in data.items() if k != "csrf"}
+    fragment = bool(request.headers.get("hx-request"))
+    try:
+        _, _, preview = _decide(ledger, session, lao, data, write=False)
+    except (BadInput, NotFound, Refused) as e:
+        return _page(request, ledger, session, lao, values, errors=_errors_of(e), status=422, fragment=fragment)
+    return _page(request, ledger, session, lao, values, preview=preview, fragment=fragment)
+
+
+@post("/lao/{lao:str}/write", sync_to_thread=False, status_code=303)
+def lao_write(request: Request[Any, Any, Any], lao: str, data: Form, ledger: LedgerService, session: Session) -> Any:
+    """Append the form's command as the signed-in person; then its receipt."""
+    _lao_and_rights(ledger, session, lao)
+    values = {k: v for k, v in data.items() if k != "csrf"}
+    try:
+        _, _, receipt = _decide(ledger, session, lao, data, write=True)
+    except (BadInput, NotFound, Refused) as e:
+        return _page(request, ledger, session, lao, values, errors=_errors_of(e), status=422)
+    return Redirect(f"/receipt/{receipt.positions[-1]}", status_code=303)
+
+
+@get("/receipt/{position:int}", sync_to_thread=False)
+def receipt_page(request: Request[Any, Any, Any], position: int, ledger: LedgerService, session: Session) -> Template:
+    """A printable receipt of one write: what, for whom, by whom, when, its position and leaf hash."""
+    from ledger.domain.events import RecordEvent, decode_event
+
+    size = ledger.app.ledger_recorder.log_size()
+    if not 1 <= position <= size:
+        raise NotFound(f"no event at position {position} (the ledger has {size})")
+    logged = ledger.app.ledger_recorder.select_log(position - 1, 1)[0]
+    event = decode_event(logged.state)
+    if not isinstance(event, RecordEvent):
+        raise NotFound(f"the event at position {position} is not a write on a mission record")
+    _lao_and_rights(ledger, session, event.lao_code)
+    return render(
+        request,
+        "receipt.html",
+        session=session,
+        logged=logged,
+        event=event,
+        kind=event.__struct_config__.tag,
+        lao=ledger.app.lao(event.lao_code),
+        mission=ledger.app.mission(event.mission_code),
+    )
+
+
+ROUTES: Final = [lao_page, lao_preview, lao_write, receipt_page]

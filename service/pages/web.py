@@ -1,0 +1,240 @@
+"""What every page shares: who is signed in (a server-side session named by an HttpOnly cookie),
+the CSRF check on every form, the language (Thai unless the person switched), dates in BE with
+Thai month names, numbers grouped, and pages for errors instead of problem documents.
+
+The session cookie is HttpOnly and SameSite=Lax (Secure over HTTPS); the session itself lives in
+the ledger's store (hashed), so every worker knows it and signing out ends it. Every POST carries
+the session's CSRF secret (a form field or htmx's X-CSRF-Token header), checked by one guard for
+all pages; the sign-in form, before any session, carries a pre-session secret of its own cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+
+from ledger.domain.access import Principal
+from ledger.domain.thai import BANGKOK, THAI_MONTHS_SHORT, thai_date, thai_numerals
+from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, StoreUnavailable, Unauthenticated
+from ledger.i18n import catalog
+from ledger.identity import Session
+from service.state import LedgerService
+
+SESSION_COOKIE: Final = "ml_session"
+#: The sign-in form's CSRF secret, before there is a session.
+PRESESSION_COOKIE: Final = "ml_presession"
+LANG_COOKIE: Final = "ml_lang"
+DIGITS_COOKIE: Final = "ml_digits"
+LANGUAGES: Final = ("th", "en")
+TEMPLATES: Final = Path(__file__).parent.parent / "templates"
+STATIC: Final = Path(__file__).parent.parent / "static"
+_MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    """language_of is the page language: the person's switch (a cookie), Thai by default."""
+    lang = request.cookies.get(LANG_COOKIE, "th")
+    return lang if lang in LANGUAGES else "th"
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Speech is how a page speaks to one person: language, digits, and the formatting of dates,
+    instants and numbers that goes with them."""
+
+    lang: str
+    thai_digits: bool = False
+
+    def __call__(self, text: str, **values: Any) -> str:
+        """A message in the page's language (the CLI's catalog), with {placeholders} filled."""
+        found = catalog(self.lang)
+        english = text.format(**values) if values else text
+        translated = found.translate(english) if found else english
+        return self.digits(translated) if self.thai_digits else translated
+
+    def digits(self, text: str) -> str:
+        return thai_numerals(text) if self.thai_digits else text
+
+    def day(self, value: date | str | None, *, full: bool = False) -> str:
+        """A date: `30 ธ.ค. 2567` in Thai, `30 Dec 2567 BE` in English (BE on screen always)."""
+        if value is None or value == "":
+            return "–"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        if self.lang == "th":
+            return thai_date(value, full=full, thai_digits=self.thai_digits)
+        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year + 543} BE"
+
+    def when(self, value: datetime | None) -> str:
+        """An instant in Bangkok time: `30 ธ.ค. 2567 10:00 น.`."""
+        if value is None:
+            return "–"
+        local = value.astimezone(BANGKOK)
+        clock = f"{local:%H:%M}"
+        if self.lang == "th":
+            return self.digits(f"{thai_date(local.date())} {clock} น.")
+        return f"{self.day(local.date())} {clock}"
+
+    def number(self, value: Any) -> str:
+        """A number grouped by thousands (1,250,000.50), in Thai digits on request."""
+        if value is None or value == "":
+            return "–"
+        if isinstance(value, (int, Decimal)):
+            text = f"{value:,}"
+        else:
+            try:
+                text = f"{Decimal(str(value)):,}"
+            except ArithmeticError:
+                text = str(value)
+        return self.digits(text)
+
+    def month(self, index: int) -> str:
+        return THAI_MONTHS_SHORT[index - 1] if self.lang == "th" else _MONTHS_EN[index - 1]
+
+
+def speech_of(request: Request[Any, Any, Any]) -> Speech:
+    """speech_of is the request's Speech (language and digits from the person's cookies)."""
+    return Speech(language_of(request), request.cookies.get(DIGITS_COOKIE) == "thai")
+
+
+def environment() -> Environment:
+    """environment is the pages' Jinja2 environment: HTML escaped everywhere."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["quote"] = quote
+    return env
+
+
+def session_of(request: Request[Any, Any, Any], ledger: LedgerService) -> Session | None:
+    """session_of is the request's open session, or None (no cookie, ended, or unknown)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        return ledger.identity.session(secret)
+    except Unauthenticated:
+        return None
+
+
+def page_session(request: Request[Any, Any, Any], ledger: LedgerService) -> Session:
+    """page_session is the signed-in session of a page (a dependency); without one the person
+    is sent to the sign-in page, and brought back after."""
+    found = session_of(request, ledger)
+    if found is None:
+        raise Unauthenticated("not signed in")
+    request.scope.setdefault("state", {})["principal"] = found.principal.name
+    return found
+
+
+def page_principal(session: Session) -> Principal:
+    """page_principal is the session's principal, as the ledger says now."""
+    return session.principal
+
+
+async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """csrf_guard refuses a page's POST whose CSRF secret is not the session's (or, signing in,
+    the pre-session cookie's): a form another site made the browser send does nothing."""
+    if connection.scope.get("method") != "POST":
+        return
+    request: Request[Any, Any, Any] = connection  # type: ignore[assignment]
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        value = form.get("csrf")
+        sent = value if isinstance(value, str) else None
+    ledger: LedgerService = request.app.state.ledger
+    found = session_of(request, ledger)
+    expected = found.csrf if found is not None else request.cookies.get(PRESESSION_COOKIE)
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden("the form has expired or came from another site: reload the page and send it again")
+
+
+def safe_next(target: str | None) -> str:
+    """safe_next is where to go after signing in or switching language: a path of this site
+    only (never `//host` or a scheme), else the home page."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    session: Session | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Template:
+    """render answers with a page (or, for htmx, the fragment template) in the person's language."""
+    say = speech_of(request)
+    presession = None
+    if session is None:
+        presession = request.cookies.get(PRESESSION_COOKIE) or secrets.token_urlsafe(32)
+    response = Template(
+        template_name=template,
+        context={
+            "_": say,
+            "say": say,
+            "lang": say.lang,
+            "session": session,
+            "principal": session.principal if session else None,
+            "csrf": session.csrf if session else presession,
+            "path": request.url.path,
+            "query": request.url.query,
+            **context,
+        },
+        status_code=status,
+        media_type="text/html",
+        headers={"Cache-Control": "no-store", "Content-Language": say.lang},
+    )
+    if presession is not None and PRESESSION_COOKIE not in request.cookies:
+        response.set_cookie(PRESESSION_COOKIE, presession, httponly=True, samesite="strict", path="/signin")
+    return response
+
+
+def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """page_error shows an error as a page in the person's language (401: the sign-in page)."""
+    if isinstance(error, Unauthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request"):
+            return Response(b"", status_code=401, headers={"HX-Redirect": "/signin"})
+        return Redirect(f"/signin?next={quote(target)}", status_code=303)
+    status, title = 500, "Something went wrong"
+    detail = "The service could not answer; the error was logged."
+    if isinstance(error, LedgerError):
+        status, title = {
+            Forbidden: (403, "Outside your role or scope"),
+            NotFound: (404, "Not found"),
+            BadInput: (400, "Bad input"),
+            StoreUnavailable: (503, "The ledger's store is unavailable"),
+        }.get(type(error), (409, "Refused by a rule of the ledger"))
+        detail = str(error)
+    else:
+        from litestar.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            status, title, detail = error.status_code, "Not found" if error.status_code == 404 else "Bad request", ""
+        else:
+            import logging
+
+            logging.getLogger("mission_ledger.service").error(
+                "unforeseen error on %s", request.url.path, exc_info=error
+            )
+    ledger: LedgerService = request.app.state.ledger
+    return render(request, "error.html", session=session_of(request, ledger), status=status, title=title, detail=detail)
