@@ -80,6 +80,47 @@ async def _reads(url: str, token: str, keys: list[tuple[str, str]], clients: int
     return latencies
 
 
+async def _pages(url: str, cookies: list[str], paths: list[list[str]], each: int) -> dict[str, list[float]]:
+    """Each signed-in person (a session cookie) GETs its pages in turn, `each` times, all at once
+    (a closed loop per person); latencies by the page's kind (the path's first segment)."""
+    host, port = url.removeprefix("http://").split(":")
+    found: dict[str, list[float]] = {}
+
+    async def person(cookie: str, mine: list[str]) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for i in range(each):
+            path = mine[i % len(mine)]
+            start = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: ml_session={cookie}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), (path, head)
+            if b"transfer-encoding: chunked" in head.lower():
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            else:
+                length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+                await reader.readexactly(length)
+            found.setdefault(path.split("/")[1], []).append(time.perf_counter() - start)
+        writer.close()
+
+    await asyncio.gather(*(person(c, p) for c, p in zip(cookies, paths, strict=True)))
+    return found
+
+
+def _sign_in(url: str, token: str) -> str:
+    """_sign_in signs in to the pages as a browser does; returns the session cookie."""
+    with httpx.Client(base_url=url) as browser:
+        form = browser.get("/signin").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        answer = browser.post("/signin", data={"csrf": csrf[1], "token": token})
+        assert answer.status_code == 303, answer.text
+        return str(browser.cookies["ml_session"])
+
+
 async def _writes(url: str, token: str, keys: list[tuple[str, str]], clients: int, seconds: float) -> int:
     done = 0
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
@@ -155,9 +196,33 @@ def run(events: int = 50_000) -> None:
     app.load_registry(registry_csv(nation), name="registry.csv")
     app.load_catalog(catalog_csv(), name="catalog.csv")
     import_file(app, work / "first.csv", name="first.csv")
+    # The nation has about 480,000 records: a larger ledger is a later round correcting them.
+    round_no = 0
+    while app.ledger_recorder.log_size() < events:
+        round_no += 1
+        wanted = min(len(first), events - app.ledger_recorder.log_size())
+        later_rows = [
+            {**row, "quantity": str(int(row["quantity"]) + round_no)} for row in first[:wanted]
+        ]  # each row a correction of its record
+        write_csv(iter(later_rows), work / f"round{round_no}.csv")
+        before = app.ledger_recorder.log_size()
+        import_file(app, work / f"round{round_no}.csv", name=f"round{round_no}.csv", skip_invalid=True)
+        if app.ledger_recorder.log_size() == before:
+            break
     identity = Identity(app)
     identity.add("bench.admin", ["admin"])
     token = identity.issue("bench.admin").token
+    # 20 province officers for the pages, and the round their dashboards measure against.
+    provinces = sorted({lao.province for lao in nation})[:20]
+    officers = []
+    for code in provinces:
+        identity.add(f"officer.{code}", [f"province:{code}"])
+        officers.append((code, identity.issue(f"officer.{code}").token))
+    from datetime import date
+
+    from ledger.rounds import Rounds
+
+    Rounds(app).open("bench", date(2024, 10, 1), date(2099, 12, 30))
     Projector(app.ledger_recorder, db.with_name("nation.views.db")).catch_up()
     size = app.ledger_recorder.log_size()
     keys = [(r["lao_code"], r["mission_code"]) for r in first]
@@ -191,6 +256,21 @@ def run(events: int = 50_000) -> None:
             two.terminate()
             two.wait(10)
         say("GET a record, 50 concurrent clients, 2 workers p50 / p99 (ms)", "{:.1f} / {:.1f}".format(*_p(latencies)))
+
+        # The pages: 20 officers signed in at once, each opening its province's dashboard, one of
+        # its LAOs' pages and a record's history, in turn.
+        cookies = [_sign_in(url, officer) for _, officer in officers]
+        by_province: dict[str, list[tuple[str, str]]] = {}
+        for lao, mission in keys:
+            by_province.setdefault(lao[1:3], []).append((lao, mission))
+        paths = []
+        for code, _ in officers:
+            mine = rng.sample(by_province.get(code, keys), 3)
+            paths.append([f"/province/{code}", f"/lao/{mine[0][0]}", f"/record/{mine[1][0]}/{mine[1][1]}"])
+        found = asyncio.run(_pages(url, cookies, paths, 30))
+        for kind, label in (("province", "province dashboard"), ("lao", "LAO page"), ("record", "record history")):
+            target = "target p99 ≤ 300 ms" if kind == "province" else ""
+            say(f"page: {label}, 20 signed-in users p50 / p99 (ms)", "{:.1f} / {:.1f}".format(*_p(found[kind])), target)
         writes = asyncio.run(_writes(url, token, rng.sample(keys, 2000), 8, 10.0))
         start = time.perf_counter()
         n = 0

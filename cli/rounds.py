@@ -35,7 +35,9 @@ def round_open(
 
     with settings.writing() as app:
         receipt = Rounds(app).open(name, start, deadline, province, reason)
-    where = f"province {province}" if province else "nationwide"
+    from ledger.domain.rounds import check_province_code
+
+    where = f"province {check_province_code(province)}" if province else "nationwide"
     first, last = text_of(start, calendar=settings.calendar), text_of(deadline, calendar=settings.calendar)
     click.echo(t(f"round {name} opened ({where}, {first} to {last}) at position {receipt.positions[0]}"))
 

@@ -35,3 +35,29 @@ def test_patterns_translate_whole_messages_and_the_messages_inside_them() -> Non
     assert translate("operating", "en") == "operating" and word("operating", "th") == "ดำเนินการ"
     assert word("LAO 6810130 is not in the registry", "th") == "LAO 6810130 is not in the registry"  # words only
     assert catalog("en") is None
+
+
+def test_every_text_of_the_pages_has_its_thai() -> None:
+    """Each message a template asks for (`_("…")`), and the words it builds (commands, kinds,
+    verdicts, states), has a Thai translation in the catalog the CLI shares."""
+    import re
+    from pathlib import Path
+
+    from ledger.domain.events import RECORD_KINDS
+    from ledger.i18n import catalog
+    from service.pages.lao import PAGE_COMMANDS
+
+    thai = catalog("th")
+    assert thai is not None
+    templates = Path(__file__).resolve().parent.parent / "service" / "templates"
+    asked = {
+        m[1] or m[2]
+        for path in templates.glob("*.html")
+        for m in re.finditer(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", path.read_text(encoding="utf-8"))
+    }
+    asked.discard("command:")  # completed with each command below
+    built = {f"command:{c}" for c in PAGE_COMMANDS} | set(RECORD_KINDS) | {"complete", "incomplete", "no records"}
+    built |= {"operating", "not_yet", "cancelled", "added", "removed", "changed", "same"}
+    missing = sorted(text for text in asked | built if thai.translate(text) == text)
+    assert missing == []
+    assert len(asked) > 150

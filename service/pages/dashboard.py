@@ -24,6 +24,8 @@ from service.api.params import day, instant
 from service.pages.web import render
 from service.state import LedgerService
 
+#: How many of the reports and corrections since the deadline the dashboard lists (newest first).
+LATE_SHOWN: Final = 200
 #: Rounds are read once per worker and kept up to date from the log's tail.
 _ROUNDS: dict[int, Rounds] = {}
 
@@ -69,11 +71,15 @@ def province_dashboard(
     _may_read(session, province)
     report, found, when = province_report(ledger, province, known_at, round_start)
     late: list[Any] = []
+    late_count = 0
     now = ledger.app.clock.now()
     if found is not None and now > found.deadline_instant:
         # Late first reports as well as corrections: both arrived after the deadline.
         kinds = tuple(k for k in RECORD_KINDS if k != "voided")
         late = list(changes(ledger.views(), since=found.deadline_instant, kinds=kinds, scope=Scope(province=province)))
+    late_count = len(late)
+    # The page shows the latest LATE_SHOWN, newest first; `changes` (CLI, API) has them all.
+    late = late[-LATE_SHOWN:][::-1]
     names = {lao.lao_code: lao.name_th for lao in report.laos}
     chart = {
         "labels": [d.name_th or d.code for d in report.districts],
@@ -93,6 +99,8 @@ def province_dashboard(
         asked_round_start=round_start or "",
         chasing=[lao for lao in report.laos if lao.verdict != "complete"],
         late=late,
+        late_count=late_count,
+        late_shown=LATE_SHOWN,
         names=names,
         chart=chart,
     )
