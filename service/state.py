@@ -23,6 +23,7 @@ from ledger.clock import clock_from_environment
 from ledger.domain.access import Principal
 from ledger.errors import NotFound
 from ledger.identity import Identity
+from ledger.rounds import Rounds
 from ledger.store.contract import LoggedEvent
 from ledger.store.location import StoreLocation
 from projections.feed import Feed, FeedHead, feed_head
@@ -137,6 +138,7 @@ class LedgerService:
     identity: Identity = field(init=False)
     projector: Projector = field(init=False)
     tail: Tail = field(init=False)
+    rounds: Rounds = field(init=False)
 
     def __post_init__(self) -> None:
         location = StoreLocation(self.config.db)
@@ -147,6 +149,10 @@ class LedgerService:
         views = Path(self.config.views) if self.config.views else location.views_path()
         self.projector = Projector(self.app.ledger_recorder, views)
         self.tail = Tail(self)
+        # The reporting rounds every dashboard asks for: read once now (a scan of the stream ids),
+        # not in the first person's request; later rounds come from the log's tail.
+        self.rounds = Rounds(self.app)
+        self.rounds.rounds()
 
     def views(self) -> sqlite_utils.Database:
         """views is the views database, caught up with the ledger first (other writers too)."""

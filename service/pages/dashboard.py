@@ -26,16 +26,11 @@ from service.state import LedgerService
 
 #: How many of the reports and corrections since the deadline the dashboard lists (newest first).
 LATE_SHOWN: Final = 200
-#: Rounds are read once per worker and kept up to date from the log's tail.
-_ROUNDS: dict[int, Rounds] = {}
 
 
 def rounds_of(ledger: LedgerService) -> Rounds:
-    """rounds_of is the worker's Rounds (one per ledger service)."""
-    found = _ROUNDS.get(id(ledger))
-    if found is None or found.app is not ledger.app:
-        found = _ROUNDS[id(ledger)] = Rounds(ledger.app)
-    return found
+    """rounds_of is the worker's Rounds (read at its start, then kept up to date from the log)."""
+    return ledger.rounds
 
 
 def _may_read(session: Session, province: str) -> None:
