@@ -218,20 +218,19 @@ def completeness_command(
     Example: mission-ledger report completeness --province 81 --known-at 2567-12-30
     """
     from ledger.rounds import Rounds
-    from projections.completeness import completeness, province_of_scope, round_defaults
+    from projections.completeness import completeness, province_of_scope, round_known_at
     from projections.queries import Scope
 
     one_format(as_json, as_csv)
     app = settings.open()
     db = settings.views_of(app).db
     scope = Scope(lao=lao, district=district, province=province)
-    scope.check(db)
     # The round that applies (as known then): its deadline is the default time, its start the
     # default round start.
     found = Rounds(app).current(province_of_scope(db, scope), known_at)
     result = completeness(
         db,
-        known_at=round_defaults(found, app.clock.now(), known_at),
+        known_at=round_known_at(found, app.clock.now(), known_at),
         round_start=round_start,
         scope=scope,
         sort=sort,

@@ -31,7 +31,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.thai import format_instant
 from ledger.domain.values import check_text
-from ledger.errors import BadInput, LedgerError, NotFound, Refused, Unauthenticated
+from ledger.errors import BadInput, NotFound, Refused, Unauthenticated
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ class Identity:
         if state.one_time:
             try:
                 self._revoke(token_id, "sign-in link used", self.app.acting_as(found, source="http"))
-            except (Refused, LedgerError) as e:
+            except Refused as e:  # revoked already, or another browser revoked it first (a conflict)
                 raise Unauthenticated("this sign-in link was used already: ask for a new one") from e
             expires = now + timedelta(hours=SESSION_HOURS)
         else:

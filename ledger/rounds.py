@@ -25,7 +25,7 @@ class Rounds:
 
     def __init__(self, app: MissionLedger) -> None:
         self.app = app
-        self._opened: list[RoundOpened] | None = None
+        self._opened: dict[str, RoundOpened] | None = None
         self._position = 0
 
     def open(
@@ -50,19 +50,24 @@ class Rounds:
     def _refresh(self) -> list[RoundOpened]:
         recorder = self.app.ledger_recorder
         if self._opened is None:
+            # The tail is followed from the size read *before* the streams: a round opened in
+            # between is seen twice, and kept once (a round's name is opened once).
             self._position = recorder.log_size()
-            self._opened = [
-                e for sid in recorder.stream_ids("round/") for e in self.app.stream(sid) if isinstance(e, RoundOpened)
-            ]
+            self._opened = {
+                e.name: e
+                for sid in recorder.stream_ids("round/")
+                for e in self.app.stream(sid)
+                if isinstance(e, RoundOpened)
+            }
         while True:
             page = recorder.select_log(self._position, 5000)
             if not page:
-                return self._opened
+                return list(self._opened.values())
             for logged in page:
                 if logged.stream_id.startswith("round/"):
                     event = decode_event(logged.state)
                     if isinstance(event, RoundOpened):
-                        self._opened.append(event)
+                        self._opened[event.name] = event
             self._position = page[-1].position
 
     def rounds(self, known_at: datetime | None = None) -> list[Round]:

@@ -218,8 +218,8 @@ def province_of_scope(db: sqlite_utils.Database, scope: Scope) -> str | None:
     return str(row[0]) if row else None
 
 
-def round_defaults(found: Round | None, now: datetime, known_at: datetime | None) -> datetime:
-    """round_defaults is the time a report is known at when none is asked: the round's deadline
+def round_known_at(found: Round | None, now: datetime, known_at: datetime | None) -> datetime:
+    """round_known_at is the time a report is known at when none is asked: the round's deadline
     (the end of that day), or now while the deadline is still ahead (or when no round applies)."""
     if known_at is not None:
         return known_at

@@ -46,6 +46,7 @@ def test_every_text_of_the_pages_has_its_thai() -> None:
     from ledger.domain.events import RECORD_KINDS
     from ledger.i18n import catalog
     from service.pages.lao import PAGE_COMMANDS
+    from service.pages.web import FIELD_LABELS
 
     thai = catalog("th")
     assert thai is not None
@@ -57,7 +58,7 @@ def test_every_text_of_the_pages_has_its_thai() -> None:
     }
     asked.discard("command:")  # completed with each command below
     built = {f"command:{c}" for c in PAGE_COMMANDS} | set(RECORD_KINDS) | {"complete", "incomplete", "no records"}
-    built |= {"operating", "not_yet", "cancelled", "added", "removed", "changed", "same"}
+    built |= {"operating", "not_yet", "cancelled", "added", "removed", "changed", "same", *FIELD_LABELS.values()}
     missing = sorted(text for text in asked | built if thai.translate(text) == text)
     assert missing == []
     assert len(asked) > 150

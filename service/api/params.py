@@ -13,6 +13,7 @@ from litestar import Response
 from ledger.domain.access import Principal, readable_scope
 from ledger.domain.thai import parse_date, parse_instant
 from ledger.errors import BadInput
+from projections.completeness import province_of_scope
 from projections.documents import plain
 from projections.queries import Scope
 
@@ -51,9 +52,7 @@ def province_lookup(views: Any) -> Callable[[str, str], str | None]:
     """province_lookup gives the province of an LAO or a district, from the views' registry."""
 
     def province_of(kind: str, code: str) -> str | None:
-        column = "lao_code" if kind == "lao" else "district_code"
-        row = views.execute(f"SELECT province_code FROM laos WHERE {column} = ? LIMIT 1", (code,)).fetchone()
-        return str(row[0]) if row else None
+        return province_of_scope(views, Scope(lao=code) if kind == "lao" else Scope(district=code))
 
     return province_of
 

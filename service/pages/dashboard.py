@@ -17,8 +17,7 @@ from ledger.domain.rounds import Round
 from ledger.domain.thai import BANGKOK
 from ledger.errors import Forbidden
 from ledger.identity import Session
-from ledger.rounds import Rounds
-from projections.completeness import CompletenessReport, completeness, round_defaults
+from projections.completeness import CompletenessReport, completeness, round_known_at
 from projections.queries import Scope, changes
 from service.api.params import day, instant
 from service.pages.web import render
@@ -26,11 +25,6 @@ from service.state import LedgerService
 
 #: How many of the reports and corrections since the deadline the dashboard lists (newest first).
 LATE_SHOWN: Final = 200
-
-
-def rounds_of(ledger: LedgerService) -> Rounds:
-    """rounds_of is the worker's Rounds (read at its start, then kept up to date from the log)."""
-    return ledger.rounds
 
 
 def _may_read(session: Session, province: str) -> None:
@@ -45,10 +39,9 @@ def province_report(
     deadline by default), the round that applied then, and the time."""
     views = ledger.views()
     scope = Scope(province=province)
-    scope.check(views)
     asked = instant("known_at", known_at)
-    found = rounds_of(ledger).current(province, asked)
-    when = round_defaults(found, ledger.app.clock.now(), asked)
+    found = ledger.rounds.current(province, asked)
+    when = round_known_at(found, ledger.app.clock.now(), asked)
     report = completeness(views, known_at=when, round_start=day("round_start", round_start), scope=scope, round=found)
     return report, found, when
 
@@ -66,7 +59,6 @@ def province_dashboard(
     _may_read(session, province)
     report, found, when = province_report(ledger, province, known_at, round_start)
     late: list[Any] = []
-    late_count = 0
     now = ledger.app.clock.now()
     if found is not None and now > found.deadline_instant:
         # Late first reports as well as corrections: both arrived after the deadline.
@@ -147,7 +139,7 @@ def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Sess
         .fetchall()
     )
     provinces = [{"code": r[0], "name_th": r[1], "laos": r[2]} for r in rows]
-    return render(request, "nation.html", session=session, provinces=provinces, rounds=rounds_of(ledger).rounds())
+    return render(request, "nation.html", session=session, provinces=provinces, rounds=ledger.rounds.rounds())
 
 
 ROUTES: Final = [province_dashboard, province_export, nation]

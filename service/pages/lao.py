@@ -17,6 +17,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from ledger.application import MissionLedger, Preview
+from ledger.domain.registry import Lao
 from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RecordView, changed_fields
 from ledger.domain.values import FIELD_NAMES
@@ -41,7 +42,9 @@ _VALUE_FIELDS: Final = {
 }
 
 
-def _lao_and_rights(ledger: LedgerService, session: Session, lao: str) -> tuple[Any, bool]:
+def _lao_and_rights(ledger: LedgerService, session: Session, lao: str) -> tuple[Lao, bool]:
+    """The LAO's registry entry and whether the person may write its records; 403 when they may
+    not even read them (404 for an LAO the registry does not know)."""
     views = ledger.views()
     province = province_lookup(views)("lao", lao)
     if province is None:
@@ -193,7 +196,7 @@ def _page(
     request: Request[Any, Any, Any],
     ledger: LedgerService,
     session: Session,
-    lao: str,
+    rights: tuple[Lao, bool],
     values: dict[str, str],
     *,
     errors: dict[str, str] | None = None,
@@ -201,8 +204,8 @@ def _page(
     status: int = 200,
     fragment: bool = False,
 ) -> Template:
-    registry, may_write = _lao_and_rights(ledger, session, lao)
-    records = _records(ledger, lao)
+    registry, may_write = rights
+    records = _records(ledger, registry.lao_code)
     recorded = {r["mission_code"] for r in records}
     missions = [m for m in find_missions(ledger.views()) if registry.lao_type in (m["applies_to"] or "")]
     return render(
@@ -237,11 +240,11 @@ def lao_page(
     """An LAO's records as of now, and (for those who may write them) the forms."""
     if command is not None and command not in PAGE_COMMANDS:
         raise BadInput(f"command {command!r}: choose one of {', '.join(PAGE_COMMANDS)}", field="command")
-    has_records = bool(ledger.views().execute("SELECT 1 FROM laos WHERE lao_code = ?", (lao,)).fetchone())
+    rights = _lao_and_rights(ledger, session, lao)
     chosen = command or ("correct" if mission else "record")
-    values = _form_values(ledger.app, lao, chosen, mission) if has_records else {"command": chosen}
+    values = _form_values(ledger.app, lao, chosen, mission)
     fragment = bool(request.headers.get("hx-request")) and request.headers.get("hx-target") == "write-form"
-    return _page(request, ledger, session, lao, values, fragment=fragment)
+    return _page(request, ledger, session, rights, values, fragment=fragment)
 
 
 @post("/lao/{lao:str}/preview", sync_to_thread=False, status_code=200)
@@ -249,25 +252,25 @@ def lao_preview(
     request: Request[Any, Any, Any], lao: str, data: Form, ledger: LedgerService, session: Session
 ) -> Template:
     """What the form would change, decided by the ledger's rules; nothing is appended."""
-    _lao_and_rights(ledger, session, lao)
+    rights = _lao_and_rights(ledger, session, lao)
     values = {k: v for k, v in data.items() if k != "csrf"}
     fragment = bool(request.headers.get("hx-request"))
     try:
         _, _, preview = _decide(ledger, session, lao, data, write=False)
     except (BadInput, NotFound, Refused) as e:
-        return _page(request, ledger, session, lao, values, errors=_errors_of(e), status=422, fragment=fragment)
-    return _page(request, ledger, session, lao, values, preview=preview, fragment=fragment)
+        return _page(request, ledger, session, rights, values, errors=_errors_of(e), status=422, fragment=fragment)
+    return _page(request, ledger, session, rights, values, preview=preview, fragment=fragment)
 
 
 @post("/lao/{lao:str}/write", sync_to_thread=False, status_code=303)
 def lao_write(request: Request[Any, Any, Any], lao: str, data: Form, ledger: LedgerService, session: Session) -> Any:
     """Append the form's command as the signed-in person; then its receipt."""
-    _lao_and_rights(ledger, session, lao)
+    rights = _lao_and_rights(ledger, session, lao)
     values = {k: v for k, v in data.items() if k != "csrf"}
     try:
         _, _, receipt = _decide(ledger, session, lao, data, write=True)
     except (BadInput, NotFound, Refused) as e:
-        return _page(request, ledger, session, lao, values, errors=_errors_of(e), status=422)
+        return _page(request, ledger, session, rights, values, errors=_errors_of(e), status=422)
     return Redirect(f"/receipt/{receipt.positions[-1]}", status_code=303)
 
 
@@ -283,7 +286,7 @@ def receipt_page(request: Request[Any, Any, Any], position: int, ledger: LedgerS
     event = decode_event(logged.state)
     if not isinstance(event, RecordEvent):
         raise NotFound(f"the event at position {position} is not a write on a mission record")
-    _lao_and_rights(ledger, session, event.lao_code)
+    registry, _ = _lao_and_rights(ledger, session, event.lao_code)
     return render(
         request,
         "receipt.html",
@@ -291,7 +294,7 @@ def receipt_page(request: Request[Any, Any, Any], position: int, ledger: LedgerS
         logged=logged,
         event=event,
         kind=event.__struct_config__.tag,
-        lao=ledger.app.lao(event.lao_code),
+        lao=registry,
         mission=ledger.app.mission(event.mission_code),
     )
 

@@ -10,31 +10,25 @@ from typing import Any, Final
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from ledger.errors import Forbidden
 from ledger.identity import Session
 from ledger.integrity.audit import LedgerAuditor
-from service.api.integrity import _checkpoint_of_size
+from service.api.integrity import _checkpoint_of_size, _may_read_proofs
 from service.api.params import json_response
 from service.pages.web import render
 from service.state import LedgerService
 
 
-def _may_read_proofs(session: Session) -> None:
-    if not session.principal.may_read_proofs():
-        raise Forbidden(f"{session.principal.name} may not read checkpoints and proofs (admin, auditor, integration)")
-
-
 @get("/proof", sync_to_thread=False)
 def proof_page(request: Request[Any, Any, Any], session: Session, position: int | None = None) -> Template:
     """The page that checks a proof in the browser."""
-    _may_read_proofs(session)
+    _may_read_proofs(session.principal)
     return render(request, "proof.html", session=session, position=position)
 
 
 @get("/proof/{position:int}/inclusion.json", sync_to_thread=False)
 def proof_download(position: int, ledger: LedgerService, session: Session) -> Response[bytes]:
     """An inclusion proof of the event at a position, in the latest checkpoint (as `prove`)."""
-    _may_read_proofs(session)
+    _may_read_proofs(session.principal)
     note = _checkpoint_of_size(ledger, None, "size")
     response = json_response(LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(position, note))
     response.headers["Content-Disposition"] = f'attachment; filename="event-{position}.proof"'
@@ -44,7 +38,7 @@ def proof_download(position: int, ledger: LedgerService, session: Session) -> Re
 @get("/proof/checkpoint", sync_to_thread=False)
 def proof_checkpoint(ledger: LedgerService, session: Session) -> Response[bytes]:
     """The ledger's latest checkpoint (to compare with one held outside; never trusted alone)."""
-    _may_read_proofs(session)
+    _may_read_proofs(session.principal)
     return Response(_checkpoint_of_size(ledger, None, "size").encode(), media_type="text/plain")
 
 

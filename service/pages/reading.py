@@ -14,9 +14,9 @@ from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, NotFound
 from ledger.identity import Session
+from projections.completeness import province_of_scope
 from projections.queries import as_of, history
 from service.api.params import instant, scope_for
-from service.pages.dashboard import rounds_of
 from service.pages.lao import _lao_and_rights
 from service.pages.web import render
 from service.state import LedgerService
@@ -40,7 +40,7 @@ def record_history(
     registry, may_write = _lao_and_rights(ledger, session, lao)
     entries = history(ledger.views(), lao, mission)
     now = ledger.app.clock.now()
-    found = rounds_of(ledger).current(registry.province_code)
+    found = ledger.rounds.current(registry.province_code)
     at_deadline = _shown(ledger.app, lao, mission, found.deadline_instant) if found else None
     known_now = _shown(ledger.app, lao, mission, now)
     rows = [
@@ -85,9 +85,7 @@ def compare(
     """A scope as known at T1 beside T2 (default: the round's deadline and now)."""
     views = ledger.views()
     scope = scope_for(session.principal, views, lao, district, province)
-    from projections.completeness import province_of_scope
-
-    found = rounds_of(ledger).current(province_of_scope(views, scope))
+    found = ledger.rounds.current(province_of_scope(views, scope))
     now = ledger.app.clock.now()
     first = instant("t1", t1) or (min(found.deadline_instant, now) if found else now)
     second = instant("t2", t2) or now

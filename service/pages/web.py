@@ -25,8 +25,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
 
-from ledger.domain.access import Principal
-from ledger.domain.thai import BANGKOK, THAI_MONTHS_SHORT, thai_date, thai_numerals
+from ledger.domain.thai import BANGKOK, thai_date, thai_numerals
 from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, StoreUnavailable, Unauthenticated
 from ledger.i18n import catalog
 from ledger.identity import Session
@@ -38,8 +37,24 @@ PRESESSION_COOKIE: Final = "ml_presession"
 LANG_COOKIE: Final = "ml_lang"
 DIGITS_COOKIE: Final = "ml_digits"
 LANGUAGES: Final = ("th", "en")
+#: Where a request keeps the session read for it (ASGI scope state).
+_SESSION_READ: Final = "mission_ledger.session"
 TEMPLATES: Final = Path(__file__).parent.parent / "templates"
 STATIC: Final = Path(__file__).parent.parent / "static"
+#: The English label (a catalog message) of each record field the pages show.
+FIELD_LABELS: Final = {
+    "status": "Status",
+    "received_fy": "Fiscal year received (BE)",
+    "quantity": "Quantity",
+    "unit": "Unit",
+    "budget": "Budget (baht)",
+    "staff": "Staff",
+    "note": "Note",
+    "effective_from": "Effective from",
+    "period_from": "Period from",
+    "period_to": "Period to",
+    "valid_from": "Valid from",
+}
 _MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -100,9 +115,6 @@ class Speech:
                 text = str(value)
         return self.digits(text)
 
-    def month(self, index: int) -> str:
-        return THAI_MONTHS_SHORT[index - 1] if self.lang == "th" else _MONTHS_EN[index - 1]
-
 
 def speech_of(request: Request[Any, Any, Any]) -> Speech:
     """speech_of is the request's Speech (language and digits from the person's cookies)."""
@@ -118,18 +130,25 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["quote"] = quote
+    env.globals["FIELD_LABELS"] = FIELD_LABELS
     return env
 
 
 def session_of(request: Request[Any, Any, Any], ledger: LedgerService) -> Session | None:
-    """session_of is the request's open session, or None (no cookie, ended, or unknown)."""
-    secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
-        return None
-    try:
-        return ledger.identity.session(secret)
-    except Unauthenticated:
-        return None
+    """session_of is the request's open session, or None (no cookie, ended, or unknown). Read
+    from the store once per request: the CSRF guard, the handler and an error page share it."""
+    state = request.scope.setdefault("state", {})
+    if _SESSION_READ not in state:
+        secret = request.cookies.get(SESSION_COOKIE)
+        found = None
+        if secret:
+            try:
+                found = ledger.identity.session(secret)
+            except Unauthenticated:
+                found = None
+        state[_SESSION_READ] = found
+    found_session: Session | None = state[_SESSION_READ]
+    return found_session
 
 
 def page_session(request: Request[Any, Any, Any], ledger: LedgerService) -> Session:
@@ -140,11 +159,6 @@ def page_session(request: Request[Any, Any, Any], ledger: LedgerService) -> Sess
         raise Unauthenticated("not signed in")
     request.scope.setdefault("state", {})["principal"] = found.principal.name
     return found
-
-
-def page_principal(session: Session) -> Principal:
-    """page_principal is the session's principal, as the ledger says now."""
-    return session.principal
 
 
 async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
