@@ -187,7 +187,10 @@ def token_revoke(settings: Settings, token_id: str) -> None:
 
     with settings.writing() as app:
         receipt = Identity(app).revoke_token(token_id)
-    click.echo(t(f"token {token_id} revoked at position {receipt.positions[0]}"))
+    if receipt is None:
+        click.echo(t(f"token {token_id} was revoked already; the page sessions it opened are ended"))
+    else:
+        click.echo(t(f"token {token_id} revoked at position {receipt.positions[0]}"))
 
 
 @token.command("list")
@@ -218,3 +221,56 @@ def token_list(settings: Settings, name: str | None, as_json: bool) -> None:
         ],
         calendar=settings.calendar,
     )  # fmt: skip
+
+
+@cli.group()
+def session() -> None:
+    """The pages' open sessions: list them, end them."""
+
+
+@session.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_settings
+def session_list(settings: Settings, name: str | None, as_json: bool) -> None:
+    """List the open page sessions (of one principal, or all), newest first; never a secret.
+
+    Example: mission-ledger session list krabi.officer
+    """
+    from ledger.identity import Identity
+
+    found = Identity(settings.open()).sessions(name)
+    rows = [
+        {"session_id": s.session_id, "name": s.name, "token_id": s.token_id, "started_at": s.started_at,
+         "expires_at": s.expires_at}
+        for s in found
+    ]  # fmt: skip
+    if as_json:
+        echo_json(rows, calendar="ce")
+        return
+    echo_table(
+        ("session", "name", "token", "started", "ends"),
+        [(r["session_id"], r["name"], r["token_id"], r["started_at"], r["expires_at"]) for r in rows],
+        calendar=settings.calendar,
+    )
+
+
+@session.command("end")
+@click.argument("session_id", required=False)
+@click.option("--principal", "name", help="End every open session of this principal.")
+@pass_settings
+def session_end(settings: Settings, session_id: str | None, name: str | None) -> None:
+    """End a page session (its id from `session list`), or every session of a principal: the
+    next request with its cookie is sent to the sign-in page.
+
+    Example: mission-ledger session end --principal krabi.officer
+    """
+    from ledger.errors import BadInput
+    from ledger.identity import Identity
+
+    if (session_id is None) == (name is None):
+        raise BadInput("give a session id (from `session list`) or --principal NAME")
+    if session_id is not None and not (6 <= len(session_id) <= 12 and all(c in "0123456789abcdef" for c in session_id)):
+        raise BadInput(f"session id {session_id!r} is not one `session list` prints (6 to 12 hex digits)")
+    ended = Identity(settings.open()).end_sessions(session_id=session_id, name=name)
+    click.echo(t(f"{ended} page sessions ended"))

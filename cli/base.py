@@ -109,11 +109,22 @@ def _writable(views: Path) -> bool:
 def cached_views_path(default: Path) -> Path:
     """cached_views_path is where the views of a ledger in a read-only folder are kept: the
     user's cache folder ($XDG_CACHE_HOME, else ~/.cache), named after the views file and its
-    folder, so two read-only ledgers never share one."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mission-ledger"
-    cache.mkdir(parents=True, exist_ok=True)
+    folder, so two read-only ledgers never share one; where the cache cannot be written either
+    (no home, a read-only one), the system's temporary folder (rebuilt on each run)."""
+    import tempfile
+
     tag = hashlib.sha256(str(default.resolve()).encode()).hexdigest()[:8]
-    return cache / f"{default.stem}-{tag}.db"
+    for folder in (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mission-ledger",
+        Path(tempfile.gettempdir()) / f"mission-ledger-{os.getuid() if hasattr(os, 'getuid') else 'user'}",
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if _writable(folder / f"{default.stem}-{tag}.db"):
+            return folder / f"{default.stem}-{tag}.db"
+    return Path(tempfile.mkdtemp(prefix="mission-ledger-views-")) / f"{default.stem}.db"
 
 
 class Settings:

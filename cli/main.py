@@ -40,6 +40,7 @@ SUMMARIES = {
     "round": "Reporting rounds: start and deadline.",
     "schema": "Print the JSON Schema of every event's data.",
     "serve": "Serve the ledger over HTTP (the API).",
+    "session": "The pages' open sessions: list, end.",
     "show": "Show a mission record at a time, on a date.",
     "verify": "Check every event, checkpoint and the views.",
     "verify-proof": "Check a proof file offline.",

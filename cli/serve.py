@@ -35,6 +35,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, key_file: Path
     """
     import uvicorn
 
+    from service.hardening import BoundedHttpProtocol
+
     if not settings.location.exists():
         raise NotFound(f"no ledger at {settings.location.describe()}: run `mission-ledger init` or give --db")
     # Workers are separate processes: they read their settings from the environment.
@@ -54,4 +56,5 @@ def serve(settings: Settings, host: str, port: int, workers: int, key_file: Path
         log_level="info",
         access_log=False,  # the service's own access log names the principal, never a token
         server_header=False,
+        http=BoundedHttpProtocol,  # a request head of at most 32 KiB (service.hardening)
     )

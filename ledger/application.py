@@ -57,7 +57,7 @@ from ledger.domain.values import (
     parse_mission_code,
 )
 from ledger.errors import Backdating, BadInput, Conflict, Forbidden, NotFound, Refused, StaleVersion, StoreUnavailable
-from ledger.store.contract import ClockBehind, LedgerLog
+from ledger.store.contract import ClockBehind, IdempotencyKey, LedgerLog
 from ledger.store.location import StoreLocation, store_environment, translate_store_error
 from ledger.store.mapper import Envelope, MsgspecMapper
 
@@ -354,7 +354,13 @@ class MissionLedger(Application[str]):
             now = last
         return now
 
-    def _append(self, decide: Callable[[datetime], Sequence[Envelope]], *, conflict: str) -> Receipt:
+    def _append(
+        self,
+        decide: Callable[[datetime], Sequence[Envelope]],
+        *,
+        conflict: str,
+        idempotency: IdempotencyKey | None = None,
+    ) -> Receipt:
         """Decide, stamp and save in one transaction; map store conflicts to ledger errors.
 
         When another writer committed a later recorded_at between our stamp and our insert,
@@ -389,6 +395,7 @@ class MissionLedger(Application[str]):
                 [self.mapper.to_stored_event(x) for x in envelopes],
                 recorded_at=now,
                 restamp=None if self.clock.fixed else restamp,
+                idempotency=idempotency,
             )
         except ClockBehind as e:
             raise Backdating(str(e)) from e
@@ -426,6 +433,7 @@ class MissionLedger(Application[str]):
         expect_version: int | None = None,
         must_exist: bool = True,
         unchanged: str | None = None,
+        idempotency: IdempotencyKey | None = None,
     ) -> Receipt:
         key = f"{lao_code}/{mission_code}"
 
@@ -436,6 +444,7 @@ class MissionLedger(Application[str]):
         return self._append(
             decide,
             conflict=f"record {key} was written by someone else at the same time; read it again and retry",
+            idempotency=idempotency,
         )
 
     def _judge(
@@ -484,11 +493,14 @@ class MissionLedger(Application[str]):
         reason: str | None = None,
         expect_version: int | None = None,
         reported_at: datetime | None = None,
+        idempotency: IdempotencyKey | None = None,
         **arguments: Any,
     ) -> Receipt:
         """command runs one of RECORD_COMMANDS on a mission record: checks its arguments,
         decides its event on the record's current state and appends it. Every face (the CLI,
-        imports, the service) comes through here."""
+        imports, the service) comes through here. With an idempotency key, the store keeps the
+        write's positions under the key in the write's own transaction; a second write with the
+        same key is a Conflict, appending nothing."""
         lao_code, mission_code, make, spec = self._prepare(name, lao_code, mission_code, reason, reported_at, arguments)
         return self._decide_on_record(
             lao_code,
@@ -497,6 +509,7 @@ class MissionLedger(Application[str]):
             expect_version=expect_version,
             must_exist=spec.event is not Recorded,
             unchanged=spec.unchanged,
+            idempotency=idempotency,
         )
 
     def preview(

@@ -63,3 +63,8 @@ class Forbidden(Refused):
 
 class StaleVersion(Conflict):
     """An If-Match version that is no longer the record's (HTTP 412)."""
+
+
+class Unprocessable(BadInput):
+    """Well-formed input that cannot be taken as sent (HTTP 422): an Idempotency-Key reused
+    for another request."""

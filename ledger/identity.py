@@ -73,6 +73,18 @@ class Session:
 
 
 @dataclass(frozen=True)
+class SessionInfo:
+    """SessionInfo is what may be shown of an open session: a public id (the first 12 hex digits
+    of its hash), who, with which token, from when to when. Never the cookie or CSRF secret."""
+
+    session_id: str
+    name: str
+    token_id: str
+    started_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     """IssuedToken is a new token: shown once, never stored or logged as such."""
 
@@ -191,13 +203,40 @@ class Identity:
         receipt = self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; issue again")
         return IssuedToken(token, token_id, name, expires, receipt)
 
-    def revoke_token(self, token_id: str) -> Receipt:
+    def revoke_token(self, token_id: str) -> Receipt | None:
         """revoke_token ends a token, and every page session opened with it: the next request
-        with either is refused."""
+        with either is refused. A sign-in link revokes itself when it is used; revoking it then
+        ends the session it opened all the same and returns None (Refused when a revoked token
+        had no session left to end)."""
         token_id = token_id.strip()
-        receipt = self._revoke(token_id, None)
-        self.app.ledger_recorder.end_sessions(token_id=token_id)
-        return receipt
+        try:
+            return self._revoke(token_id, None)
+        except Refused:
+            if not any(s.token_id == token_id for s in self.sessions()):
+                raise
+            return None
+        finally:
+            # Revoked now or before: its sessions end now.
+            self.app.ledger_recorder.end_sessions(token_id=token_id)
+
+    def sessions(self, name: str | None = None) -> list[SessionInfo]:
+        """sessions lists the open page sessions (of one principal), newest first: never a secret."""
+        now = self.app.clock.now()
+        rows = self.app.ledger_recorder.sessions()
+        found = [SessionInfo(*row) for row in rows if row[4] > now and (name is None or row[1] == name)]
+        return sorted(found, key=lambda s: s.started_at, reverse=True)
+
+    def end_sessions(self, *, session_id: str | None = None, name: str | None = None) -> int:
+        """end_sessions ends one session (by the id `sessions` lists) or every session of a
+        principal; returns how many ended. NotFound when there was none to end."""
+        ended = [s for s in self.sessions(name) if session_id is None or s.session_id == session_id]
+        if not ended and session_id is not None:
+            raise NotFound(f"no open session {session_id} (`session list` shows them)")
+        if not ended:
+            raise NotFound(f"{name} has no open session (`session list` shows them)")
+        for found in ended:
+            self.app.ledger_recorder.end_sessions(session_id=found.session_id)
+        return len(ended)
 
     def _revoke(self, token_id: str, reason: str | None, app: MissionLedger | None = None) -> Receipt:
         app = app or self.app
@@ -219,9 +258,13 @@ class Identity:
         return app._append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
 
     def sign_in(self, token: str | None) -> Principal:
-        """sign_in is the principal a token signs in now; Unauthenticated (one reason, never the
-        token) when there is none, it is malformed, unknown, expired or revoked."""
-        return self._signed_in(token)[0]
+        """sign_in is the principal a bearer token signs in now; Unauthenticated (one reason, never
+        the token) when there is none, it is malformed, unknown, expired or revoked — or is a
+        sign-in link's, which signs in once on the pages and nowhere else."""
+        found, token_id = self._signed_in(token)
+        if found.tokens[token_id].one_time:
+            raise Unauthenticated("a sign-in link is not an API token: open it in a browser (`token issue` makes one)")
+        return found
 
     def _signed_in(self, token: str | None) -> tuple[Principal, str]:
         if not token:

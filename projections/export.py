@@ -79,6 +79,16 @@ def _text(column: str, value: Any, calendar: str) -> Any:
     return value
 
 
+def text_cell(sheet: Any, value: str) -> Any:
+    """text_cell is a string cell that a spreadsheet shows as the text it is: never a formula
+    (openpyxl stores "=HYPERLINK(…)" as a live one), never a number."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
     """A typed XLSX cell: codes and text as string cells (never a formula, a code never a
     number), numbers as numbers, dates as dates, with their display formats."""
@@ -87,10 +97,7 @@ def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
     if value is None:
         return None
     if column in ("lao_code", "mission_code") or isinstance(value, str):
-        # openpyxl would store "=HYPERLINK(…)" as a live formula; Excel would turn a code into a number.
-        cell = WriteOnlyCell(sheet, str(value))
-        cell.data_type = "s"
-        return cell
+        return text_cell(sheet, str(value))
     if column == "recorded_at":
         kind, value = "instant", value.astimezone(BANGKOK).replace(tzinfo=None)
     elif column in DATE_COLUMNS:

@@ -64,9 +64,10 @@ def format_sequence(position: int) -> str:
 
 
 def parse_sequence(text: str) -> int:
-    """parse_sequence reads a sequence (padded or not) given to --after."""
-    if not text.isdigit():
-        raise BadInput(f"--after {text!r} is not a sequence (a number such as 000000000094)")
+    """parse_sequence reads a sequence (padded or not) given to --after: ASCII digits, at most
+    20 of them (a padded sequence has 12)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 20):
+        raise BadInput(f"--after {text[:40]!r} is not a sequence (a number such as 000000000094)")
     return int(text)
 
 

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from importlib import metadata
 from typing import Any
 
-from litestar import Litestar, Response, Router, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -24,22 +24,44 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 
-from ledger.domain.limits import MAX_UPLOAD_BYTES
 from ledger.errors import LedgerError
 from service.api import feed, imports, integrity, reading, records
-from service.auth import access_logging, ledger_of, signed_in
+from service.auth import bearer_guard, ledger_of, signed_in
+from service.hardening import FORM_BYTES, guarded
 from service.pages import pages_router
-from service.pages.web import STATIC, environment
+from service.pages.web import STATIC, environment, page_error
 from service.problems import http_error, ledger_error, unforeseen
 from service.state import LedgerService, ServiceConfig
 
 
 @get("/healthz", sync_to_thread=False, include_in_schema=True)
 def healthz(ledger: LedgerService) -> Response[dict[str, Any]]:
-    """Whether the service can read its ledger: its size and the views' position (no token)."""
+    """Whether the service can answer from its ledger (no token): 200 `ok` with the ledger's size
+    and the views' position; 503 `views-behind` when the views cannot catch up (they then answer
+    nothing current), with how many events they lag; 503 `store-unavailable` when the store
+    does not answer."""
     size = ledger.app.ledger_recorder.log_size()
-    return Response({"status": "ok", "events": size, "views_position": ledger.projector.position()})
+    try:
+        ledger.views()
+        stuck = None
+    except Exception as e:  # a full disk, a read-only views file: the views stay where they were
+        stuck = type(e).__name__
+    position = ledger.projector.position()
+    body: dict[str, Any] = {"status": "ok", "events": size, "views_position": position, "views_behind": size - position}
+    if stuck is not None:
+        body["status"] = "views-behind"
+        return Response(body, status_code=503, headers={"Retry-After": "5"})
+    return Response(body)
+
+
+def refusal(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """refusal says Litestar's own refusals (no route, wrong method, too large): a problem
+    document to the API's clients, a page in the person's language everywhere else."""
+    if request.url.path.startswith(("/api/", "/healthz")):
+        return http_error(request, error)
+    return page_error(request, error)
 
 
 def create_app(config: ServiceConfig) -> Litestar:
@@ -59,6 +81,7 @@ def create_app(config: ServiceConfig) -> Litestar:
         path="/api/v1",
         route_handlers=[*records.ROUTES, *reading.ROUTES, *feed.ROUTES, *integrity.ROUTES, *imports.ROUTES],
         dependencies={"principal": Provide(signed_in, sync_to_thread=False)},
+        guards=[bearer_guard],
         security=[{"bearer": []}],
     )
     logging.getLogger("mission_ledger.access").setLevel(logging.INFO)
@@ -73,11 +96,11 @@ def create_app(config: ServiceConfig) -> Litestar:
         route_handlers=[api, healthz, static, pages_router()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         dependencies={"ledger": Provide(ledger_of, sync_to_thread=False)},
-        exception_handlers={LedgerError: ledger_error, HTTPException: http_error, Exception: unforeseen},
-        middleware=[access_logging],
+        exception_handlers={LedgerError: ledger_error, HTTPException: refusal, Exception: unforeseen},
         lifespan=[lifespan],
         state=State({"ledger": service}),
-        request_max_body_size=MAX_UPLOAD_BYTES,
+        # A route that takes more says so (the imports); a form or a JSON write needs kilobytes.
+        request_max_body_size=FORM_BYTES,
         openapi_config=OpenAPIConfig(
             title="mission-ledger",
             version=metadata.version("mission-ledger"),
@@ -92,6 +115,8 @@ def create_app(config: ServiceConfig) -> Litestar:
     )
 
 
-def create_app_from_environment() -> Litestar:
-    """create_app_from_environment is the worker's factory (uvicorn --factory)."""
-    return create_app(ServiceConfig.from_environment())
+def create_app_from_environment() -> ASGIApp:
+    """create_app_from_environment is the worker's factory (uvicorn --factory): the application
+    inside `guarded`, which sees every request — also those no route matches, which Litestar
+    answers before any middleware of its own runs."""
+    return guarded(create_app(ServiceConfig.from_environment()))

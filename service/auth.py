@@ -1,20 +1,21 @@
 """Signing in: the bearer token of a request names its principal; nothing else a client sends
-does. The access log line of each request names the principal, never the token."""
+does. The guard signs the request in before anything of its body is read, so that a request
+nobody signed answers 401 having cost the worker its head alone."""
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any, Final
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.handlers.base import BaseRouteHandler
 
 from ledger.domain.access import Principal
 from service.state import LedgerService
 
-access_log: Final = logging.getLogger("mission_ledger.access")
+#: Where a request keeps the principal its token signed in (ASGI scope state).
+_PRINCIPAL: Final = "mission_ledger.principal"
 
 
 def ledger_of(state: State) -> LedgerService:
@@ -23,42 +24,19 @@ def ledger_of(state: State) -> LedgerService:
     return service
 
 
-def signed_in(request: Request[Any, Any, Any], ledger: LedgerService) -> Principal:
-    """signed_in is the principal of the request's `Authorization: Bearer <token>`; 401 else."""
-    header = request.headers.get("authorization", "")
+async def bearer_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """bearer_guard signs in the request's `Authorization: Bearer <token>` (401 else), before the
+    body is read. A sign-in link's token is no bearer token: it signs in once, on the pages."""
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    ledger: LedgerService = connection.app.state.ledger
     principal = ledger.identity.sign_in(token if scheme.lower() == "bearer" else None)
-    request.scope.setdefault("state", {})["principal"] = principal.name
+    state: dict[str, Any] = connection.scope.setdefault("state", {})
+    state[_PRINCIPAL] = principal
+    state["principal"] = principal.name
+
+
+def signed_in(request: Request[Any, Any, Any]) -> Principal:
+    """signed_in is the principal bearer_guard signed in (a dependency of every API handler)."""
+    principal: Principal = request.scope["state"][_PRINCIPAL]
     return principal
-
-
-def access_logging(app: ASGIApp) -> ASGIApp:
-    """access_logging wraps the application: one line per request with the principal, the
-    method, the route, the status and the duration. Never a header, a body or a query string."""
-
-    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
-        if str(scope["type"]) != "http":
-            await app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = [0]
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, sending)
-        finally:
-            state = scope.get("state") or {}
-            access_log.info(
-                "principal=%s method=%s path=%s status=%d ms=%.1f",
-                state.get("principal", "-"),
-                scope.get("method", "-"),
-                scope.get("path", "-"),
-                status[0],
-                (time.perf_counter() - start) * 1000,
-            )
-
-    return logged

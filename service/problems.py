@@ -8,9 +8,12 @@ log and the server's log keep the traceback).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any, Final
 
 import msgspec
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -24,7 +27,9 @@ from ledger.errors import (
     StaleVersion,
     StoreUnavailable,
     Unauthenticated,
+    Unprocessable,
 )
+from service.hardening import escaped
 
 PROBLEM: Final = "application/problem+json"
 #: (status, problem type slug, title) of each error kind, most specific first.
@@ -34,16 +39,19 @@ _KINDS: Final[tuple[tuple[type[LedgerError], int, str, str], ...]] = (
     (StaleVersion, 412, "stale-version", "The record changed since that version"),
     (Conflict, 409, "conflict", "Someone else wrote first"),
     (Refused, 409, "refused", "Refused by a rule of the ledger"),
+    (Unprocessable, 422, "unprocessable", "Cannot be taken as sent"),
     (BadInput, 400, "bad-input", "Bad input"),
     (NotFound, 404, "not-found", "Not found"),
     (StoreUnavailable, 503, "store-unavailable", "The ledger's store is unavailable"),
 )
-_HTTP_TITLES: Final = {
+HTTP_TITLES: Final = {
     400: "Bad request",
     404: "Not found",
     405: "Method not allowed",
     413: "Upload too large",
     415: "Unsupported media type",
+    422: "Cannot be taken as sent",
+    431: "Request header fields too large",
 }
 log = logging.getLogger("mission_ledger.service")
 
@@ -62,8 +70,55 @@ def problem(status: int, kind: str, title: str, detail: str, instance: str, **ex
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def store_fault(error: BaseException) -> int | None:
+    """store_fault is the status of an error the store caused: 507 when its disk is full, 503
+    when it did not answer (down, restarting, out of connections); None for any other error."""
+    chain: list[BaseException] = []
+    found: BaseException | None = error
+    while found is not None and found not in chain and len(chain) < 10:
+        chain.append(found)
+        found = found.__cause__ or found.__context__
+    for e in chain:
+        text = str(e).lower()
+        if "disk is full" in text or "no space left" in text or type(e).__name__ == "DiskFull":
+            return 507
+    unavailable = (
+        StoreUnavailable, OperationalError, InterfaceError, sqlite3.OperationalError, psycopg.OperationalError,
+        psycopg.InterfaceError, OSError,
+    )  # fmt: skip
+    if any(isinstance(e, unavailable) or type(e).__name__ == "PoolTimeout" for e in chain):
+        return 503
+    return None
+
+
+def fault_detail(status: int, method: str) -> str:
+    """fault_detail says a store fault without naming the store (no path, host, user or database)."""
+    if status == 507:
+        return "the ledger's store has no room left; nothing more can be recorded until the operator frees space"
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
+        return (
+            "the ledger's store did not answer: whether the write was recorded is unknown; send it again with "
+            "the same Idempotency-Key (it then answers the first write's outcome), or read the record first"
+        )
+    return "the ledger's store did not answer; try again in a few seconds"
+
+
+def _fault(request: Request[Any, Any, Any], error: BaseException, status: int) -> Response[bytes]:
+    log.warning(
+        "store fault on %s %s: %s", request.method, escaped(request.url.path), escaped(str(error), 500, blanks=True)
+    )
+    title = "Insufficient storage" if status == 507 else "The ledger's store is unavailable"
+    response = problem(status, "store-full" if status == 507 else "store-unavailable", title,
+                       fault_detail(status, request.method), request.url.path)  # fmt: skip
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def ledger_error(request: Request[Any, Any, Any], error: LedgerError) -> Response[bytes]:
     """ledger_error says a foreseeable error of the ledger in its status."""
+    fault = store_fault(error)
+    if fault is not None:
+        return _fault(request, error, fault)
     for kind, status, slug, title in _KINDS:
         if isinstance(error, kind):
             return problem(status, slug, title, str(error), request.url.path, field=error.field)
@@ -88,12 +143,16 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
             detail += ' (send a decimal as a string, e.g. "12.50", so that it stays exact)'
     if status == 413:
         detail = "the upload is larger than the service accepts (see docs/limits.md)"
-    title = _HTTP_TITLES.get(status, "Error")
+    title = HTTP_TITLES.get(status, "Error")
     slug = title.lower().replace(" ", "-")
     return problem(status, slug, title, detail, request.url.path, errors=errors)
 
 
 def unforeseen(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
-    """unforeseen: a bug or an outage nobody foresaw; logged whole, said in one line."""
+    """unforeseen: an outage of the store (503, 507), or a bug nobody foresaw (500); logged
+    whole, said in one line that names nothing of the server's insides."""
+    fault = store_fault(error)
+    if fault is not None:
+        return _fault(request, error, fault)
     log.exception("unforeseen error on %s %s", request.method, request.url.path)
     return problem(500, "internal", "Internal error", "the service failed; its log says why", request.url.path)

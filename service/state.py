@@ -28,6 +28,7 @@ from ledger.store.contract import LoggedEvent
 from ledger.store.location import StoreLocation
 from projections.feed import Feed, FeedHead, feed_head
 from projections.runner import Projector
+from service.offload import Importer
 
 _encoder: Final = msgspec.json.Encoder()
 #: How often the tail asks the store for new events (seconds): the feed's delivery delay.
@@ -139,6 +140,7 @@ class LedgerService:
     projector: Projector = field(init=False)
     tail: Tail = field(init=False)
     rounds: Rounds = field(init=False)
+    importer: Importer = field(init=False)
 
     def __post_init__(self) -> None:
         location = StoreLocation(self.config.db)
@@ -153,6 +155,7 @@ class LedgerService:
         # not in the first person's request; later rounds come from the log's tail.
         self.rounds = Rounds(self.app)
         self.rounds.rounds()
+        self.importer = Importer()
 
     def views(self) -> sqlite_utils.Database:
         """views is the views database, caught up with the ledger first (other writers too)."""
@@ -165,6 +168,7 @@ class LedgerService:
         return self.app.acting_as(principal, source="http")
 
     def close(self) -> None:
-        """close closes the views and the store."""
+        """close closes the views, the import process and the store."""
+        self.importer.close()
         self.projector.close()
         self.app.close()

@@ -80,7 +80,7 @@ def send(example: Example, url: str, tokens: dict[str, str]) -> httpx.Response |
         elif word in ("-d", "--data"):
             data = next(it).encode("utf-8")
             method = "POST" if method == "GET" else method
-            headers.setdefault("Content-Type", "application/json")
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")  # as curl sends it
         elif word == "-F":
             key, _, ref = next(it).partition("=@")
             files[key] = (ref, example.files[ref], "text/csv")

@@ -36,7 +36,15 @@ class PrivateServer:
 
     def restart(self) -> None:
         """restart stops the server (dropping every connection) and starts it again."""
-        _run(str(_bin("pg_ctl")), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        """stop stops the server at once, dropping every connection."""
+        _run(str(_bin("pg_ctl")), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+
+    def start(self) -> None:
+        """start starts the stopped server again."""
         _start(self.folder, self.port)
 
 

@@ -101,6 +101,8 @@ class Served:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
+    #: The checkout whose `serve` runs (another one to measure an older version beside this).
+    root: Path = ROOT
 
     @property
     def url(self) -> str:
@@ -112,7 +114,7 @@ class Served:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "--db", self.location, "--views", str(self.folder / "views.db"),
              "serve", "--port", str(self.port), "--workers", str(self.workers)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **self.env}, stdout=log, stderr=log,
+            cwd=self.root, env={**os.environ, "PYTHONPATH": str(self.root), **self.env}, stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

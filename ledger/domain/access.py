@@ -153,6 +153,15 @@ class Principal:
         provinces = self.provinces("integration")
         return bool(provinces), provinces or None
 
+    def may_read_event(self, province_code: str | None) -> bool:
+        """may_read_event: the content of one event of the log (a proof carries it whole) — the
+        feed's rule: whoever follows the whole feed, or an integration of the event's province
+        (an event of no province, such as a catalog change, only the former)."""
+        allowed, provinces = self.feed_scope()
+        if not allowed:
+            return False
+        return provinces is None or (province_code is not None and province_code in provinces)
+
     def may_read_proofs(self) -> bool:
         """may_read_proofs: checkpoints and proofs, for whoever checks the log."""
         return self.reads_everything or self.has("integration")

@@ -164,7 +164,9 @@ def check_staff(value: int) -> int:
 
 
 #: Unicode's control characters (category Cc): C0, DEL and C1.
-_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: Control characters, and the marks that reorder how text is shown (bidi embeddings, overrides
+#: and isolates, U+202A–E and U+2066–9): "ราคา\u202e05" would show another amount than it holds.
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: The longest text each text field holds.
 TEXT_LIMITS: Final = {"unit": MAX_UNIT_CHARS, "note": MAX_NOTE_CHARS, "reason": MAX_REASON_CHARS}
 
@@ -179,6 +181,8 @@ def check_text(value: str, *, what: str, limit: int | None = None) -> str:
         bad = found.group()
         if bad in "\n\r":
             raise BadInput(f"{what} must be one line of text")
+        if "\u202a" <= bad <= "\u2069":
+            raise BadInput(f"{what} holds a mark that reorders text as shown (U+{ord(bad):04X}); write plain text")
         raise BadInput(f"{what} holds a control character (U+{ord(bad):04X}); write plain text")
     limit = limit if limit is not None else TEXT_LIMITS.get(what, MAX_NOTE_CHARS)
     if len(value) > limit:

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from eventsourcing.persistence import StoredEvent
@@ -30,6 +30,7 @@ from ledger.integrity.merkle import CompactRange, completed_nodes
 from ledger.store.names import (
     CHECKPOINT_TABLE,
     FRONTIER_TABLE,
+    IDEMPOTENCY_TABLE,
     LOG_TABLE,
     META_TABLE,
     NODES_TABLE,
@@ -89,8 +90,21 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
         ),
         "",
     ),
+    (
+        IDEMPOTENCY_TABLE,
+        (
+            ("key_hash", "bytes", "PRIMARY KEY"),
+            ("fingerprint", "bytes", "NOT NULL"),
+            ("first_position", "counter", "NOT NULL"),
+            ("last_position", "counter", "NOT NULL"),
+            ("recorded_at", "text", "NOT NULL"),
+        ),
+        "",
+    ),
 )
 IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
+#: How long an idempotency key's outcome is kept.
+IDEMPOTENCY_HOURS: Final = 24
 
 
 def log_table_names(name: Callable[[str], str], events: str, notification_id: str) -> dict[str, str]:
@@ -106,6 +120,7 @@ def log_table_names(name: Callable[[str], str], events: str, notification_id: st
         "nodes": name(NODES_TABLE),
         "tokens": name(TOKENS_TABLE),
         "sessions": name(SESSIONS_TABLE),
+        "idempotency": name(IDEMPOTENCY_TABLE),
     }
 
 
@@ -130,6 +145,15 @@ def table_statement(types: Mapping[str, str], name: Callable[[str], str], table:
     (or sessions) existed gets the table at its first `token issue` (or sign-in)."""
     (statement,) = [s for s in log_table_statements(types, name) if f" {name(table)} (" in s]
     return statement
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """IdempotencyKey is a write's key as the store keeps it: SHA-256 of who sent it and the key
+    (one principal's key never finds another's write), and the request's fingerprint."""
+
+    key_hash: bytes
+    fingerprint: bytes
 
 
 class ClockBehind(Refused):
@@ -594,14 +618,80 @@ class LedgerLog(ABC):
             row = cur.fetchone()
             return (str(row[0]), str(row[1]), str(row[2]), parse_stamp(str(row[3]))) if row else None
 
-    def end_sessions(self, *, session_hash: bytes | None = None, token_id: str | None = None) -> None:
-        """end_sessions deletes one session, or every session opened with a token."""
+    def sessions(self) -> list[tuple[str, str, str, datetime, datetime]]:
+        """sessions lists every kept session as (session id, principal, token id, start, end): the
+        id is the first 12 hex digits of the session's hash, which names it and opens nothing."""
+        return [(h.hex()[:12], *rest) for h, *rest in self._session_rows()]  # type: ignore[misc]
+
+    def _session_rows(self) -> list[tuple[bytes, str, str, datetime, datetime]]:
+        with self._reading() as cur:
+            if not self._sessions_ready and not self._table_exists(cur, SESSIONS_TABLE):
+                return []
+            cur.execute(self._sql("SELECT session_hash, name, token_id, started_at, expires_at FROM {sessions}"))
+            return [
+                (bytes(r[0]), str(r[1]), str(r[2]), parse_stamp(str(r[3])), parse_stamp(str(r[4])))
+                for r in cur.fetchall()
+            ]
+
+    def end_sessions(
+        self, *, session_hash: bytes | None = None, token_id: str | None = None, session_id: str | None = None
+    ) -> None:
+        """end_sessions deletes one session (by its hash, or the id `sessions` lists), or every
+        session opened with a token."""
         with self._reading() as cur:
             if not self._sessions_ready and not self._table_exists(cur, SESSIONS_TABLE):
                 return
-        column, value = ("session_hash", session_hash) if session_hash is not None else ("token_id", token_id)
+        if session_id is not None:
+            hashes = [row[0] for row in self._session_rows() if row[0].hex().startswith(session_id)]
         with self._writing() as cur:
-            cur.execute(self._sql(f"DELETE FROM {{sessions}} WHERE {column} = ?"), (value,))
+            if session_hash is not None:
+                cur.execute(self._sql("DELETE FROM {sessions} WHERE session_hash = ?"), (session_hash,))
+            elif session_id is not None:
+                cur.executemany(self._sql("DELETE FROM {sessions} WHERE session_hash = ?"), [(h,) for h in hashes])
+            else:
+                cur.execute(self._sql("DELETE FROM {sessions} WHERE token_id = ?"), (token_id,))
+
+    # --- idempotency keys ------------------------------------------------------------------------
+
+    #: The DDL of the idempotency table in this backend's SQL (set by the backend).
+    idempotency_ddl: str = ""
+    _idempotency_ready: bool = False
+
+    def prepare_idempotency(self) -> None:
+        """prepare_idempotency makes the idempotency table of a ledger made before it existed."""
+        if not self._idempotency_ready:
+            with self._writing() as cur:
+                cur.execute(self.idempotency_ddl)
+            self._idempotency_ready = True
+
+    def _remember(self, cur: Cursor, key: IdempotencyKey | None, size: int, count: int, stamp: datetime | None) -> None:
+        """Inside a write's transaction: the key's outcome is these positions. A second write
+        with the same key fails here (the key is the primary key) and rolls back whole."""
+        if key is None or stamp is None:
+            return
+        since = format_stamp(stamp - timedelta(hours=IDEMPOTENCY_HOURS))
+        cur.execute(self._sql("DELETE FROM {idempotency} WHERE recorded_at < ?"), (since,))
+        cur.execute(
+            self._sql(
+                "INSERT INTO {idempotency} (key_hash, fingerprint, first_position, last_position, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?)"
+            ),
+            (key.key_hash, key.fingerprint, size + 1, size + count, format_stamp(stamp)),
+        )
+
+    def idempotent_outcome(self, key_hash: bytes) -> tuple[bytes, tuple[int, ...]] | None:
+        """idempotent_outcome is (fingerprint, positions) of the write made with a key, or None."""
+        with self._reading() as cur:
+            if not self._idempotency_ready and not self._table_exists(cur, IDEMPOTENCY_TABLE):
+                return None
+            cur.execute(
+                self._sql("SELECT fingerprint, first_position, last_position FROM {idempotency} WHERE key_hash = ?"),
+                (key_hash,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]), tuple(range(int(row[1]), int(row[2]) + 1))
 
     def get_meta(self, key: str) -> str | None:
         """get_meta reads one ledger setting (origin, ledger id, …)."""

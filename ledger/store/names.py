@@ -16,3 +16,8 @@ TOKENS_TABLE = "ledger_tokens"
 #: it was opened with, its CSRF secret and its end. Operational state, not history: signing out
 #: deletes the row.
 SESSIONS_TABLE = "ledger_sessions"
+#: Writes sent with an Idempotency-Key (DESIGN §10): SHA-256 of the principal and the key → a
+#: fingerprint of the request and the positions it appended, written in the write's own
+#: transaction, so that a retry of a write whose answer was lost gets its outcome, never a
+#: second write. Kept a day.
+IDEMPOTENCY_TABLE = "ledger_idempotency"

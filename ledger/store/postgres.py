@@ -22,13 +22,14 @@ from ledger.store.contract import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
     Cursor,
+    IdempotencyKey,
     LedgerLog,
     Restamp,
     log_table_names,
     log_table_statements,
     table_statement,
 )
-from ledger.store.names import SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout).
 _ATTEMPTS = 10
@@ -73,6 +74,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         types = {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}
         self.tokens_ddl = table_statement(types, q, TOKENS_TABLE)
         self.sessions_ddl = table_statement(types, q, SESSIONS_TABLE)
+        self.idempotency_ddl = table_statement(types, q, IDEMPOTENCY_TABLE)
         for statement in (
             *log_table_statements(types, q),
             f"CREATE OR REPLACE FUNCTION {q('ledger_refuse_change')}() RETURNS trigger LANGUAGE plpgsql AS "
@@ -96,6 +98,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         *,
         recorded_at: datetime | None = None,
         restamp: Restamp | None = None,
+        idempotency: IdempotencyKey | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         """insert_events appends in one transaction of its own; whatever fails, the transaction
@@ -117,7 +120,9 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
                 with self._locked() as (curs, cur):
                     size, events, stamp = self._settle_clock(cur, stored_events, recorded_at, restamp)
                     sent = True
-                    return self._append(curs, cur, events, stamp, size)
+                    ids = self._append(curs, cur, events, stamp, size)
+                    self._remember(cur, idempotency, size, len(ids), stamp)
+                    return ids
             except (OperationalError, InterfaceError):
                 if sent or attempt == _ATTEMPTS - 1:
                     raise

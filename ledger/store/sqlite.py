@@ -19,13 +19,14 @@ from ledger.store.contract import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
     Cursor,
+    IdempotencyKey,
     LedgerLog,
     Restamp,
     log_table_names,
     log_table_statements,
     table_statement,
 )
-from ledger.store.names import NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.names import IDEMPOTENCY_TABLE, NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 #: SQLite's types for the log's portable column types.
 _TYPES: Final = {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"}
@@ -68,6 +69,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         self.names = log_table_names(str, self.events_table_name, "rowid")
         self.tokens_ddl = table_statement(_TYPES, str, TOKENS_TABLE)
         self.sessions_ddl = table_statement(_TYPES, str, SESSIONS_TABLE)
+        self.idempotency_ddl = table_statement(_TYPES, str, IDEMPOTENCY_TABLE)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -93,6 +95,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         *,
         recorded_at: datetime | None = None,
         restamp: Restamp | None = None,
+        idempotency: IdempotencyKey | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
         self._check_stream_ids(stored_events)
@@ -101,7 +104,9 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         cur = _Adapter(c)
         self._take_write_lock(cur)
         size, stored_events, recorded_at = self._settle_clock(cur, stored_events, recorded_at, restamp)
-        return self._append(c, cur, stored_events, recorded_at, size)
+        ids = self._append(c, cur, stored_events, recorded_at, size)
+        self._remember(cur, idempotency, size, len(ids), recorded_at)
+        return ids
 
     def _take_write_lock(self, cur: Cursor) -> None:
         # eventsourcing begins a deferred transaction; a statement that writes (here one that

@@ -59,7 +59,7 @@ def _after(ledger: LedgerService, text: str | None, name: str) -> int:
     try:
         position = parse_sequence(text.strip())
     except BadInput as e:
-        raise BadInput(f"{name} {text!r} is not a sequence (a number such as 000000000094)", field=name) from e
+        raise BadInput(f"{name} {text[:40]!r} is not a sequence (a number such as 000000000094)", field=name) from e
     size = ledger.app.ledger_recorder.log_size()
     if position > size:
         raise Refused(

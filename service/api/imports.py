@@ -3,37 +3,38 @@ would append and what is wrong, then the same upload without dry_run appends it 
 
 The upload runs as the signed-in principal: a row for an LAO outside its roles is a bad row (an
 officer of province 81 imports for province 81 only), so by default nothing of such a file is
-appended. The request is bounded by MAX_UPLOAD_BYTES (413 above), the file by the import's own
-limits (docs/limits.md).
+appended. The body streams to a temporary file, bounded by MAX_UPLOAD_BYTES (413 above, before a
+byte is read when Content-Length says so), and the import runs in the worker's import process
+(service.offload): the worker goes on answering everyone else meanwhile.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+import os
+import tempfile
+from typing import Annotated, Any, Final
 
-from litestar import Response, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar import Request, Response, post
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, Forbidden
-from ledger.imports.batch import import_file
-from service.api.params import day, json_response
+from ledger.domain.limits import MAX_UPLOAD_BYTES
+from ledger.errors import Forbidden
+from service.api.params import day
+from service.offload import ImportJob, boundary_of
 from service.state import LedgerService
 
-#: The file names an upload may have (the importer reads by extension).
-SUFFIXES: Final = (".csv", ".xlsx", ".jsonl", ".ndjson", ".json", ".txt", ".tsv")
 
-
-def _may_import(principal: Principal) -> None:
+def may_import(principal: Principal) -> None:
+    """may_import: admin, province officers and LAO clerks (each within its own scope, row by row)."""
     if not (principal.may_administer() or principal.provinces() or principal.laos()):
         raise Forbidden(f"{principal.name} may not import (admin, province officers and LAO clerks)")
 
 
-@post("/imports", sync_to_thread=False, status_code=200)
-def upload_import(
-    data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+@post("/imports", status_code=200, request_max_body_size=MAX_UPLOAD_BYTES)
+async def upload_import(
+    request: Request[Any, Any, Any],
     ledger: LedgerService,
     principal: Principal,
     dry_run: bool = False,
@@ -41,29 +42,28 @@ def upload_import(
     mode: Annotated[str, Parameter(query="as")] = "corrections",
     effective: str | None = None,
 ) -> Response[bytes]:
-    """Import the uploaded `file` as one batch (or, with dry_run, say what it would do): the
-    report with every bad row and, for a dry run, each row's plan. 201 when it appended."""
-    _may_import(principal)
-    upload = data.get("file")
-    if upload is None or not isinstance(upload, UploadFile):
-        raise BadInput("send the file in the multipart field 'file'", field="file")
-    name = (upload.filename or "upload.csv").replace("\\", "/").rsplit("/", 1)[-1] or "upload.csv"
-    if not name.lower().endswith(SUFFIXES):
-        raise BadInput(f"{name}: give a .csv, .xlsx or .jsonl file", field="file")
-    body = upload.file.read()
-    app = ledger.as_principal(principal)
-    report = import_file(
-        app,
-        body,
-        name=name,
-        mode=mode,
-        effective=day("effective", effective),
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        keep_plans=dry_run,
-    )
-    document = {"dry_run": dry_run, **report.as_json()}
-    return json_response(document, status=201 if report.appended else 200)
+    """Import the uploaded `file` (multipart/form-data) as one batch (or, with dry_run, say what
+    it would do): the report with every bad row and, for a dry run, each row's plan. 201 when it
+    appended."""
+    may_import(principal)
+    boundary = boundary_of(request.headers.get("content-type", ""))
+    job = ImportJob(
+        db=ledger.config.db, principal=principal, mode=mode, effective=day("effective", effective), dry_run=dry_run,
+        skip_invalid=skip_invalid, keep_plans=dry_run, boundary=boundary, encoded=True,
+    )  # fmt: skip
+    handle, path = tempfile.mkstemp(prefix="mission-ledger-upload-")
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise HTTPException(status_code=413)
+                spool.write(chunk)
+        document, appended = await ledger.importer.run(job.with_body(path))
+    finally:
+        os.unlink(path)
+    return Response(document, status_code=201 if appended else 200, media_type="application/json")
 
 
 ROUTES: Final = [upload_import]

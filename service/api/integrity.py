@@ -5,14 +5,15 @@ what the service hands out. Readable by admin, auditors and integrations."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from litestar import Response, get, post
 
 from ledger.domain.access import Principal
 from ledger.errors import BadInput, Forbidden, NotFound, Refused
 from ledger.integrity.audit import LedgerAuditor
-from service.api.params import json_response
+from projections.feed import feed_head
+from service.api.params import json_response, province_lookup
 from service.state import LedgerService
 
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
@@ -57,13 +58,28 @@ def sign_checkpoint(ledger: LedgerService, principal: Principal) -> Response[byt
     return Response(note.encode("utf-8"), media_type=NOTE, status_code=201)
 
 
+def inclusion_document(ledger: LedgerService, principal: Principal, seq: int, size: int | None) -> dict[str, Any]:
+    """inclusion_document is the inclusion proof of the event at `seq` in the checkpoint of
+    `size` events (default the latest), for a principal that may read that event: a proof
+    carries the event whole, so it answers to the feed's scope (403 else)."""
+    _may_read_proofs(principal)
+    recorder = ledger.app.ledger_recorder
+    logged = recorder.select_log(seq - 1, 1) if 1 <= seq <= recorder.log_size() else []
+    if logged and logged[0].position == seq:
+        lao = feed_head(logged[0].state).lao_code
+        province = province_lookup(ledger.views())("lao", lao) if lao else None
+        if not principal.may_read_event(province):
+            raise Forbidden(f"{principal.name} may not read the event at position {seq} (outside its feed)")
+    note = _checkpoint_of_size(ledger, size, "size")
+    return LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note)
+
+
 @get("/proofs/inclusion/{seq:int}", sync_to_thread=False)
 def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size: int | None = None) -> Response[bytes]:
     """Prove that the event at position `seq` is in the ledger of the checkpoint of `size` events
-    (default the latest): the document of `prove inclusion`."""
-    _may_read_proofs(principal)
-    note = _checkpoint_of_size(ledger, size, "size")
-    return json_response(LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note))
+    (default the latest): the document of `prove inclusion`. The event must be within the
+    principal's feed (an `integration:PP` reads its province's events only)."""
+    return json_response(inclusion_document(ledger, principal, seq, size))
 
 
 @get("/proofs/consistency", sync_to_thread=False)

@@ -8,18 +8,23 @@ makes it conditional: a record at another version answers 412 and appends nothin
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Final
 
 import msgspec
 from litestar import Request, Response, get, post
 
-from ledger.application import RECORD_COMMANDS, MissionLedger, Receipt
+from ledger.application import RECORD_COMMANDS, MissionLedger
 from ledger.domain.access import Principal
 from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
-from ledger.errors import BadInput, Forbidden
+from ledger.errors import BadInput, Conflict, Forbidden, Unprocessable
+from ledger.store.contract import IdempotencyKey
 from projections.documents import plain
+from projections.feed import feed_head
 from projections.queries import history
 from service.api.params import day, instant, json_response, parsed, province_lookup
+from service.hardening import json_body
 from service.state import LedgerService
 
 
@@ -64,6 +69,8 @@ _TAKES: Final = {
     "reinstate": {"effective", "status"},
     "void": set(),
 }
+_VERSION: Final = re.compile(r"[0-9]{1,18}")
+_IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
 _VALUE_FIELDS: Final = ("received_fy", "quantity", "unit", "budget", "staff", "note")
 
 
@@ -123,15 +130,16 @@ def arguments_of(command: str, body: WriteBody) -> dict[str, Any]:
 
 
 def expected_version(header: str | None) -> int | None:
-    """expected_version reads `If-Match: "3"` (or W/"3", or 3); None when absent."""
+    """expected_version reads `If-Match: "3"` (or W/"3", or 3); None when absent. Digits are
+    ASCII, at most 18 of them (a version fits a 64-bit integer)."""
     if header is None:
         return None
     text = header.strip()
     if text.startswith("W/"):
         text = text[2:]
     text = text.strip('"')
-    if not text.isdigit():
-        raise BadInput(f'If-Match {header!r} is not a record version such as "3"', field="If-Match")
+    if not _VERSION.fullmatch(text):
+        raise BadInput(f'If-Match {header[:40]!r} is not a record version such as "3"', field="If-Match")
     return int(text)
 
 
@@ -164,44 +172,90 @@ def record_history(lao: str, mission: str, ledger: LedgerService, principal: Pri
     return json_response(history(ledger.views(), lao, mission))
 
 
-def _receipt(app: MissionLedger, lao: str, mission: str, receipt: Receipt) -> WriteReceipt:
-    logged = [app.ledger_recorder.select_log(p - 1, 1)[0] for p in receipt.positions]
-    return WriteReceipt(
+def _receipt(app: MissionLedger, lao: str, mission: str, positions: tuple[int, ...]) -> Response[bytes]:
+    logged = [app.ledger_recorder.select_log(p - 1, 1)[0] for p in positions]
+    found = WriteReceipt(
         lao_code=lao,
         mission_code=mission,
-        kind=receipt.kinds[-1] if receipt.kinds else "",
-        positions=list(receipt.positions),
+        kind=feed_head(logged[-1].state).kind,
+        positions=list(positions),
         version=logged[-1].version,
-        recorded_at=plain(receipt.recorded_at),
+        recorded_at=plain(logged[-1].recorded_at),
         leaf_hashes=[x.leaf_hash.hex() for x in logged],
+    )
+    return json_response(
+        msgspec.structs.asdict(found),
+        status=201,
+        headers={"ETag": f'"{found.version}"', "Location": f"/api/v1/records/{lao}/{mission}"},
     )
 
 
-@post("/records/{lao:str}/{mission:str}/{command:str}", sync_to_thread=False, status_code=201)
-def write_record(
+def idempotency_of(
+    principal: Principal, key: str | None, request: Request[Any, Any, Any], body: bytes
+) -> IdempotencyKey | None:
+    """idempotency_of reads `Idempotency-Key` (1 to 255 visible ASCII characters; the IETF
+    httpapi draft): the key as the store keeps it, for this principal, with the fingerprint of
+    the request it came with (method, path, If-Match, body)."""
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadInput("Idempotency-Key must be 1 to 255 visible ASCII characters", field="Idempotency-Key")
+    request_of = b"\0".join(
+        [request.method.encode(), request.url.path.encode(), (request.headers.get("if-match") or "").encode(), body]
+    )
+    return IdempotencyKey(
+        hashlib.sha256(principal.name.encode() + b"\0" + key.encode()).digest(), hashlib.sha256(request_of).digest()
+    )
+
+
+def _replay(app: MissionLedger, lao: str, mission: str, key: IdempotencyKey) -> Response[bytes] | None:
+    """The outcome of the first write with this key, or None when there was none."""
+    found = app.ledger_recorder.idempotent_outcome(key.key_hash)
+    if found is None:
+        return None
+    fingerprint, positions = found
+    if fingerprint != key.fingerprint:
+        raise Unprocessable("this Idempotency-Key came with another request before: use a new key for a new write",
+                            field="Idempotency-Key")  # fmt: skip
+    response = _receipt(app, lao, mission, positions)
+    response.headers["Idempotent-Replay"] = "true"
+    return response
+
+
+@post("/records/{lao:str}/{mission:str}/{command:str}", status_code=201)
+async def write_record(
     lao: str,
     mission: str,
     command: str,
-    data: WriteBody,
     request: Request[Any, Any, Any],
     ledger: LedgerService,
     principal: Principal,
 ) -> Response[bytes]:
     """Run one record command (record, correct, change, cancel, reinstate, void) as the signed-in
     principal. 201 with the receipt; 403 outside its scope; 409 refused by a rule; 412 when
-    If-Match names a version the record is no longer at."""
+    If-Match names a version the record is no longer at. With `Idempotency-Key`, a retry of a
+    write (after a timeout, a 503) answers the first write's receipt and appends nothing more."""
     if command not in RECORD_COMMANDS:
         raise BadInput(f"{command!r} is not a command on records ({', '.join(RECORD_COMMANDS)})", field="command")
     expect = expected_version(request.headers.get("if-match"))
-    arguments = arguments_of(command, data)
+    body = await request.body()
+    key = idempotency_of(principal, request.headers.get("idempotency-key"), request, body)
     app = ledger.as_principal(principal)
-    receipt = app.command(command, lao, mission, expect_version=expect, **arguments)
-    found = _receipt(app, lao, mission, receipt)
-    return json_response(
-        msgspec.structs.asdict(found),
-        status=201,
-        headers={"ETag": f'"{found.version}"', "Location": f"/api/v1/records/{lao}/{mission}"},
-    )
+    if key is not None:
+        replayed = _replay(app, lao, mission, key)
+        if replayed is not None:
+            return replayed
+        app.ledger_recorder.prepare_idempotency()
+    arguments = arguments_of(command, json_body(request.headers.get("content-type"), body, WriteBody))
+    try:
+        receipt = app.command(command, lao, mission, expect_version=expect, idempotency=key, **arguments)
+    except Conflict:
+        # The same key sent twice at once: the first write holds the key, this one appended nothing.
+        replayed = _replay(app, lao, mission, key) if key is not None else None
+        if replayed is None:
+            raise
+        return replayed
+    return _receipt(app, lao, mission, receipt.positions)
 
 
 ROUTES: Final = [show_record, record_history, write_record]

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from litestar import Router
-from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 
 from ledger.errors import LedgerError
 from service.pages import dashboard, imports, lao, proof, reading, signin
 from service.pages.web import csrf_guard, page_error, page_session
-
-#: Every page may load scripts, styles, fonts and data from this service only (no inline script,
-#: no CDN), be framed by nobody, and send its forms nowhere else.
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def pages_router() -> Router:
@@ -38,9 +28,4 @@ def pages_router() -> Router:
         guards=[csrf_guard],
         exception_handlers={LedgerError: page_error, HTTPException: page_error, Exception: page_error},
         include_in_schema=False,
-        response_headers=[
-            ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ],
     )

@@ -18,6 +18,7 @@ from ledger.domain.thai import BANGKOK
 from ledger.errors import Forbidden
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
+from projections.export import text_cell
 from projections.queries import Scope, changes
 from service.api.params import day, instant
 from service.pages.web import render
@@ -113,10 +114,11 @@ def province_export(
     verdicts = {"complete": "ครบถ้วน", "incomplete": "ไม่ครบ", "no_records": "ยังไม่รายงาน"}
     for lao in report.laos:
         last = lao.last_recorded_at.astimezone(BANGKOK).replace(tzinfo=None) if lao.last_recorded_at else None
-        sheet.append([
-            lao.lao_code, lao.name_th, lao.district_code, lao.district_th, lao.records,
-            lao.incomplete_records, last, verdicts.get(lao.verdict, lao.verdict),
-        ])  # fmt: skip
+        # Registry text is a string cell, never a formula (a name may begin with "=").
+        texts = [
+            text_cell(sheet, str(x or "")) for x in (lao.lao_code, lao.name_th, lao.district_code, lao.district_th)
+        ]
+        sheet.append([*texts, lao.records, lao.incomplete_records, last, verdicts.get(lao.verdict, lao.verdict)])
     buffer = io.BytesIO()
     book.save(buffer)
     stamp = when.astimezone(BANGKOK).strftime("%Y%m%d")

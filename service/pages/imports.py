@@ -17,9 +17,9 @@ from litestar.response import Template
 
 from ledger.errors import BadInput, LedgerError
 from ledger.identity import Session
-from ledger.imports.batch import import_file
-from service.api.imports import SUFFIXES, _may_import
+from service.api.imports import may_import
 from service.api.params import day
+from service.offload import ImportJob, upload_name
 from service.pages.web import render
 from service.state import LedgerService
 
@@ -28,30 +28,30 @@ from service.state import LedgerService
 PAGE_UPLOAD_BYTES: Final = 8 * 1024 * 1024
 
 
-def _run(ledger: LedgerService, session: Session, body: bytes, name: str, mode: str, effective: str | None,
-         dry_run: bool) -> dict[str, Any]:  # fmt: skip
-    app = ledger.as_principal(session.principal)
-    report = import_file(app, body, name=name, mode=mode, effective=day("effective", effective), dry_run=dry_run,
-                         keep_plans=dry_run)  # fmt: skip
-    return report.as_json()
+async def _run(ledger: LedgerService, session: Session, body: bytes, name: str, mode: str, effective: str | None,
+               dry_run: bool) -> dict[str, Any]:  # fmt: skip
+    job = ImportJob(db=ledger.config.db, principal=session.principal, mode=mode, effective=day("effective", effective),
+                    dry_run=dry_run, keep_plans=dry_run, name=name, content=body)  # fmt: skip
+    document, _ = await ledger.importer.run(job)
+    return dict(document)
 
 
 @get("/import", sync_to_thread=False)
 def import_page(request: Request[Any, Any, Any], session: Session) -> Template:
     """The upload form."""
-    _may_import(session.principal)
+    may_import(session.principal)
     return render(request, "import.html", session=session, report=None, error=None, values={})
 
 
-@post("/import", sync_to_thread=False, status_code=200)
-def import_dry_run(
+@post("/import", status_code=200, request_max_body_size=PAGE_UPLOAD_BYTES + 64 * 1024)
+async def import_dry_run(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
     ledger: LedgerService,
     session: Session,
 ) -> Template:
     """The dry run of an uploaded file: its plan and errors; nothing is appended."""
-    _may_import(session.principal)
+    may_import(session.principal)
     upload = data.get("file")
     mode = str(data.get("mode") or "corrections")
     effective = str(data.get("effective") or "") or None
@@ -59,16 +59,14 @@ def import_dry_run(
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise BadInput("choose a file to upload", field="file")
-        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
-        if not name.lower().endswith(SUFFIXES):
-            raise BadInput(f"{name}: give a .csv, .xlsx or .jsonl file", field="file")
-        body = upload.file.read(PAGE_UPLOAD_BYTES + 1)
+        name = upload_name(upload.filename)
+        body = await upload.read(PAGE_UPLOAD_BYTES + 1)
         if len(body) > PAGE_UPLOAD_BYTES:
             raise BadInput(
                 f"{name} is larger than {PAGE_UPLOAD_BYTES // 1024 // 1024} MB: import it with the CLI or the API",
                 field="file",
             )
-        report = _run(ledger, session, body, name, mode, effective, dry_run=True)
+        report = await _run(ledger, session, body, name, mode, effective, dry_run=True)
     except LedgerError as e:
         return render(request, "import.html", session=session, report=None, error=str(e), values=values, status=422)
     return render(
@@ -83,21 +81,22 @@ def import_dry_run(
     )
 
 
-@post("/import/confirm", sync_to_thread=False, status_code=200)
-def import_confirm(
+# The confirm form carries the file back in base64, URL-encoded: at most three times its size.
+@post("/import/confirm", status_code=200, request_max_body_size=3 * PAGE_UPLOAD_BYTES + 64 * 1024)
+async def import_confirm(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ledger: LedgerService,
     session: Session,
 ) -> Template:
     """Apply the file the dry run showed, as one batch."""
-    _may_import(session.principal)
+    may_import(session.principal)
     values = {"mode": data.get("mode", "corrections"), "effective": data.get("effective", "")}
     try:
         body = base64.b64decode(data.get("content", ""), validate=True)
         if hashlib.sha256(body).hexdigest() != data.get("sha256"):
             raise BadInput("the file is not the one the dry run showed: upload it again", field="file")
-        report = _run(ledger, session, body, data.get("file_name") or "upload.csv", values["mode"],
+        report = await _run(ledger, session, body, data.get("file_name") or "upload.csv", values["mode"],
                       values["effective"] or None, dry_run=False)  # fmt: skip
     except (LedgerError, ValueError) as e:
         return render(request, "import.html", session=session, report=None, error=str(e), values=values, status=422)

@@ -168,7 +168,9 @@ def _decide(
     current = _current(app, lao, mission) if command != "record" else None
     arguments = arguments_of(command, _body(command, form, current))
     version = (form.get("version") or "").strip()
-    expect = int(version) if version.isdigit() and command != "record" else None
+    # ASCII digits only: "²" is a digit to str.isdigit and no number to int().
+    digits = version.isascii() and version.isdigit() and len(version) <= 18
+    expect = int(version) if digits and command != "record" else None
     if write:
         return command, mission, app.command(command, lao, mission, expect_version=expect, **arguments)
     return command, mission, app.preview(command, lao, mission, expect_version=expect, **arguments)

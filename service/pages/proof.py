@@ -11,8 +11,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from ledger.identity import Session
-from ledger.integrity.audit import LedgerAuditor
-from service.api.integrity import _checkpoint_of_size, _may_read_proofs
+from service.api.integrity import _checkpoint_of_size, _may_read_proofs, inclusion_document
 from service.api.params import json_response
 from service.pages.web import render
 from service.state import LedgerService
@@ -28,9 +27,7 @@ def proof_page(request: Request[Any, Any, Any], session: Session, position: int 
 @get("/proof/{position:int}/inclusion.json", sync_to_thread=False)
 def proof_download(position: int, ledger: LedgerService, session: Session) -> Response[bytes]:
     """An inclusion proof of the event at a position, in the latest checkpoint (as `prove`)."""
-    _may_read_proofs(session.principal)
-    note = _checkpoint_of_size(ledger, None, "size")
-    response = json_response(LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(position, note))
+    response = json_response(inclusion_document(ledger, session.principal, position, None))
     response.headers["Content-Disposition"] = f'attachment; filename="event-{position}.proof"'
     return response
 

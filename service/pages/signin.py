@@ -23,9 +23,11 @@ from service.pages.web import (
     LANGUAGES,
     PRESESSION_COOKIE,
     SESSION_COOKIE,
+    drop_secret_cookie,
     render,
     safe_next,
     session_of,
+    set_secret_cookie,
 )
 from service.state import LedgerService
 
@@ -53,37 +55,39 @@ def home(request: Request[Any, Any, Any], ledger: LedgerService) -> Redirect:
 
 
 @get("/signin", sync_to_thread=False)
-def signin_page(request: Request[Any, Any, Any], next: str | None = None) -> Template:
-    """The sign-in page: paste a token, or open a sign-in link (its script fills the form)."""
-    return render(request, "signin.html", next=safe_next(next), error=None)
+def signin_page(request: Request[Any, Any, Any], ledger: LedgerService, next: str | None = None) -> Template:
+    """The sign-in page: paste a token, or open a sign-in link (its script fills the form). A
+    person signed in already is told who, and signing in switches to the new token's person."""
+    found = session_of(request, ledger)
+    return render(request, "signin.html", session=found, next=safe_next(next), error=None)
 
 
 @post("/signin", sync_to_thread=False, status_code=303)
 def signin(request: Request[Any, Any, Any], data: Form, ledger: LedgerService) -> Any:
     """Exchange a token (or a link's one-time token) for a session cookie."""
     target = safe_next(data.get("next"))
+    before = session_of(request, ledger)
     try:
         session = ledger.identity.start_session(data.get("token", "").strip() or None)
     except Unauthenticated as e:
-        return render(request, "signin.html", next=target, error=str(e), status=401)
+        return render(request, "signin.html", session=before, next=target, error=str(e), status=401)
+    if before is not None:  # switching person: the old session ends here
+        ledger.identity.end_session(before.secret)
     response = Redirect(target if target != "/" else home_of(session.principal), status_code=303)
-    secure = request.url.scheme == "https"
     max_age = int((session.expires_at - ledger.app.clock.now()).total_seconds())
-    response.set_cookie(
-        SESSION_COOKIE, session.secret, httponly=True, samesite="lax", secure=secure, path="/", max_age=max_age
-    )
-    response.delete_cookie(PRESESSION_COOKIE, path="/signin")
+    set_secret_cookie(request, response, SESSION_COOKIE, session.secret, samesite="lax", max_age=max_age)
+    drop_secret_cookie(request, response, PRESESSION_COOKIE)
     return response
 
 
 @post("/signout", sync_to_thread=False, status_code=303)
 def signout(request: Request[Any, Any, Any], ledger: LedgerService) -> Redirect:
     """End the session: the store forgets it, so the cookie signs nobody in any more."""
-    secret = request.cookies.get(SESSION_COOKIE)
-    if secret:
-        ledger.identity.end_session(secret)
+    found = session_of(request, ledger)
+    if found is not None:
+        ledger.identity.end_session(found.secret)
     response = Redirect("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    drop_secret_cookie(request, response, SESSION_COOKIE)
     return response
 
 

@@ -2,21 +2,25 @@
 the CSRF check on every form, the language (Thai unless the person switched), dates in BE with
 Thai month names, numbers grouped, and pages for errors instead of problem documents.
 
-The session cookie is HttpOnly and SameSite=Lax (Secure over HTTPS); the session itself lives in
-the ledger's store (hashed), so every worker knows it and signing out ends it. Every POST carries
-the session's CSRF secret (a form field or htmx's X-CSRF-Token header), checked by one guard for
-all pages; the sign-in form, before any session, carries a pre-session secret of its own cookie.
+The session cookie is `__Host-ml_session`: HttpOnly, SameSite=Lax, Secure, Path=/, no Domain —
+so no other site or subdomain can set or read it — except over plain HTTP on the loopback (a
+person trying the service on their own machine), where it is `ml_session` without Secure. The
+session itself lives in the ledger's store (hashed), so every worker knows it and signing out ends
+it. Every POST carries the session's CSRF secret (a form field or htmx's X-CSRF-Token header),
+checked by one guard for all pages before the body of a request without a session is read at
+all; the sign-in form, before any session, carries a pre-session secret of its own cookie.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -26,14 +30,17 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
 
 from ledger.domain.thai import BANGKOK, thai_date, thai_numerals
-from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, StoreUnavailable, Unauthenticated
+from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, Unauthenticated
 from ledger.i18n import catalog
 from ledger.identity import Session
+from service.hardening import escaped
 from service.state import LedgerService
 
 SESSION_COOKIE: Final = "ml_session"
 #: The sign-in form's CSRF secret, before there is a session.
 PRESESSION_COOKIE: Final = "ml_presession"
+#: Host names that are this machine: plain HTTP there is a person trying the service locally.
+_LOOPBACK: Final = ("localhost", "::1", "[::1]")
 LANG_COOKIE: Final = "ml_lang"
 DIGITS_COOKIE: Final = "ml_digits"
 LANGUAGES: Final = ("th", "en")
@@ -134,12 +141,48 @@ def environment() -> Environment:
     return env
 
 
+def plain_loopback(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """plain_loopback: the request came over plain HTTP to this machine's own address, where a
+    browser keeps no Secure cookie that it would not send back either."""
+    host = (connection.url.hostname or "").lower()
+    return connection.url.scheme == "http" and (host in _LOOPBACK or host.startswith("127."))
+
+
+def cookie_name(connection: ASGIConnection[Any, Any, Any, Any], base: str) -> str:
+    """cookie_name is a secret cookie's name: `__Host-` prefixed (the browser then insists on
+    Secure, Path=/ and no Domain), except over plain HTTP on the loopback."""
+    return base if plain_loopback(connection) else f"__Host-{base}"
+
+
+def set_secret_cookie(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    response: Response[Any],
+    base: str,
+    value: str,
+    *,
+    samesite: Literal["lax", "strict"],
+    max_age: int | None = None,
+) -> None:
+    """set_secret_cookie sets a session or pre-session cookie: HttpOnly, Path=/, Secure unless
+    plain HTTP on the loopback."""
+    response.set_cookie(
+        cookie_name(connection, base), value, httponly=True, samesite=samesite, path="/",
+        secure=not plain_loopback(connection), max_age=max_age,
+    )  # fmt: skip
+
+
+def drop_secret_cookie(connection: ASGIConnection[Any, Any, Any, Any], response: Response[Any], base: str) -> None:
+    """drop_secret_cookie tells the browser to forget a secret cookie (with the attributes it was
+    set with: a browser ignores a `__Host-` cookie's deletion that is not Secure)."""
+    set_secret_cookie(connection, response, base, "", samesite="strict", max_age=0)
+
+
 def session_of(request: Request[Any, Any, Any], ledger: LedgerService) -> Session | None:
     """session_of is the request's open session, or None (no cookie, ended, or unknown). Read
     from the store once per request: the CSRF guard, the handler and an error page share it."""
     state = request.scope.setdefault("state", {})
     if _SESSION_READ not in state:
-        secret = request.cookies.get(SESSION_COOKIE)
+        secret = request.cookies.get(cookie_name(request, SESSION_COOKIE))
         found = None
         if secret:
             try:
@@ -163,19 +206,27 @@ def page_session(request: Request[Any, Any, Any], ledger: LedgerService) -> Sess
 
 async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """csrf_guard refuses a page's POST whose CSRF secret is not the session's (or, signing in,
-    the pre-session cookie's): a form another site made the browser send does nothing."""
+    the pre-session cookie's): a form another site made the browser send does nothing. A POST
+    that has neither is refused before its body is read."""
     if connection.scope.get("method") != "POST":
         return
     request: Request[Any, Any, Any] = connection  # type: ignore[assignment]
+    ledger: LedgerService = request.app.state.ledger
+    found = session_of(request, ledger)
+    if found is not None:
+        expected: str | None = found.csrf
+    elif request.url.path == "/signin":
+        expected = request.cookies.get(cookie_name(request, PRESESSION_COOKIE))
+    else:
+        raise Unauthenticated("not signed in")
+    if not expected:
+        raise Forbidden("the form has expired or came from another site: reload the page and send it again")
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()
         value = form.get("csrf")
         sent = value if isinstance(value, str) else None
-    ledger: LedgerService = request.app.state.ledger
-    found = session_of(request, ledger)
-    expected = found.csrf if found is not None else request.cookies.get(PRESESSION_COOKIE)
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden("the form has expired or came from another site: reload the page and send it again")
 
 
@@ -199,7 +250,7 @@ def render(
     say = speech_of(request)
     presession = None
     if session is None:
-        presession = request.cookies.get(PRESESSION_COOKIE) or secrets.token_urlsafe(32)
+        presession = request.cookies.get(cookie_name(request, PRESESSION_COOKIE)) or secrets.token_urlsafe(32)
     response = Template(
         template_name=template,
         context={
@@ -217,8 +268,8 @@ def render(
         media_type="text/html",
         headers={"Cache-Control": "no-store", "Content-Language": say.lang},
     )
-    if presession is not None and PRESESSION_COOKIE not in request.cookies:
-        response.set_cookie(PRESESSION_COOKIE, presession, httponly=True, samesite="strict", path="/signin")
+    if presession is not None and cookie_name(request, PRESESSION_COOKIE) not in request.cookies:
+        set_secret_cookie(request, response, PRESESSION_COOKIE, presession, samesite="strict")
     return response
 
 
@@ -229,26 +280,34 @@ def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[An
         if request.headers.get("hx-request"):
             return Response(b"", status_code=401, headers={"HX-Redirect": "/signin"})
         return Redirect(f"/signin?next={quote(target)}", status_code=303)
+    from litestar.exceptions import HTTPException
+
+    from service.problems import HTTP_TITLES, fault_detail, store_fault
+
     status, title = 500, "Something went wrong"
     detail = "The service could not answer; the error was logged."
+    fault = store_fault(error)
+    if fault is not None:
+        # The store did not answer: say so without naming it, and ask it nothing more.
+        logging.getLogger("mission_ledger.service").warning(
+            "store fault on %s: %s", escaped(request.url.path), escaped(str(error), 500, blanks=True)
+        )
+        title = "Insufficient storage" if fault == 507 else "The ledger's store is unavailable"
+        page = render(request, "error.html", status=fault, title=title, detail=fault_detail(fault, request.method))
+        page.headers["Retry-After"] = "5"
+        return page
     if isinstance(error, LedgerError):
         status, title = {
             Forbidden: (403, "Outside your role or scope"),
             NotFound: (404, "Not found"),
             BadInput: (400, "Bad input"),
-            StoreUnavailable: (503, "The ledger's store is unavailable"),
         }.get(type(error), (409, "Refused by a rule of the ledger"))
         detail = str(error)
+    elif isinstance(error, HTTPException):
+        status, title, detail = error.status_code, HTTP_TITLES.get(error.status_code, "Bad request"), ""
     else:
-        from litestar.exceptions import HTTPException
-
-        if isinstance(error, HTTPException):
-            status, title, detail = error.status_code, "Not found" if error.status_code == 404 else "Bad request", ""
-        else:
-            import logging
-
-            logging.getLogger("mission_ledger.service").error(
-                "unforeseen error on %s", request.url.path, exc_info=error
-            )
+        logging.getLogger("mission_ledger.service").error(
+            "unforeseen error on %s", escaped(request.url.path), exc_info=error
+        )
     ledger: LedgerService = request.app.state.ledger
     return render(request, "error.html", session=session_of(request, ledger), status=status, title=title, detail=detail)
