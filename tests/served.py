@@ -103,6 +103,8 @@ class Served:
     tokens: dict[str, str] = field(default_factory=dict)
     #: The checkout whose `serve` runs (another one to measure an older version beside this).
     root: Path = ROOT
+    #: The views file (default: views.db in the folder).
+    views: Path | None = None
 
     @property
     def url(self) -> str:
@@ -112,7 +114,7 @@ class Served:
         self.port = port or free_port()
         log = (self.folder / f"serve-{self.port}.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "--db", self.location, "--views", str(self.folder / "views.db"),
+            [sys.executable, "-m", "cli.main", "--db", self.location, "--views", str(self.views or self.folder / "views.db"),
              "serve", "--port", str(self.port), "--workers", str(self.workers)],
             cwd=self.root, env={**os.environ, "PYTHONPATH": str(self.root), **self.env}, stdout=log, stderr=log,
         )  # fmt: skip

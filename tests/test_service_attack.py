@@ -470,3 +470,22 @@ def test_a_write_during_a_store_outage_is_503_and_its_retry_records_it_once(priv
         assert "Traceback" not in served.log() and " status=500 " not in served.log()
     finally:
         served.stop()
+
+
+def test_the_admin_lists_and_ends_sessions_on_the_pages(served: Served) -> None:
+    officer = sign_in(served, served.tokens["krabi"])
+    assert officer.get("/sessions").status_code == 403  # admin only
+    admin = sign_in(served, served.tokens["boss"])
+    page = admin.get("/sessions")
+    assert page.status_code == 200 and "(this session)" not in page.text  # Thai by default
+    assert served.tokens["krabi"] not in page.text and (officer.cookies.get("ml_session") or "x") not in page.text
+    ids = re.findall(r'name="session_id" value="([0-9a-f]{12})"', page.text)
+    assert ids
+    # Ending every session of the officer signs her out at her next request; the admin stays.
+    ended = admin.post("/sessions/end", data={"csrf": csrf_of(page.text), "principal": "krabi"})
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/sessions?ended=")
+    assert officer.get("/province/81").status_code == 303
+    assert admin.get("/sessions").status_code == 200
+    # Without the CSRF secret, nothing ends.
+    assert admin.post("/sessions/end", data={"principal": "boss"}).status_code == 403
+    assert admin.get("/sessions").status_code == 200

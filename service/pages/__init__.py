@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from ledger.errors import LedgerError
-from service.pages import dashboard, imports, lao, proof, reading, signin
+from service.pages import dashboard, imports, lao, proof, reading, sessions, signin
 from service.pages.web import csrf_guard, page_error, page_session
 
 
@@ -23,6 +23,7 @@ def pages_router() -> Router:
             *reading.ROUTES,
             *imports.ROUTES,
             *proof.ROUTES,
+            *sessions.ROUTES,
         ],
         dependencies={"session": Provide(page_session, sync_to_thread=False)},
         guards=[csrf_guard],
