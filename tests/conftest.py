@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -148,3 +149,18 @@ def ml(tmp_path: Path):  # type: ignore[no-untyped-def]
     from tests.cli_session import krabi_session
 
     return krabi_session(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[Any]:
+    """private_pg is a PostgreSQL server of the test's own, to stop and restart (never the
+    machine's: that would drop everyone else's connections). Unavailable: a failure in CI."""
+    from tests.private_postgres import available, private_server
+
+    problem = available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    with private_server() as server:
+        yield server

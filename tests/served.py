@@ -151,3 +151,21 @@ class Served:
             return app.ledger_recorder.log_size()
         finally:
             app.close()
+
+
+@contextmanager
+def keyed_service(backend: str, folder: Path) -> Iterator[Served]:
+    """keyed_service is a running `serve` over a seeded ledger on `backend`, with a signing key
+    (for POST /api/v1/checkpoints)."""
+    from ledger.integrity.checkpoint import Signer
+
+    with ledger_location(backend, folder) as location:
+        key = folder / "server.key"
+        key.write_text(Signer.generate("test/served").format(), encoding="utf-8")
+        server = Served(location, folder, env={"MISSION_LEDGER_KEY": str(key)})
+        server.tokens = seed(location)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

@@ -248,19 +248,6 @@ def test_follow_rides_out_a_server_restart_and_an_import_is_never_half_applied(
     assert MissionLedger(postgres_url).ledger_recorder.log_size() == 94
 
 
-@pytest.fixture(scope="module")
-def private_pg():
-    from tests.private_postgres import available, private_server
-
-    problem = available()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    with private_server() as server:
-        yield server
-
-
 def test_a_wrong_password_says_the_servers_reason_at_once(private_pg) -> None:
     started = time.monotonic()
     result = CliRunner().invoke(cli, ["--db", private_pg.url(password="wrong-one"), "init"])

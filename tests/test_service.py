@@ -15,24 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.served import IN_LAO, OUT_LAO, PRINCIPALS, Served, ledger_location, seed
+from tests.served import IN_LAO, OUT_LAO, PRINCIPALS, Served, keyed_service
 
 ROLES = (*PRINCIPALS, None, "revoked")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    from ledger.integrity.checkpoint import Signer
-
-    folder = tmp_path_factory.mktemp(f"served-{request.param}")
-    with ledger_location(request.param, folder) as location:
-        key = folder / "server.key"
-        key.write_text(Signer.generate("test/served").format(), encoding="utf-8")
-        server = Served(location, folder, env={"MISSION_LEDGER_KEY": str(key)})
-        server.tokens = seed(location)
-        server.start()
+    with keyed_service(request.param, tmp_path_factory.mktemp(f"served-{request.param}")) as server:
         yield server
-        server.stop()
 
 
 _staff = itertools.count(100)

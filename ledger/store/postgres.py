@@ -31,8 +31,11 @@ from ledger.store.contract import (
 )
 from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
-# Tries of an insert that failed before anything was sent (no connection, a lock timeout).
+# Tries of an insert that failed before anything was sent (no connection, a lock timeout), for at
+# most _RETRY_SECONDS: a server that stays away is said (503) rather than waited for, as each try
+# may itself wait the pool's connect timeout.
 _ATTEMPTS = 10
+_RETRY_SECONDS = 3.0
 
 
 class _Adapter:
@@ -114,6 +117,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         self._check_stream_ids(stored_events)
         if not stored_events:
             return []
+        started = time.monotonic()
         for attempt in range(_ATTEMPTS):
             sent = False
             try:
@@ -124,7 +128,7 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
                     self._remember(cur, idempotency, size, len(ids), stamp)
                     return ids
             except (OperationalError, InterfaceError):
-                if sent or attempt == _ATTEMPTS - 1:
+                if sent or attempt == _ATTEMPTS - 1 or time.monotonic() - started > _RETRY_SECONDS:
                     raise
                 time.sleep(0.2)
         raise AssertionError("unreachable")  # pragma: no cover
