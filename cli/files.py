@@ -60,8 +60,10 @@ def check_output(
     return target
 
 
-#: The last columns of an error file an import writes (ledger.imports.batch.ImportReport.error_table).
+#: The last columns of an error file an import writes (ledger.imports.batch.ImportReport.error_table),
+#: in English and as a Thai session writes them.
 ERROR_FILE_COLUMNS = ("error_column", "error_why")
+THAI_ERROR_FILE_COLUMNS = ("คอลัมน์ที่ผิด", "เหตุผล")
 
 
 def is_error_file(path: Path) -> bool:
@@ -72,7 +74,7 @@ def is_error_file(path: Path) -> bool:
             header = next(csv.reader([f.readline()]), [])
     except (OSError, UnicodeDecodeError):
         return False
-    return tuple(header[-2:]) == ERROR_FILE_COLUMNS
+    return tuple(header[-2:]) in (ERROR_FILE_COLUMNS, THAI_ERROR_FILE_COLUMNS)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import click
 from cli.base import Settings, cli, pass_settings
 from cli.files import is_error_file, replacing
 from cli.options import date_callback
-from cli.output import t, text_of, w
+from cli.output import t, text_of, w, working_language
 from ledger.errors import BadInput
 
 if TYPE_CHECKING:
@@ -53,6 +53,17 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="Replace the --errors file even if it is not an earlier error file.")
 @click.option("--snapshot", is_flag=True, help="The file is complete for its LAOs: list their records it lacks.")
 @click.option("--cancel-missing", is_flag=True, help="With --snapshot: cancel the records the file lacks.")
+@click.option(
+    "--blank-clears",
+    is_flag=True,
+    help="A blank cell clears its field (a complete snapshot); by default it leaves the field as it is.",
+)
+@click.option(
+    "--override-conflicts",
+    "override",
+    metavar="REASON",
+    help="Apply the edits of rows whose record changed since their version anyway, with this reason.",
+)
 @pass_settings
 def import_command(
     settings: Settings,
@@ -68,10 +79,15 @@ def import_command(
     force: bool,
     snapshot: bool,
     cancel_missing: bool,
+    blank_clears: bool,
+    override: str | None,
 ) -> None:
     """Import a CSV, XLSX or JSON-lines file of mission records (one row per record) as one batch.
 
     Only what differs from the ledger is appended; importing the same file again appends nothing.
+    A blank cell leaves its field as it is; `-`, `—` or `ล้างค่า` clears it. A row with the export's
+    version column whose record changed since is a conflict, unless it is as exported (then it
+    appends nothing): importing an old export never undoes later work.
 
     Example: mission-ledger import krabi-2567.xlsx --dry-run --verbose
     """
@@ -81,7 +97,7 @@ def import_command(
     if errors_file is not None:
         errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,), ours=is_error_file)
     with settings.writing() as app:
-        report = _import(
+        report: ImportReport = _import(
             app,
             file,
             name=file.name,
@@ -93,10 +109,16 @@ def import_command(
             skip_invalid=skip_invalid,
             snapshot=snapshot,
             cancel_missing=cancel_missing,
-            keep_plans=dry_run and verbose,
+            keep_plans=dry_run,
+            blank_clears=blank_clears,
+            override_conflicts=override,
         )
+        names = _lao_names(app, {p.lao_code for p in report.plans})
     if errors_target is not None and report.errors:
         header, rows = report.error_table()
+        if settings.lang == "th":  # its own columns in her language; the sheet's columns as she wrote them
+            thai = {"row": "แถว", "error_column": "คอลัมน์ที่ผิด", "error_why": "เหตุผล"}
+            header = [thai.get(h, h) if i in (0, len(header) - 2, len(header) - 1) else h for i, h in enumerate(header)]
         write_csv_file(errors_target, header, [[*row[:-2], w(row[-2]), t(row[-1])] for row in rows])
     elif errors_target is not None and errors_target.exists() and is_error_file(errors_target):
         # The file imports clean now: yesterday's list of what to fix would mislead.
@@ -109,7 +131,21 @@ def import_command(
         skip_invalid=skip_invalid,
         errors_file=errors_file,
         calendar=settings.calendar,
+        names=names,
     )
+
+
+def _lao_names(app: MissionLedger, codes: set[str]) -> dict[str, str]:
+    """The registry's Thai name of each LAO a plan names (for the plan, names beside codes)."""
+    from ledger.errors import NotFound
+
+    names = {}
+    for code in sorted(codes)[:SHOWN_PLANS]:
+        try:
+            names[code] = app.lao(code).name_th
+        except NotFound:
+            continue
+    return names
 
 
 def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
@@ -128,6 +164,8 @@ def _import(app: MissionLedger, file: Path, **options: Any) -> ImportReport:
 
 #: How many bad rows an import prints; the error file has them all.
 SHOWN_ERRORS = 20
+#: How many rows' plans a dry run prints (every one with --verbose).
+SHOWN_PLANS = 200
 
 
 def _say(
@@ -138,8 +176,11 @@ def _say(
     skip_invalid: bool,
     errors_file: Path | None,
     calendar: str,
+    names: dict[str, str] | None = None,
 ) -> None:
-    """What the import found and did: warnings and bad rows on stderr, the outcome on stdout."""
+    """What the import found and did: warnings and bad rows on stderr, the outcome on stdout. A
+    dry run prints each row's plan first, grouped by LAO, in the sheet's own column names and
+    the reader's words and calendar — the good rows' plan even when some rows are bad."""
     name = report.file_name
     if report.already_imported_at is not None:
         when = text_of(report.already_imported_at, calendar=calendar)
@@ -150,6 +191,12 @@ def _say(
         click.echo(f"{warning}: {t(f'{name}: columns not read: ' + ', '.join(report.unknown_columns))}", err=True)
     for row, first in report.repeated:
         click.echo(f"{warning}: {t(f'{name}, row {row} repeats row {first} word for word: read once')}", err=True)
+    for row, typed, code in report.read_as:
+        click.echo(f"{warning}: {t(f'{name}, row {row}: mission {typed} read as {code}')}", err=True)
+    for row, why in report.skipped:
+        click.echo(f"{warning}: {t(f'{name}, row {row} is not a record ({why}): skipped')}", err=True)
+    if report.untouched:
+        click.echo(t(f"{name}: {report.untouched} rows are as exported from records changed since: left as they are"))
     for error in report.errors[:SHOWN_ERRORS]:
         click.echo(f"{name}, {t(str(error))}", err=True)
     if len(report.errors) > SHOWN_ERRORS:
@@ -161,25 +208,72 @@ def _say(
     if report.missing:
         missing = ", ".join(report.missing)
         click.echo(t(f"{len(report.missing)} records of these LAOs are not in the file: {missing}"))
+    kinds = ", ".join(f"{n} {w(k)}" for k, n in sorted(report.kinds.items())) or w("nothing")
+    if dry_run:
+        _say_plan(report, verbose=verbose, calendar=calendar, names=names or {})
     if report.errors and not skip_invalid:
         raise BadInput(
             f"{name}: {report.invalid_rows} of {report.rows} rows are invalid; nothing appended "
             "(fix them, or give --skip-invalid)"
         )
-    kinds = ", ".join(f"{n} {w(k)}" for k, n in sorted(report.kinds.items())) or w("nothing")
     if dry_run:
         click.echo(t(f"{name}: {report.rows} rows; would append {kinds} (dry run: nothing appended)"))
-        for plan in report.plans if verbose else ():
-            change = "; ".join(
-                f"{k}: {text_of(b, calendar=calendar)} → {text_of(a, calendar=calendar)}" for k, b, a in plan.changes()
-            )
-            click.echo(f"  row {plan.row}: {plan.kind} {plan.lao_code}/{plan.mission_code} {change}".rstrip())
         return
     skipped = f"; {report.invalid_rows} invalid rows skipped" if report.errors else ""
     if not report.appended:
         click.echo(t(f"{name}: {report.rows} rows; the ledger already holds these values: nothing appended{skipped}"))
         return
     click.echo(t(f"{name}: {report.rows} rows; appended {kinds} as batch {report.batch_id}{skipped}"))
+
+
+def _say_plan(report: ImportReport, *, verbose: bool, calendar: str, names: dict[str, str]) -> None:
+    """Each row's plan, grouped by LAO (its name beside its code), field by field as the sheet
+    names its columns, values in the reader's words: dates in her calendar, amounts grouped,
+    statuses in words; then how many rows change nothing."""
+    from ledger.domain.values import FIELD_NAMES
+
+    planned = sorted(report.plans, key=lambda p: (p.lao_code, p.row))
+    shown = planned if verbose else planned[:SHOWN_PLANS]
+    lao = None
+    for plan in shown:
+        if plan.lao_code != lao:
+            lao = plan.lao_code
+            click.echo(f"{t('LAO')} {lao} {names.get(lao, '')}".rstrip())
+        said = [
+            f"{report.headers.get(k, w(k))}: {_word(k, b, calendar)} → {_word(k, a, calendar)}"
+            for k, b, a in plan.changes()
+            if k in (*FIELD_NAMES, "effective_from")
+        ]
+        if plan.effective_from is not None and plan.kind != "corrected":  # from when it holds
+            header = report.headers.get("effective_from", w("effective_from"))
+            said.append(f"{header}: {_word('', plan.effective_from, calendar)}")
+        changes = "; ".join(said)
+        click.echo(
+            f"  {t(f'row {plan.row}')}: {w(plan.kind)} {plan.mission_code}" + (f" — {changes}" if changes else "")
+        )
+    if len(planned) > len(shown):
+        click.echo(t(f"… and {len(planned) - len(shown):,} more rows (--verbose shows every one)"))
+    changing = len({p.row for p in report.plans})
+    unchanged = report.rows - report.invalid_rows - changing - len(report.skipped) - len(report.repeated)
+    if unchanged > 0:
+        click.echo(t(f"{unchanged:,} rows change nothing"))
+
+
+def _word(field: str, value: Any, calendar: str) -> str:
+    """One value of a plan as a person reads it: grouped amounts, status words, dates."""
+    from decimal import Decimal
+
+    if value is None:
+        return "—"
+    if field in ("budget", "quantity") and isinstance(value, Decimal):
+        return f"{value:,}"
+    if field == "status":
+        return w(str(value))
+    if isinstance(value, date) and working_language() == "th":
+        from ledger.domain.thai import thai_date
+
+        return thai_date(value)  # 1 ต.ค. 2567, as she writes it
+    return text_of(value, calendar=calendar)
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:

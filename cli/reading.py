@@ -323,10 +323,16 @@ def export_command(
     rows = itertools.chain.from_iterable(as_of(db, known_at=known_at, valid_on=valid_on, scope=s) for s in scopes)
     lang = lang or settings.lang
     cells = export_rows(rows, lang=lang)
+    origin = app.ledger_recorder.get_meta("origin") or "mission-ledger"
+    stamp = format_instant(known_at, calendar=calendar)
+    # Above an XLSX table: which ledger, as known when (the version column says each record's).
+    title = t(f"Ledger {origin}, as known at {stamp}; the version column makes each row conditional on import")
     if target is None:
         count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang, calendar=calendar)
     else:
         with replacing(target) as f:
-            count = write_export(f, cells, fmt=fmt, lang=lang, calendar=calendar)
+            count = write_export(
+                f, cells, fmt=fmt, lang=lang, calendar=calendar, title=title if fmt == "xlsx" else None
+            )
         when = format_instant(known_at, calendar=calendar)
         click.echo(t(f"wrote {out}: {count} records as known at {when}"), err=True)

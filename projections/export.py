@@ -21,7 +21,7 @@ import msgspec
 
 from ledger.domain.thai import BANGKOK, format_date, format_instant
 from ledger.domain.timeline import RECORD_KEYS
-from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise
+from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise, protect_mark
 
 #: A record's JSON keys (RECORD_KEYS) with the LAO's and the mission's names after their codes.
 EXPORT_COLUMNS: Final = tuple(
@@ -97,7 +97,7 @@ def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
     if value is None:
         return None
     if column in ("lao_code", "mission_code") or isinstance(value, str):
-        return text_cell(sheet, str(value))
+        return text_cell(sheet, protect_mark(str(value)) if column in ("unit", "note") else str(value))
     if column == "recorded_at":
         kind, value = "instant", value.astimezone(BANGKOK).replace(tzinfo=None)
     elif column in DATE_COLUMNS:
@@ -111,9 +111,28 @@ def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
     return cell
 
 
-def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: str = "en", calendar: str = "ce") -> int:
+#: How wide (in characters) Excel shows each column of an XLSX export: every date, amount and
+#: Thai name whole (no `####`); columns not named here get _WIDTH.
+_WIDTHS: Final = {
+    "lao_name_th": 34, "mission_name_th": 40, "note": 30, "unit": 12, "budget": 16, "quantity": 11,
+    "effective_from": 13, "valid_from": 13, "valid_to": 13, "recorded_at": 21, "status": 18,
+}  # fmt: skip
+_WIDTH: Final = 12
+
+
+def write_export(
+    out: IO[bytes],
+    rows: Iterable[list[Any]],
+    *,
+    fmt: str,
+    lang: str = "en",
+    calendar: str = "ce",
+    title: str | None = None,
+) -> int:
     """write_export writes rows (from export_rows) as csv, xlsx or jsonl to a binary stream;
-    returns the row count. XLSX has typed cells and a frozen header row."""
+    returns the row count. XLSX has typed cells, a frozen header row, a sheet named in the
+    language, columns wide enough for their values and, above the table, `title` (which ledger,
+    as known at when): an import reads past it to the header."""
     count = 0
     if fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
@@ -134,10 +153,17 @@ def write_export(out: IO[bytes], rows: Iterable[list[Any]], *, fmt: str, lang: s
             count += 1
     elif fmt == "xlsx":
         import openpyxl
+        from openpyxl.utils import get_column_letter
 
         book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet("missions")
-        sheet.freeze_panes = "A2"  # the header row stays in view
+        sheet = book.create_sheet("ภารกิจ" if lang == "th" else "missions")
+        for i, column in enumerate(EXPORT_COLUMNS, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(column, _WIDTH)
+        if title:
+            sheet.freeze_panes = "A3"  # the title and the header row stay in view
+            sheet.append([text_cell(sheet, title)])
+        else:
+            sheet.freeze_panes = "A2"  # the header row stays in view
         sheet.append(headers(lang))
         for row in rows:
             sheet.append([_xlsx_cell(sheet, c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)])

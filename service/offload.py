@@ -43,6 +43,8 @@ class ImportJob:
     dry_run: bool = False
     skip_invalid: bool = False
     keep_plans: bool = False
+    blank_clears: bool = False
+    override_conflicts: str | None = None
     name: str = "upload.csv"
     content: bytes | None = None
     body_path: str | None = None
@@ -131,6 +133,8 @@ def run_import(job: ImportJob) -> tuple[str, Any]:
                 dry_run=job.dry_run,
                 skip_invalid=job.skip_invalid,
                 keep_plans=job.keep_plans,
+                blank_clears=job.blank_clears,
+                override_conflicts=job.override_conflicts,
             )
         finally:
             app.close()

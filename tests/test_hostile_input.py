@@ -198,7 +198,7 @@ def test_exports_hold_no_live_formula_and_import_back_unchanged(ml: Ledger, note
     with zipfile.ZipFile(xlsx_out) as z:
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and "<f " not in sheet
-    cells = {c.value: c.data_type for c in openpyxl.load_workbook(xlsx_out).active[2]}
+    cells = {c.value: c.data_type for c in openpyxl.load_workbook(xlsx_out).active[3]}  # under the title and header
     assert cells[note] == "s"
     before = size_of(ml)
     for path in (csv_out, xlsx_out):

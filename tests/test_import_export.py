@@ -214,7 +214,8 @@ def test_cli_dry_run_verbose_and_errors_file(sqlite_ledger: MissionLedger, db_pa
     run = CliRunner()
     out = run.invoke(cli, ["--db", str(db_path), "import", str(good), "--dry-run", "--verbose"])
     assert out.exit_code == 0 and "would append 3 recorded" in out.output
-    assert "row 2: recorded 6810103/INF-01 status: — → operating" in out.output
+    assert "LAO 6810103 องค์การบริหารส่วนตำบลเขาคราม" in out.output
+    assert "row 2: recorded INF-01 — status: — → operating" in out.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
         csv_bytes("6810103,INF-01,operating,2546,-1,km,,,,2545-10-01,red\n", header=HEADER.replace("\n", ",colour\n"))
@@ -336,8 +337,9 @@ def test_import_then_as_of_equals_the_file_for_every_row(tmp_path_factory, befor
 
     def text(rows: dict) -> bytes:
         body = "".join(
-            f"{lao},{m},{v['status']},{v['received_fy']},{v['quantity']},{v['unit']},{'' if v['budget'] is None else v['budget']},"
-            f"{'' if v['staff'] is None else v['staff']},,2024-01-01\n"
+            # "-" clears a field (a blank cell would leave it as it is).
+            f"{lao},{m},{v['status']},{v['received_fy']},{v['quantity']},{v['unit']},{'-' if v['budget'] is None else v['budget']},"
+            f"{'-' if v['staff'] is None else v['staff']},,2024-01-01\n"
             for (lao, m), v in rows.items()
         )
         return csv_bytes(body)

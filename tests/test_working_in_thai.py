@@ -159,10 +159,14 @@ def test_xlsx_export_has_numbers_dates_thai_headers_and_a_frozen_header(ml: Ledg
     out = ml.folder / "krabi.xlsx"
     thai(ml, "export", "--format", "xlsx", "--out", str(out))
     sheet = openpyxl.load_workbook(out).active
-    assert sheet.freeze_panes == "A2"
-    header = [c.value for c in sheet[1]]
-    assert header[:4] == ["รหัส อปท.", "ชื่อ อปท.", "รหัสภารกิจ", "ชื่อภารกิจ"]
-    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert sheet.title == "ภารกิจ" and sheet.freeze_panes == "A3"  # the title line and the header stay in view
+    title = sheet["A1"].value
+    assert title.startswith("บัญชี ") and "ตามที่ทราบ ณ" in title and "256" in title  # which ledger, when (BE)
+    header = [c.value for c in sheet[2]]
+    assert header[:4] == ["รหัส อปท.", "ชื่อ อปท.", "รหัสภารกิจ", "ชื่อภารกิจ"] and "ฉบับที่" in header
+    # Wide enough for every value: no #### for a date, an amount or a Thai name.
+    assert sheet.column_dimensions["B"].width >= 30 and sheet.column_dimensions["A"].width >= 10
+    row = {h: c for h, c in zip(header, sheet[3], strict=True)}
     assert row["รหัส อปท."].value == "6810103" and row["รหัส อปท."].data_type == "s"
     assert row["สถานะ"].value == "ดำเนินการ"
     assert row["จำนวน"].value == 12.5 and row["จำนวน"].data_type == "n"

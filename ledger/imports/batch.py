@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,13 +38,14 @@ from ledger.domain.values import (
     Fields,
     check_effective,
     check_received_fy_by,
+    check_text,
     latest_effective,
     latest_fiscal_year,
 )
 from ledger.errors import BadInput, Conflict, LedgerError
-from ledger.imports.planning import Plan, plan_row
+from ledger.imports.planning import Plan, describe_since, edits_since, plan_row, standing, state_at
 from ledger.imports.reading import check_row_count, read_table, sha256_of
-from ledger.imports.rows import Header, ImportRow, RowError, check_row, looks_like_header
+from ledger.imports.rows import Header, ImportRow, RowError, check_row, looks_like_header, not_a_record
 from ledger.store.location import translate_store_error
 from ledger.store.mapper import Envelope
 
@@ -64,6 +65,17 @@ class ImportReport:
     kinds: Counter[str] = field(default_factory=Counter)
     plans: list[Plan] = field(default_factory=list)  # kept only when asked (dry run --verbose)
     missing: list[str] = field(default_factory=list)
+    #: Rows under the table that are no record (a totals row, a signature): (row, why), skipped.
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    #: Rows based on an earlier version of a record that moved on since, saying exactly what that
+    #: version said: the person did not touch them, and they append nothing.
+    untouched: int = 0
+    #: Rows based on an earlier version that change it: conflicts (each also an error).
+    conflicts: int = 0
+    #: How the file names each column it has (column → its header), to speak of it in its words.
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Mission codes written otherwise than the catalog's (`qol 01`): (row, as written, read as).
+    read_as: list[tuple[int, str, str]] = field(default_factory=list)
     already_imported_at: datetime | None = None
     recorded_at: datetime | None = None
     appended: int = 0
@@ -98,6 +110,10 @@ class ImportReport:
                 for p in self.plans
             ],
             "missing": self.missing,
+            "skipped": [{"row": row, "why": why} for row, why in self.skipped],
+            "untouched": self.untouched,
+            "read_as": [{"row": row, "written": typed, "read_as": code} for row, typed, code in self.read_as],
+            "conflicts": self.conflicts,
             "already_imported_at": self.already_imported_at,
             "recorded_at": self.recorded_at,
             "appended": self.appended,
@@ -143,10 +159,19 @@ def import_file(
     cancel_missing: bool = False,
     keep_plans: bool = False,
     progress: Callable[[int], None] | None = None,
+    blank_clears: bool = False,
+    override_conflicts: str | None = None,
 ) -> ImportReport:
     """import_file imports one file (a path, or its bytes). Bad rows: by default nothing is
     appended and every error is in the report; with skip_invalid the good rows are appended.
     Raises BadInput for a file that cannot be read at all.
+
+    A row that names the version of its record it was based on (the export's `version` column) is
+    a conditional write: when the record has moved on since, a row that says what that version
+    said appends nothing (nobody touched it) and a row that changes it is a conflict — refused,
+    with what changed since — unless `override_conflicts` gives the reason to apply its edits
+    anyway. A blank cell leaves its field as it is (`blank_clears`: it clears it, for a file that
+    is a complete snapshot); a clearing mark clears it.
 
     Memory stays bounded: rows stream through in chunks of CHUNK, each chunk's events go into
     the one open transaction, and only the keys seen so far (to find a record named twice) grow
@@ -166,6 +191,7 @@ def import_file(
     _, names = next(table)
     header = Header.of(list(names), name)
     report.unknown_columns = header.unknown
+    report.headers = {column: h.strip() for h, column in header.columns.items()}
 
     def run(now: datetime, insert: Callable[[list[Envelope]], None] | None) -> None:
         today = bangkok_date(now)
@@ -175,7 +201,9 @@ def import_file(
             "source": f"import:{report.batch_id}",
             "reason": f"import of {name} (batch {report.batch_id})",
         }
-        planner = _Planner(app, report, mode=mode, effective=effective, today=today, meta=meta, keep_plans=keep_plans)
+        override = check_text(override_conflicts, what="reason") if override_conflicts else None
+        planner = _Planner(app, report, mode=mode, effective=effective, today=today, meta=meta, keep_plans=keep_plans,
+                           override=override)  # fmt: skip
 
         def chunks() -> Iterator[list[ImportRow]]:
             chunk: list[ImportRow] = []
@@ -183,7 +211,13 @@ def import_file(
                 report.rows += 1
                 if report.rows > MAX_ROWS:
                     check_row_count(report.rows, name)
-                row, errors = check_row(number, cells, header)
+                skip = not_a_record(cells, header)
+                if skip is not None:
+                    report.skipped.append((number, skip))
+                    continue
+                row, errors = check_row(number, cells, header, blank_clears=blank_clears)
+                if row is not None:
+                    planner.canonical(row)
                 if row is None:
                     report.errors += errors
                 elif planner.first_sight(row):
@@ -227,6 +261,7 @@ def import_file(
 
     if dry_run:
         run(app._stamp(), None)
+        report.errors.sort(key=lambda e: e.row)  # in the sheet's order, as its reader goes
         return report
     try:
         # The batch's time is taken under the store's write lock, so no other writer can record
@@ -241,6 +276,7 @@ def import_file(
             run(now, insert)
     except _Invalid:
         report.appended = 0
+        report.errors.sort(key=lambda e: e.row)
         return report
     except IntegrityError as e:
         raise Conflict("records of this batch changed while it was imported; import it again") from e
@@ -267,8 +303,11 @@ class _Planner:
         today: date,
         meta: dict[str, Any],
         keep_plans: bool,
+        override: str | None = None,
     ) -> None:
         self.app, self.report, self.mode, self.effective, self.today = app, report, mode, effective, today
+        self.override = override
+        self.codes: set[str] | None = None
         if effective is not None:
             check_effective(effective, today, what="--effective")
         # The bounds of every row's dates, computed once (the checks raise with the message).
@@ -281,6 +320,20 @@ class _Planner:
         self.laos: dict[str, str | None] = {}
         self.missions: dict[str, Any] = {}
         self.provinces: dict[str, str | None] = {}
+
+    def canonical(self, row: ImportRow) -> None:
+        """canonical reads a mission code written in lower case or with a space (`qol 01`,
+        `inf_05`) as the one catalog code it can only mean, and notes it; a code that fits none
+        or several is left as written (its error suggests the closest)."""
+        if self.codes is None:
+            self.codes = {sid.split("/", 1)[1] for sid in self.app.ledger_recorder.stream_ids("mission/")}
+        if row.mission_code in self.codes:
+            return
+        key = _code_key(row.mission_code)
+        fits = [c for c in self.codes if _code_key(c) == key]
+        if len(fits) == 1:
+            self.report.read_as.append((row.row, row.mission_code, fits[0]))
+            row.mission_code = fits[0]
 
     def first_sight(self, row: ImportRow) -> bool:
         """first_sight is false for a record already on an earlier row: a row that says exactly
@@ -326,11 +379,19 @@ class _Planner:
         streams = self.app.records_events([(r.lao_code, r.mission_code) for r in rows])
         envelopes: list[Envelope] = []
         for row in rows:
-            state = fold(streams[(row.lao_code, row.mission_code)])
+            events = streams[(row.lao_code, row.mission_code)]
+            state = fold(events)
+            reason = None
+            if row.based_on is not None and row.based_on != state.version:
+                decided = self._conditional(row, state, events)
+                if decided is None:
+                    continue
+                row, reason = decided, self.override
             try:
                 self._authorize(row.lao_code)
                 _check_reference(self.app, row, state, self.laos, self.missions)
                 plans, errors = plan_row(row, state, mode=self.mode, effective=self.effective, today=self.today)
+                plans = [replace(p, reason=reason) for p in plans] if reason else plans
                 if errors:
                     self.report.errors += errors
                     continue
@@ -353,6 +414,31 @@ class _Planner:
             envelopes += [Envelope(sid, state.version + i + 1, e) for i, e in enumerate(built)]
         return envelopes
 
+    def _conditional(self, row: ImportRow, state: RecordState, events: list[RecordEvent]) -> ImportRow | None:
+        """A row based on another version than the record's: None when it appends nothing (it is
+        untouched, or a conflict or from elsewhere, said as an error), else the row reduced to
+        its edits, to apply anyway (override_conflicts)."""
+        key, based_on = f"{row.lao_code}/{row.mission_code}", row.based_on or 0
+        found = standing(row, state, state_at(events, based_on))
+        if found == "untouched":
+            self.report.untouched += 1
+            return None
+        if found == "ahead":
+            why = f"record {key} has {state.version} versions, not {based_on}: this row is not from this ledger"
+            self.report.errors.append(RowError(row.row, "version", str(based_on), why, row.cells))
+            return None
+        edits = edits_since(row, state_at(events, based_on))
+        if self.override is not None and edits is not None:
+            return edits
+        self.report.conflicts += 1
+        why = (
+            f"conflict: record {key} changed since version {based_on} (now version {state.version}): "
+            f"{describe_since(events, based_on)}; export it again and redo the row, or import with "
+            "--override-conflicts REASON"
+        )
+        self.report.errors.append(RowError(row.row, "version", str(based_on), why, row.cells))
+        return None
+
     def missing(self, cancel: bool, when: date) -> list[Envelope]:
         """--snapshot: records of the file's LAOs that the file does not mention need attention."""
         out: list[Envelope] = []
@@ -373,6 +459,11 @@ class _Planner:
                     self._count([Plan(0, "cancelled", lao, mission, {}, start, {"status": held.status})])
                     out.append(Envelope(sid, state.version + 1, event))
         return out
+
+
+def _code_key(code: str) -> str:
+    """A mission code as compared for reading it: upper case, no blanks or separators."""
+    return "".join(c for c in code.upper() if c.isalnum())
 
 
 def _said(row: ImportRow) -> bytes:
@@ -398,9 +489,10 @@ def _check_reference(
         raise BadInput(f"mission {row.mission_code} does not apply to LAO {row.lao_code} ({lao_type})")
 
 
-def _events(plans: list[Plan], meta: dict[str, Any]) -> list[RecordEvent]:
+def _events(plans: list[Plan], batch_meta: dict[str, Any]) -> list[RecordEvent]:
     out: list[RecordEvent] = []
     for p in plans:
+        meta = {**batch_meta, "reason": p.reason} if p.reason else batch_meta
         key: dict[str, Any] = {"lao_code": p.lao_code, "mission_code": p.mission_code}
         if p.kind == "recorded":
             assert p.effective_from is not None

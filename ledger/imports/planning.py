@@ -5,11 +5,11 @@ Pure: the importer passes the states in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from ledger.domain.timeline import RecordState, Values
+from ledger.domain.timeline import RecordState, Values, fold
 from ledger.domain.values import FIELD_NAMES
 from ledger.imports.rows import ImportRow, RowError
 
@@ -25,6 +25,8 @@ class Plan:
     values: dict[str, Any]
     effective_from: date | None
     before: dict[str, Any]
+    #: The reason its event carries, when not the batch's (a conflict applied anyway).
+    reason: str | None = None
 
     def changes(self) -> list[tuple[str, Any, Any]]:
         """changes lists what the event would change, (field, before, after), in field order;
@@ -91,3 +93,54 @@ def plan_row(
             )
         )
     return plans, []
+
+
+Standing = Literal["current", "untouched", "edited", "ahead"]
+
+
+def standing(row: ImportRow, state: RecordState, earlier: RecordState) -> Standing:
+    """standing is how a row that names the version it was based on stands to its record:
+    `current` (the record is still at that version, or the row names none), `untouched` (the
+    record moved on, and the row says exactly what the record said at that version: the person
+    did not touch it), `edited` (the record moved on, and the row differs from that version: a
+    conflict), `ahead` (the row names a version the record never had)."""
+    if row.based_on is None or row.based_on == state.version:
+        return "current"
+    if row.based_on > state.version:
+        return "ahead"
+    return "edited" if edits_since(row, earlier) else "untouched"
+
+
+def edits_since(row: ImportRow, earlier: RecordState) -> ImportRow | None:
+    """edits_since is the row reduced to what it changes of the record as it was at `earlier`
+    (the version it was based on): the person's own edits, or None when there are none."""
+    timeline = earlier.timeline
+    if not timeline.exists:
+        return row
+    then: Values = timeline.periods[-1].values
+    values = {k: v for k, v in row.values.items() if getattr(then, k) != v}
+    cancelled = row.cancelled and not then.cancelled
+    # A status cell naming the status the record had is no edit; one that says otherwise is.
+    starts = row.effective_from if row.effective_from not in (None, timeline.start) else None
+    if not values and not cancelled and starts is None and row.cancelled == then.cancelled:
+        return None
+    return replace(row, values=values, cancelled=cancelled or row.cancelled, effective_from=starts, based_on=None)
+
+
+def state_at(events: list[Any], version: int) -> RecordState:
+    """state_at is a record's state at one of its versions (its first `version` events)."""
+    return fold(events[:version])
+
+
+def describe_since(events: list[Any], version: int) -> str:
+    """describe_since says what happened to a record after a version: when, by whom, what."""
+    from ledger.domain.events import kind_of
+    from ledger.domain.thai import format_instant
+
+    parts = []
+    for event in events[version:]:
+        changed = getattr(event, "set", None) or getattr(event, "values", None)
+        fields = ", ".join(k for k, _ in changed.items()) if changed is not None else ""
+        kind = kind_of(event)
+        parts.append(f"{format_instant(event.recorded_at)} {event.actor} {kind}" + (f" ({fields})" if fields else ""))
+    return "; ".join(parts)

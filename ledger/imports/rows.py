@@ -8,13 +8,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
-from ledger.domain.thai import parse_date
+from ledger.domain.thai import arabic_digits, parse_date
 from ledger.domain.values import parse_field, parse_lao_code, parse_mission_code
 from ledger.errors import BadInput, LedgerError
-from ledger.imports.columns import COLUMNS, EXPORT_ONLY, THAI_EXPORT_HEADERS, THAI_HEADERS, restore
+from ledger.imports.columns import (
+    COLUMNS,
+    ERROR_FILE_ONLY,
+    EXPORT_ONLY,
+    THAI_EXPORT_HEADERS,
+    THAI_HEADERS,
+    TOTALS_WORDS,
+    VERSION_HEADERS,
+    is_clear_mark,
+    restore,
+)
 from ledger.imports.reading import MalformedRow
+
+#: The columns of a row that name its record or its day; every other column is a value of it.
+_KEY_COLUMNS: Final = ("lao_code", "mission_code", "effective_from")
 
 
 @dataclass(frozen=True)
@@ -44,11 +57,17 @@ class ImportRow:
     values: dict[str, Any]
     effective_from: date | None
     cells: dict[str, str] = field(default_factory=dict)
+    #: The record's version the row was based on (the export's `version` column): the row is a
+    #: conditional write. None: no version given, the row applies to the record as it is now.
+    based_on: int | None = None
 
 
 def column_of(header: str) -> str | None:
-    """column_of is the record's column a file's header names (English key or Thai header)."""
+    """column_of is the record's column a file's header names (English key or Thai header), or
+    `version` for the column that makes rows conditional."""
     key = header.strip().lower()
+    if key in VERSION_HEADERS or header.strip() in VERSION_HEADERS:
+        return "version"
     return key if key in COLUMNS else THAI_HEADERS.get(header.strip())
 
 
@@ -79,7 +98,8 @@ class Header:
             key = header.strip().lower()
             column = column_of(header)
             if column is None:
-                if key not in EXPORT_ONLY and header.strip() not in THAI_EXPORT_HEADERS.values():
+                known = (*EXPORT_ONLY, *ERROR_FILE_ONLY, *THAI_EXPORT_HEADERS.values())
+                if key not in known and header.strip() not in known:
                     unknown.append(header)
                 continue
             if column in columns.values():
@@ -105,11 +125,24 @@ def _parse_effective_from(text: str) -> date | None:
     return parse_date(text, what="effective_from") if text else None
 
 
+def _parse_version(text: str) -> int | None:
+    digits = arabic_digits(text.strip())
+    if not digits:
+        return None
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9 and int(digits) >= 1):
+        raise BadInput(f"version {text!r} is not a record version (1, 2, 3, … as the export wrote it)")
+    return int(digits)
+
+
 def _cell_parser(column: str) -> Callable[[str], Any]:
+    if column == "version":
+        return _parse_version
     if column == "lao_code":
         return parse_lao_code
     if column == "mission_code":
-        return parse_mission_code
+        # "QOL 01": blanks inside a code are dropped here; the importer then reads the code as the
+        # one catalog code it can only mean (upper case, separators aside), and says so.
+        return lambda text: parse_mission_code("".join(text.split()))
     if column == "effective_from":
         return _parse_effective_from
     if column == "status":
@@ -120,14 +153,49 @@ def _cell_parser(column: str) -> Callable[[str], Any]:
     return lambda text: parse_field(column, text)
 
 
-def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[ImportRow | None, list[RowError]]:
-    """check_row reads one row's cells; returns the row, or None with its errors."""
+def not_a_record(cells: dict[str, str], header: Header) -> str | None:
+    """not_a_record says why a row under the table is no record — a totals row (its LAO cell says
+    รวม, ทั้งหมด, total), or a line with no LAO code and no mission code (a signature, a
+    footnote) — or None for a record's row (which may still be a bad one)."""
+    if isinstance(cells, MalformedRow):
+        return None
+    lao = next((cells.get(h, "") for h, column, _ in header.parsers if column == "lao_code"), "").strip()
+    mission = next((cells.get(h, "") for h, column, _ in header.parsers if column == "mission_code"), "").strip()
+    if any(word in lao.lower() for word in TOTALS_WORDS):
+        return "a totals row"
+    if not mission and not any(arabic_digits(c).isdigit() for c in lao if c.strip()):
+        return "no LAO code and no mission code (a note or a signature line)"
+    return None
+
+
+def check_row(
+    number: int, cells: dict[str, str], header: Header, *, blank_clears: bool = False
+) -> tuple[ImportRow | None, list[RowError]]:
+    """check_row reads one row's cells; returns the row, or None with its errors.
+
+    A blank value cell leaves its field as it is (the field is absent from the row's values); a
+    clearing mark (`-`, `—`, `ล้างค่า`) clears it (None). With `blank_clears` (a file that is a
+    complete snapshot) a blank cell clears its field too."""
     if isinstance(cells, MalformedRow):
         return None, [RowError(number, "—", "", cells.why, dict(cells))]
     errors: list[RowError] = []
     got: dict[str, Any] = {}
     for h, column, parse in header.parsers:
         text = cells.get(h, "")
+        blank = not text.strip()
+        if column not in _KEY_COLUMNS and column != "version":
+            if blank and not blank_clears:
+                continue  # left as it is
+            if blank or is_clear_mark(text):
+                if column == "status":
+                    why = "status cannot be cleared (operating or not_yet)" if not blank else "status is empty"
+                    errors.append(RowError(number, column, text, why, cells))
+                else:
+                    got[column] = None
+                continue
+        if blank and column in ("lao_code", "mission_code"):
+            errors.append(RowError(number, column, text, f"{column} is empty", cells))
+            continue
         try:
             got[column] = parse(text)
         except LedgerError as e:
@@ -138,6 +206,7 @@ def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[Impor
     lao_code = got.pop("lao_code")
     mission_code = got.pop("mission_code")
     effective_from = got.pop("effective_from", None)
+    based_on = got.pop("version", None)
     if status is not None and status != "cancelled":
         got["status"] = status
     return (
@@ -149,6 +218,7 @@ def check_row(number: int, cells: dict[str, str], header: Header) -> tuple[Impor
             values=got,
             effective_from=effective_from,
             cells=cells,
+            based_on=based_on,
         ),
         [],
     )

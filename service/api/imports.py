@@ -41,15 +41,20 @@ async def upload_import(
     skip_invalid: bool = False,
     mode: Annotated[str, Parameter(query="as")] = "corrections",
     effective: str | None = None,
+    blank_clears: bool = False,
+    override_conflicts: str | None = None,
 ) -> Response[bytes]:
     """Import the uploaded `file` (multipart/form-data) as one batch (or, with dry_run, say what
     it would do): the report with every bad row and, for a dry run, each row's plan. 201 when it
-    appended."""
+    appended. A blank cell leaves its field as it is (blank_clears: it clears it); a row with
+    the export's version whose record changed since is a conflict unless untouched
+    (override_conflicts=REASON applies its edits anyway)."""
     may_import(principal)
     boundary = boundary_of(request.headers.get("content-type", ""))
     job = ImportJob(
         db=ledger.config.db, principal=principal, mode=mode, effective=day("effective", effective), dry_run=dry_run,
-        skip_invalid=skip_invalid, keep_plans=dry_run, boundary=boundary, encoded=True,
+        skip_invalid=skip_invalid, keep_plans=dry_run, boundary=boundary, encoded=True, blank_clears=blank_clears,
+        override_conflicts=override_conflicts,
     )  # fmt: skip
     handle, path = tempfile.mkstemp(prefix="mission-ledger-upload-")
     try:
