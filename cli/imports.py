@@ -192,7 +192,7 @@ def _say(
     for row, first in report.repeated:
         click.echo(f"{warning}: {t(f'{name}, row {row} repeats row {first} word for word: read once')}", err=True)
     for row, typed, code in report.read_as:
-        click.echo(f"{warning}: {t(f'{name}, row {row}: mission {typed} read as {code}')}", err=True)
+        click.echo(f"{warning}: {t(f'{name}, row {row}: {typed} read as {code}')}", err=True)
     for row, why in report.skipped:
         click.echo(f"{warning}: {t(f'{name}, row {row} is not a record ({why}): skipped')}", err=True)
     if report.untouched:

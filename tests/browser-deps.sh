@@ -1,14 +1,16 @@
 #!/bin/sh
-# The page tests drive Debian's chromium with Thai fonts (tests/browser.py): install the two
-# Debian packages when they are missing. No browser is ever downloaded by a test tool.
+# The page tests drive Debian's chromium with Thai fonts (tests/browser.py), and the spreadsheet
+# tests re-save exports with LibreOffice as an officer's office program would: install the Debian
+# packages when they are missing. No browser or office suite is ever downloaded by a test tool.
 set -e
-if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-thai-tlwg >/dev/null 2>&1; then
+PACKAGES="chromium fonts-thai-tlwg libreoffice-calc-nogui"
+if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-thai-tlwg >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-  echo "the page tests need Debian's chromium and fonts-thai-tlwg: sudo apt-get install chromium fonts-thai-tlwg" >&2
+  echo "the tests need Debian's $PACKAGES: sudo apt-get install $PACKAGES" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q chromium fonts-thai-tlwg >/dev/null 2>&1 \
-  || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-thai-tlwg >/dev/null; }
+apt-get install -y -q $PACKAGES >/dev/null 2>&1 \
+  || { apt-get update -q >/dev/null && apt-get install -y -q $PACKAGES >/dev/null; }

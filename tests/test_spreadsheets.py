@@ -210,10 +210,7 @@ def test_a_mission_code_in_lower_case_or_with_a_space_is_read_as_the_catalogs(of
     sheet.write_text("lao_code,mission_code,staff\n6810103,inf 01,8\n6810103,qol_01,9\n", encoding="utf-8")
     result = office.run("import", str(sheet))
     assert result.exit_code == 0, result.output
-    assert (
-        "row 2: mission inf01 read as INF-01" in result.output
-        and "row 3: mission qol_01 read as QOL-01" in result.output
-    )
+    assert "row 2: inf01 read as INF-01" in result.output and "row 3: qol_01 read as QOL-01" in result.output
     assert office.show("6810103", "INF-01").staff == 8 and office.show("6810103", "QOL-01").staff == 9
 
 
@@ -364,3 +361,59 @@ def test_a_thai_error_file_speaks_thai_keeps_dates_as_typed_and_imports_back(off
     assert again.exit_code == 0, again.output
     assert "คอลัมน์ที่ไม่ได้อ่าน" not in again.output
     assert office.show("6810105", "INF-01").staff == 3
+
+
+def test_an_lao_written_by_its_name_is_read_as_the_one_it_fits(office: Office) -> None:
+    sheet = office.folder / "names.csv"
+    sheet.write_text(
+        "ชื่อ อปท.,รหัสภารกิจ,จำนวนบุคลากร (คน)\nอบต. เขาคราม,INF-01,11\nองค์การบริหารส่วนตำบลเขาคราม,QOL-01,12\n",
+        encoding="utf-8",
+    )
+    result = office.run("import", str(sheet))
+    assert result.exit_code == 0, result.output
+    assert "row 2: อบต. เขาคราม read as 6810103 องค์การบริหารส่วนตำบลเขาคราม" in result.output
+    assert office.show("6810103", "INF-01").staff == 11 and office.show("6810103", "QOL-01").staff == 12
+    # A name that fits several, or none, is an error that lists them.
+    several = office.folder / "several.csv"
+    several.write_text("lao_code,mission_code,staff\nเทศบาลตำบล,INF-01,1\nอบต.ไม่มีจริง,INF-01,1\n", encoding="utf-8")
+    result = office.run("import", str(several))
+    assert result.exit_code == 2
+    assert "เทศบาลตำบล fits several LAOs (" in result.output and ": write the code" in result.output
+    assert "no LAO in the registry is named อบต.ไม่มีจริง" in result.output
+
+
+def resave(path: Path, folder: Path) -> Path:
+    """resave opens a file in LibreOffice Calc and saves it again in its own format, as an
+    officer's office program does (Debian's libreoffice-calc-nogui, headless)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is not installed: run tests/browser-deps.sh"
+    folder.mkdir(exist_ok=True)
+    if path.suffix == ".csv":
+        options = ["--infilter=CSV:44,34,76,1", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1"]
+    else:
+        options = ["--convert-to", "xlsx"]
+    profile = f"-env:UserInstallation=file://{folder / 'profile'}"
+    done = subprocess.run([soffice, profile, "--headless", *options, "--outdir", str(folder), str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    out = folder / path.name
+    assert done.returncode == 0 and out.exists(), done.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_exports_re_saved_by_libreoffice_import_back_without_undoing_anything(office: Office) -> None:
+    deadline = [office.export("csv", "--lang", "th", "--calendar", "be"), office.export("xlsx", "--lang", "th")]
+    assert office.run("correct", "6810103", "INF-01", "--set", "quantity=13.2", "--reason", "GIS").exit_code == 0
+    assert office.run("cancel", "6810104", "INF-01", "--effective", "2024-12-01", "--reason", "คืน").exit_code == 0
+    now = [office.export("csv", "--lang", "th", "--calendar", "be"), office.export("xlsx", "--lang", "th")]
+    size = office.size()
+    for i, path in enumerate([*deadline, *now]):
+        again = resave(path, office.folder / f"resaved-{i}")
+        assert again.read_bytes() != path.read_bytes()  # LibreOffice wrote it anew
+        result = office.run("import", str(again))
+        assert result.exit_code == 0 and "nothing appended" in result.output, (path.name, result.output)
+    assert office.size() == size
+    assert office.show("6810104", "INF-01").status == "cancelled"

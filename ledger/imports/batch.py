@@ -32,6 +32,7 @@ from ledger.domain.events import (
     record_id,
 )
 from ledger.domain.limits import EARLIEST_EFFECTIVE, MAX_ROWS
+from ledger.domain.search import expand, matches, search_key
 from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RecordState, apply, fold
 from ledger.domain.values import (
@@ -45,7 +46,7 @@ from ledger.domain.values import (
 from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.imports.planning import Plan, describe_since, edits_since, plan_row, standing, state_at
 from ledger.imports.reading import check_row_count, read_table, sha256_of
-from ledger.imports.rows import Header, ImportRow, RowError, check_row, looks_like_header, not_a_record
+from ledger.imports.rows import Header, ImportRow, LaoName, RowError, check_row, looks_like_header, not_a_record
 from ledger.store.location import translate_store_error
 from ledger.store.mapper import Envelope
 
@@ -217,7 +218,8 @@ def import_file(
                     continue
                 row, errors = check_row(number, cells, header, blank_clears=blank_clears)
                 if row is not None:
-                    planner.canonical(row)
+                    errors = planner.canonical(row)
+                    row = None if errors else row
                 if row is None:
                     report.errors += errors
                 elif planner.first_sight(row):
@@ -308,6 +310,7 @@ class _Planner:
         self.app, self.report, self.mode, self.effective, self.today = app, report, mode, effective, today
         self.override = override
         self.codes: set[str] | None = None
+        self.names: list[tuple[str, str]] | None = None
         if effective is not None:
             check_effective(effective, today, what="--effective")
         # The bounds of every row's dates, computed once (the checks raise with the message).
@@ -321,10 +324,40 @@ class _Planner:
         self.missions: dict[str, Any] = {}
         self.provinces: dict[str, str | None] = {}
 
-    def canonical(self, row: ImportRow) -> None:
-        """canonical reads a mission code written in lower case or with a space (`qol 01`,
-        `inf_05`) as the one catalog code it can only mean, and notes it; a code that fits none
-        or several is left as written (its error suggests the closest)."""
+    def canonical(self, row: ImportRow) -> list[RowError]:
+        """canonical reads an LAO written by its name as the one registry entry it fits, and a
+        mission code written in lower case or with a space (`qol 01`, `inf_05`) as the one
+        catalog code it can only mean, and notes each; a name that fits none or several is an
+        error naming them, a code that fits none or several is left as written (its error
+        suggests the closest)."""
+        if isinstance(row.lao_code, LaoName):
+            written = str(row.lao_code)
+            fits = self._laos_named(written)
+            if len(fits) != 1:
+                listed = ", ".join(f"{code} {name}" for code, name in fits[:5])
+                why = f"{written} fits several LAOs ({listed}): write the code"
+                if not fits:
+                    why = f"no LAO in the registry is named {written}: write the code (`mission-ledger laos` finds it)"
+                return [RowError(row.row, "lao_code", written, why, row.cells)]
+            row.lao_code = fits[0][0]
+            self.report.read_as.append((row.row, written, f"{fits[0][0]} {fits[0][1]}"))
+        self._canonical_mission(row)
+        return []
+
+    def _laos_named(self, written: str) -> list[tuple[str, str]]:
+        """The registry's (code, name) that a written name fits: the one it equals (spaces, tone
+        marks and อบต./ทต. forgiven), else those it is a fragment of."""
+        if self.names is None:
+            self.names = []
+            for sid in self.app.ledger_recorder.stream_ids("lao/"):
+                lao = self.app._lao_or_none(sid.split("/", 1)[1])
+                if lao is not None:
+                    self.names.append((lao.lao_code, lao.name_th))
+        key = search_key(expand(written))
+        exact = [(c, n) for c, n in self.names if search_key(n) == key]
+        return exact or sorted((c, n) for c, n in self.names if matches(written, "", n))
+
+    def _canonical_mission(self, row: ImportRow) -> None:
         if self.codes is None:
             self.codes = {sid.split("/", 1)[1] for sid in self.app.ledger_recorder.stream_ids("mission/")}
         if row.mission_code in self.codes:

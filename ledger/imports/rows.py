@@ -30,6 +30,22 @@ from ledger.imports.reading import MalformedRow
 _KEY_COLUMNS: Final = ("lao_code", "mission_code", "effective_from")
 
 
+class LaoName(str):
+    """LaoName is an LAO cell that holds a name, not a code (`อบต.เขาคราม`): the importer reads
+    it as the one registry entry it fits, or says which ones it could be."""
+
+
+#: Headers of a column of LAO names, which stands for the code column when a sheet has none.
+NAME_HEADERS: Final = ("lao_name_th", "ชื่อ อปท.", "ชื่อ อปท", "ชื่อองค์กรปกครองส่วนท้องถิ่น", "อปท.", "อปท")
+
+
+def _parse_lao_cell(text: str) -> str:
+    """A 7-digit code, or — a cell with no digit in it — an LAO's name."""
+    if text.strip() and not any(arabic_digits(c).isdigit() for c in text):
+        return LaoName(" ".join(text.split()))
+    return parse_lao_code(text)
+
+
 @dataclass(frozen=True)
 class RowError:
     """RowError is one problem in a file: where it is and why."""
@@ -72,10 +88,11 @@ def column_of(header: str) -> str | None:
 
 
 def looks_like_header(cells: list[str]) -> bool:
-    """looks_like_header is true for a row naming at least the LAO code and mission code columns
-    (a title row above the header names none)."""
+    """looks_like_header is true for a row naming at least the LAO code (or name) and mission
+    code columns (a title row above the header names none)."""
     columns = {column_of(c) for c in cells if c}
-    return {"lao_code", "mission_code"} <= columns
+    named = any(c.strip() in NAME_HEADERS or c.strip().lower() in NAME_HEADERS for c in cells if c)
+    return "mission_code" in columns and ("lao_code" in columns or named)
 
 
 @dataclass
@@ -105,6 +122,12 @@ class Header:
             if column in columns.values():
                 raise BadInput(f"{name}: two columns mean {column}")
             columns[header] = column
+        if "lao_code" not in columns.values():
+            # A sheet with a column of LAO names and none of codes: the names stand for the codes.
+            named = next((h for h in names if h.strip() in NAME_HEADERS or h.strip().lower() in NAME_HEADERS), None)
+            if named is not None:
+                columns[named] = "lao_code"
+                unknown = [u for u in unknown if u != named]
         missing = [c for c in ("lao_code", "mission_code") if c not in columns.values()]
         if missing:
             raise BadInput(
@@ -138,7 +161,7 @@ def _cell_parser(column: str) -> Callable[[str], Any]:
     if column == "version":
         return _parse_version
     if column == "lao_code":
-        return parse_lao_code
+        return _parse_lao_cell
     if column == "mission_code":
         # "QOL 01": blanks inside a code are dropped here; the importer then reads the code as the
         # one catalog code it can only mean (upper case, separators aside), and says so.
