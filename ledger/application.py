@@ -10,20 +10,20 @@ them in one transaction. Optimistic concurrency comes from the store's primary k
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.utils import Environment
 
-from ledger.clock import CLOCK_ENV, CLOCK_LEAD, Clock, SystemClock
-from ledger.domain.access import Principal
-from ledger.domain.catalog import Mission, fold_mission, parse_catalog, plan_catalog
+from ledger.appending import Appending
+from ledger.appending import Receipt as Receipt
+from ledger.clock import Clock, SystemClock
+from ledger.domain.access import Operation, Principal, authorize
 from ledger.domain.events import (
     Cancelled,
     Changed,
@@ -35,15 +35,9 @@ from ledger.domain.events import (
     Reinstated,
     Voided,
     decode_event,
-    kind_of,
-    lao_id,
-    mission_id,
     record_id,
-    stream_id,
 )
 from ledger.domain.limits import MAX_ACTOR_CHARS
-from ledger.domain.registry import Lao, fold_lao, parse_registry, plan_registry, read_csv_text
-from ledger.domain.search import closest
 from ledger.domain.thai import bangkok_date, format_instant
 from ledger.domain.timeline import RecordState, RecordView, Timeline, apply, fold
 from ledger.domain.values import (
@@ -56,26 +50,14 @@ from ledger.domain.values import (
     parse_lao_code,
     parse_mission_code,
 )
-from ledger.errors import Backdating, BadInput, Conflict, Forbidden, NotFound, Refused, StaleVersion, StoreUnavailable
-from ledger.store.contract import ClockBehind, IdempotencyKey, LedgerLog
+from ledger.errors import BadInput, NotFound, Refused, StaleVersion
+from ledger.reference import ReferenceData
+from ledger.store.contract import LedgerLog
+from ledger.store.credentials import IdempotencyKey
 from ledger.store.location import StoreLocation, store_environment, translate_store_error
 from ledger.store.mapper import Envelope, MsgspecMapper
 
 E = TypeVar("E", bound=Event)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """Receipt says what a command appended: the events' ledger positions and their time."""
-
-    positions: tuple[int, ...]
-    recorded_at: datetime | None
-    kinds: tuple[str, ...] = ()
-
-    @property
-    def count(self) -> int:
-        """count is the number of events appended."""
-        return len(self.positions)
 
 
 def default_actor() -> str:
@@ -84,15 +66,6 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 120:
-        return f"{minutes} minutes"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} hours"
-    return f"{minutes // (24 * 60):,} days"
 
 
 def _codes(lao_code: str, mission_code: str) -> tuple[str, str]:
@@ -182,7 +155,7 @@ class Preview:
     after: Timeline
 
 
-class MissionLedger(Application[str]):
+class MissionLedger(Application[str], Appending, ReferenceData):
     """MissionLedger records, corrects, changes, cancels, reinstates and voids mission records,
     loads the registry and catalog, and reads records at any (known_at, valid_on)."""
 
@@ -255,36 +228,6 @@ class MissionLedger(Application[str]):
         """record_events returns a mission record's events, oldest first."""
         return self.stream(record_id(lao_code, mission_code))  # type: ignore[return-value]
 
-    def lao(self, lao_code: str, on: date | None = None) -> Lao:
-        """lao returns an LAO's registry entry, or raises NotFound naming the closest codes."""
-        found = fold_lao(self.stream(lao_id(lao_code)), on)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound(f"LAO {lao_code} is not in the registry{self._suggest('lao', lao_code)}")
-        return found
-
-    def mission(self, mission_code: str) -> Mission:
-        """mission returns a catalog entry, or raises NotFound naming the closest codes."""
-        found = fold_mission(self.stream(mission_id(mission_code)))  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound(f"mission {mission_code} is not in the catalog{self._suggest('mission', mission_code)}")
-        return found
-
-    def _suggest(self, kind: str, code: str) -> str:
-        """The closest codes of the registry (kind `lao`) or catalog (`mission`), with their names:
-        "; did you mean 6810103 องค์การบริหารส่วนตำบลเขาคราม?" — or how to load it when it is empty."""
-        codes = [sid.split("/", 1)[1] for sid in self.ledger_recorder.stream_ids(f"{kind}/")]
-        if not codes:
-            what = "registry load" if kind == "lao" else "catalog load"
-            return f" (it is empty: load it with `{what}`)"
-        near = closest(code, codes)
-        if not near:
-            return ""
-        named = []
-        for other in near:
-            entry = self._lao_or_none(other) if kind == "lao" else self._mission_or_none(other)
-            named.append(f"{other} {entry.name_th}" if entry else other)
-        return f"; did you mean {', '.join(named)}?"
-
     # --- who may write ------------------------------------------------------------------------
 
     def acting_as(self, principal: Principal, source: str = "http") -> MissionLedger:
@@ -301,128 +244,17 @@ class MissionLedger(Application[str]):
         """authorize_write refuses (Forbidden) a write to an LAO's records that the signed-in
         principal's roles do not cover; the operator's own CLI (no principal) may write anything.
         `province_code`: the LAO's province when the caller has it, else read from the registry."""
-        who = self.principal
-        if who is None:
+        if self.principal is None:
             return
         if province_code is None:
             lao = self._lao_or_none(lao_code)
             province_code = lao.province_code if lao is not None else None
-        if not who.may_write_record(lao_code, province_code):
-            where = f" (province {province_code})" if province_code else ""
-            raise Forbidden(f"{who.name} may not write records of LAO {lao_code}{where}")
+        authorize(self.principal, "write_record", lao=lao_code, province=province_code)
 
-    def authorize_admin(self, what: str) -> None:
-        """authorize_admin refuses what only an admin may do to a signed-in principal without it."""
-        if self.principal is not None and not self.principal.may_administer():
-            raise Forbidden(f"{self.principal.name} may not {what} (admin only)")
-
-    # --- appending ---------------------------------------------------------------------------
-
-    def _meta(self, now: datetime, reason: str | None, reported_at: datetime | None = None) -> dict[str, Any]:
-        return {
-            "recorded_at": now,
-            "actor": self.actor,
-            "source": self.source,
-            "reason": reason,
-            "reported_at": reported_at,
-        }
-
-    def _stamp(self) -> datetime:
-        """The ledger time for the next write: the clock, never behind the last event."""
-        return self.stamp_after(self.ledger_recorder.last_recorded_at())
-
-    def stamp_after(self, last: datetime | None) -> datetime:
-        """stamp_after is the ledger time for a write after an event recorded at `last`: the
-        clock's time, or `last` when this machine's clock is a hair behind another writer's.
-        A fixed clock earlier than `last` is backdating, one ahead of the machine's clock by
-        more than CLOCK_LEAD a time no later write could ever go back from: both refused."""
-        now = self.clock.now()
-        if self.clock.fixed:
-            lead = now - datetime.now(UTC)
-            if lead > CLOCK_LEAD:
-                raise Refused(
-                    f"the ledger clock ({format_instant(now)}) is {_duration(lead)} ahead of this machine's: "
-                    f"every later write would have to be stamped after it, so it may lead by at most "
-                    f"{_duration(CLOCK_LEAD)} (check {CLOCK_ENV})"
-                )
-        if last is not None and now < last:
-            if self.clock.fixed:
-                raise Backdating(
-                    f"the ledger clock ({format_instant(now)}) is earlier than the last "
-                    f"recorded event ({format_instant(last)}): backdating is refused"
-                )
-            now = last
-        return now
-
-    def _append(
-        self,
-        decide: Callable[[datetime], Sequence[Envelope]],
-        *,
-        conflict: str,
-        idempotency: IdempotencyKey | None = None,
-    ) -> Receipt:
-        """Decide, stamp and save in one transaction; map store conflicts to ledger errors.
-
-        When another writer committed a later recorded_at between our stamp and our insert,
-        the store stamps the *same* events again under its write lock — never decided again on
-        fresh state: a decision taken on a version someone else has since changed must end in
-        a conflict. A write whose outcome an error hid is looked up: if exactly its events are
-        in the ledger it succeeded, and says so.
-        """
-        now = self._stamp()
-        envelopes = list(decide(now))
-        if not envelopes:
-            return Receipt((), None)
-        stamped = [now]
-
-        def restamp(last: datetime) -> tuple[datetime, list[StoredEvent]]:
-            # Under the store's write lock: this machine's clock is a hair behind another
-            # writer's, and the ledger clock never runs backwards.
-            at = max(self.clock.now(), last)
-            stamped[0] = at
-            envelopes[:] = [
-                Envelope(x.originator_id, x.originator_version, msgspec.structs.replace(x.event, recorded_at=at))
-                for x in envelopes
-            ]
-            return at, [self.mapper.to_stored_event(x) for x in envelopes]
-
-        kinds = tuple(kind_of(x.event) for x in envelopes)
-        try:
-            # The recorder directly: Application.save's per-object protocol checks cost more
-            # than the insert for a large batch, and this application has no snapshots or
-            # notifications for save to take care of.
-            notification_ids = self.ledger_recorder.insert_events(
-                [self.mapper.to_stored_event(x) for x in envelopes],
-                recorded_at=now,
-                restamp=None if self.clock.fixed else restamp,
-                idempotency=idempotency,
-            )
-        except ClockBehind as e:
-            raise Backdating(str(e)) from e
-        except IntegrityError as e:
-            positions = self._outcome(envelopes, e)
-            if positions is None:
-                raise Conflict(conflict) from e
-            return Receipt(positions, stamped[0], kinds)
-        except PersistenceError as e:
-            positions = self._outcome(envelopes, e)
-            if positions is None:
-                raise translate_store_error(e, self.location) from e
-            return Receipt(positions, stamped[0], kinds)
-        positions = self.ledger_recorder.positions_of(list(notification_ids or ()))
-        return Receipt(positions, stamped[0], kinds)
-
-    def _outcome(self, envelopes: Sequence[Envelope], error: Exception) -> tuple[int, ...] | None:
-        """The positions of exactly these events when the ledger holds them (the write committed
-        although an error was reported), else None (nothing of the write was appended). When
-        the store cannot be asked either, the outcome is unknown, and the error says so."""
-        try:
-            return self.ledger_recorder.stored_positions([self.mapper.to_stored_event(x) for x in envelopes])
-        except PersistenceError:
-            raise StoreUnavailable(
-                f"{translate_store_error(error, self.location)}; whether the write was recorded is unknown: "
-                "look at the record (`show`, `history`) before writing it again"
-            ) from error
+    def authorize(self, operation: Operation, *, province: str | None = None, lao: str | None = None) -> None:
+        """authorize refuses (Forbidden) an operation the signed-in principal may not do, by the one
+        rule (ledger.domain.access.permits); the operator's own CLI (no principal) may do anything."""
+        authorize(self.principal, operation, province=province, lao=lao)
 
     def _decide_on_record(
         self,
@@ -441,7 +273,7 @@ class MissionLedger(Application[str]):
             preview = self._judge(lao_code, mission_code, make, now, expect_version, must_exist, unchanged)
             return [Envelope(record_id(lao_code, mission_code), preview.state.version + 1, preview.event)]
 
-        return self._append(
+        return self.append(
             decide,
             conflict=f"record {key} was written by someone else at the same time; read it again and retry",
             idempotency=idempotency,
@@ -570,7 +402,7 @@ class MissionLedger(Application[str]):
         codes = (lao_code, mission_code)
 
         def make(now: datetime) -> RecordEvent:
-            return spec.event(lao_code=codes[0], mission_code=codes[1], **given, **self._meta(now, why, reported_at))
+            return spec.event(lao_code=codes[0], mission_code=codes[1], **given, **self.meta(now, why, reported_at))
 
         return lao_code, mission_code, make, spec
 
@@ -612,67 +444,6 @@ class MissionLedger(Application[str]):
     def void(self, lao_code: str, mission_code: str, **arguments: Any) -> Receipt:
         """void appends `voided`: the record was entered in error and exists at no valid time."""
         return self.command("void", lao_code, mission_code, **arguments)
-
-    # --- registry and catalog --------------------------------------------------------------------
-
-    def load_registry(
-        self, data: bytes, *, name: str, effective_from: date | None = None
-    ) -> tuple[Receipt, int, list[tuple[str, str, str]]]:
-        """load_registry registers new LAOs and amends changed ones from a CSV file; returns
-        the receipt, the number of LAOs already up to date, and the LAOs the file moves to
-        another province (code, from, to) — rare and weighty (every scope and report of both
-        provinces changes), so the summary names each."""
-        loaded = parse_registry(read_csv_text(data, name=name), name=name)
-        moved: list[tuple[str, str, str]] = []
-
-        def decide(now: datetime) -> list[Envelope]:
-            current = {e.lao_code: e for e in (self._lao_or_none(lao.lao_code) for lao in loaded) if e}
-            moved[:] = [
-                (lao.lao_code, current[lao.lao_code].province_code, lao.province_code)
-                for lao in loaded
-                if lao.lao_code in current and current[lao.lao_code].province_code != lao.province_code
-            ]
-            events = plan_registry(
-                loaded,
-                current,
-                effective_from=effective_from or bangkok_date(now),
-                meta=self._meta(now, f"registry load {name}"),
-            )
-            return self._envelopes(events)
-
-        receipt = self._append(decide, conflict="another registry load ran at the same time; retry")
-        return receipt, len(loaded) - receipt.count, moved
-
-    def load_catalog(self, data: bytes, *, name: str) -> tuple[Receipt, int]:
-        """load_catalog defines new missions and amends changed ones from a CSV file."""
-        self.authorize_admin("load the catalog")
-        loaded = parse_catalog(read_csv_text(data, name=name), name=name)
-
-        def decide(now: datetime) -> list[Envelope]:
-            current = {m.mission_code: m for m in (self._mission_or_none(x.mission_code) for x in loaded) if m}
-            events = plan_catalog(loaded, current, meta=self._meta(now, f"catalog load {name}"))
-            return self._envelopes(events)
-
-        receipt = self._append(decide, conflict="another catalog load ran at the same time; retry")
-        return receipt, len(loaded) - receipt.count
-
-    def _lao_or_none(self, code: str) -> Lao | None:
-        return fold_lao(self.stream(lao_id(code)))  # type: ignore[arg-type]
-
-    def _mission_or_none(self, code: str) -> Mission | None:
-        return fold_mission(self.stream(mission_id(code)))  # type: ignore[arg-type]
-
-    def _envelopes(self, events: Iterable[LedgerEvent]) -> list[Envelope]:
-        """Number new events of possibly many streams after each stream's current version."""
-        versions: dict[str, int] = {}
-        out = []
-        for event in events:
-            sid = stream_id(event)
-            if sid not in versions:
-                versions[sid] = len(self.recorder.select_events(sid))
-            versions[sid] += 1
-            out.append(Envelope(sid, versions[sid], event))
-        return out
 
     # --- reading one record --------------------------------------------------------------------
 

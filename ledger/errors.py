@@ -68,3 +68,8 @@ class StaleVersion(Conflict):
 class Unprocessable(BadInput):
     """Well-formed input that cannot be taken as sent (HTTP 422): an Idempotency-Key reused
     for another request."""
+
+
+class FormExpired(Forbidden):
+    """A page's form whose CSRF secret is not its session's (HTTP 403): expired, or sent by
+    another site."""

@@ -129,6 +129,7 @@ class Identity:
 
     def add(self, name: str, roles: list[str], display_name: str | None = None) -> Receipt:
         """add enters a new principal with its roles; refused when the name is taken."""
+        self.app.authorize("manage_principals")
         name = check_principal_name(name)
         parsed = sorted({parse_role(r) for r in roles})
         shown = check_text(display_name, what="display name") if display_name else None
@@ -137,14 +138,15 @@ class Identity:
             if self._events(name):
                 raise Refused(f"principal {name!r} exists already (grant it roles with `principal grant`)")
             event = PrincipalAdded(
-                name=name, roles=tuple(str(r) for r in parsed), display_name=shown, **self.app._meta(now, None)
+                name=name, roles=tuple(str(r) for r in parsed), display_name=shown, **self.app.meta(now, None)
             )
             return [Envelope(principal_id(name), 1, event)]
 
-        return self.app._append(decide, conflict=f"principal {name!r} was added by someone else at the same time")
+        return self.app.append(decide, conflict=f"principal {name!r} was added by someone else at the same time")
 
     def grant(self, name: str, role: str) -> Receipt:
         """grant gives a principal one more role; refused when it holds it already."""
+        self.app.authorize("manage_principals")
         parsed = parse_role(role)
         return self._change(
             name,
@@ -154,6 +156,7 @@ class Identity:
 
     def revoke(self, name: str, role: str) -> Receipt:
         """revoke takes a role away; refused when the principal does not hold it."""
+        self.app.authorize("manage_principals")
         parsed = parse_role(role)
         return self._change(
             name,
@@ -167,12 +170,12 @@ class Identity:
             found = fold_principal(events)
             if found is None:
                 raise NotFound(f"no principal {name!r} (add it with `principal add`)")
-            event = make(found, self.app._meta(now, None))
+            event = make(found, self.app.meta(now, None))
             if event is None:
                 raise Refused(unchanged)
             return [Envelope(principal_id(name), len(events) + 1, event)]
 
-        return self.app._append(decide, conflict=f"principal {name!r} was changed by someone else at the same time")
+        return self.app.append(decide, conflict=f"principal {name!r} was changed by someone else at the same time")
 
     # --- tokens ---------------------------------------------------------------------------------
 
@@ -182,6 +185,7 @@ class Identity:
         """issue makes a token for a principal: its hash goes into the store, then the
         `token_issued` event (without either) into the ledger; only then does it sign in.
         A `one_time` token is a sign-in link: the pages exchange it once for a session."""
+        self.app.authorize("manage_principals")
         name = check_principal_name(name)
         label = check_text(label, what="label") if label else None
         now = self.app.clock.now()
@@ -197,10 +201,10 @@ class Identity:
         def decide(at: datetime) -> list[Envelope]:
             events = self._events(name)
             kind = LinkIssued if one_time else TokenIssued
-            event = kind(name=name, token_id=token_id, expires_at=expires, label=label, **self.app._meta(at, None))
+            event = kind(name=name, token_id=token_id, expires_at=expires, label=label, **self.app.meta(at, None))
             return [Envelope(principal_id(name), len(events) + 1, event)]
 
-        receipt = self.app._append(decide, conflict=f"principal {name!r} was changed at the same time; issue again")
+        receipt = self.app.append(decide, conflict=f"principal {name!r} was changed at the same time; issue again")
         return IssuedToken(token, token_id, name, expires, receipt)
 
     def revoke_token(self, token_id: str) -> Receipt | None:
@@ -208,6 +212,7 @@ class Identity:
         with either is refused. A sign-in link revokes itself when it is used; revoking it then
         ends the session it opened all the same and returns None (Refused when a revoked token
         had no session left to end)."""
+        self.app.authorize("manage_principals")
         token_id = token_id.strip()
         try:
             return self._revoke(token_id, None)
@@ -221,6 +226,7 @@ class Identity:
 
     def sessions(self, name: str | None = None) -> list[SessionInfo]:
         """sessions lists the open page sessions (of one principal), newest first: never a secret."""
+        self.app.authorize("manage_sessions")
         now = self.app.clock.now()
         rows = self.app.ledger_recorder.sessions()
         found = [SessionInfo(*row) for row in rows if row[4] > now and (name is None or row[1] == name)]
@@ -252,10 +258,10 @@ class Identity:
                 raise NotFound(f"no token {token_id!r} (`token list` shows the ids)")
             if state.revoked_at is not None:
                 raise Refused(f"token {token_id} was revoked already, at {format_instant(state.revoked_at)}")
-            event = TokenRevoked(name=name, token_id=token_id, **app._meta(now, reason))
+            event = TokenRevoked(name=name, token_id=token_id, **app.meta(now, reason))
             return [Envelope(principal_id(name), len(events) + 1, event)]
 
-        return app._append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
+        return app.append(decide, conflict=f"principal {name!r} was changed at the same time; revoke again")
 
     def sign_in(self, token: str | None) -> Principal:
         """sign_in is the principal a bearer token signs in now; Unauthenticated (one reason, never

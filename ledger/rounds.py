@@ -32,7 +32,7 @@ class Rounds:
         self, name: str, start: date, deadline: date, province: str | None = None, reason: str | None = None
     ) -> Receipt:
         """open starts a round; refused when its name is taken or its deadline precedes its start."""
-        self.app.authorize_admin("open a reporting round")
+        self.app.authorize("open_round")
         name = check_round_name(name)
         province = check_province_code(province) if province else None
         check_round(name, start, deadline)
@@ -41,11 +41,11 @@ class Rounds:
             if self.app.stream(round_id(name)):
                 raise Refused(f"round {name!r} exists already (a round is opened once; open another name)")
             event = RoundOpened(
-                name=name, start=start, deadline=deadline, province_code=province, **self.app._meta(now, reason)
+                name=name, start=start, deadline=deadline, province_code=province, **self.app.meta(now, reason)
             )
             return [Envelope(round_id(name), 1, event)]
 
-        return self.app._append(decide, conflict=f"round {name!r} was opened by someone else at the same time")
+        return self.app.append(decide, conflict=f"round {name!r} was opened by someone else at the same time")
 
     def _refresh(self) -> list[RoundOpened]:
         recorder = self.app.ledger_recorder

@@ -10,8 +10,9 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
-from ledger.domain.access import Principal
+from ledger.domain.access import Operation, Principal, authorize
 from service.state import LedgerService
 
 #: Where a request keeps the principal its token signed in (ASGI scope state).
@@ -40,3 +41,33 @@ def signed_in(request: Request[Any, Any, Any]) -> Principal:
     """signed_in is the principal bearer_guard signed in (a dependency of every API handler)."""
     principal: Principal = request.scope["state"][_PRINCIPAL]
     return principal
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """principal_of is who a request acts for: the bearer token's principal (API), or the page
+    session's (pages; Unauthenticated sends the person to sign in)."""
+    state = connection.scope.setdefault("state", {})
+    found: Principal | None = state.get(_PRINCIPAL)
+    if found is not None:
+        return found
+    from service.pages.web import page_session
+
+    return page_session(connection, connection.app.state.ledger).principal  # type: ignore[arg-type]
+
+
+def requires(operation: Operation) -> Guard:
+    """requires is the guard of a route that does `operation`: the application's one rule
+    (ledger.domain.access.authorize) decides, on the scope the route's path names — an LAO
+    (`lao`, whose province the registry gives) or a province (`province`)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        lao = connection.path_params.get("lao")
+        province = connection.path_params.get("province")
+        if lao is not None and province is None:
+            from service.api.params import province_lookup
+
+            province = province_lookup(connection.app.state.ledger.views())("lao", lao)
+        authorize(principal, operation, province=province, lao=lao)
+
+    return guard

@@ -4,6 +4,7 @@ leaves out part of the contract cannot be made."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,22 @@ def test_the_command_line_starts_without_loading_the_store_or_the_views() -> Non
     code = f"import sys, cli.main; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == "", f"import cli.main loads {loaded.stdout.strip()}"
+
+
+def test_the_designs_file_map_names_every_module_and_none_is_over_600_lines() -> None:
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    block = design.split("## 5. Architecture", 1)[1].split("```", 2)[1]
+    named = set(re.findall(r"[a-z_0-9]+", block))
+    missing, long = [], []
+    for package in ("ledger", "projections", "service", "cli"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "__init__.py" and path.parent.name != "i18n":
+                continue
+            module = path.stem if path.name != "__init__.py" else path.parent.name
+            if module not in named:
+                missing.append(str(path.relative_to(ROOT)))
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > 600:
+                long.append(f"{path.relative_to(ROOT)} ({lines})")
+    assert not missing, f"docs/design.md §5 does not name: {', '.join(missing)}"
+    assert not long, f"over 600 lines: {', '.join(long)}"

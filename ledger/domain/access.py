@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from ledger.domain.events import (
     Event,
@@ -236,3 +236,79 @@ def readable_scope(
         return next(iter(laos)), None, None
     covered = ", ".join(sorted([*(f"province={p}" for p in provinces), *(f"lao={x}" for x in laos)])) or "none"
     raise Forbidden(f"{principal.name} may not read every LAO: give a scope its roles cover ({covered})")
+
+
+#: Every operation whose permission is decided here, for every face (docs/design.md §10 has the
+#: table a test checks these against, role by role).
+Operation = Literal[
+    "read_record",
+    "write_record",
+    "import",
+    "read_province",
+    "read_nation",
+    "read_feed",
+    "read_event",
+    "read_proofs",
+    "sign_checkpoint",
+    "load_registry",
+    "load_catalog",
+    "open_round",
+    "manage_principals",
+    "manage_sessions",
+]
+OPERATIONS: Final[tuple[str, ...]] = get_args(Operation)
+#: What each operation is called in a refusal ("khaokram.clerk may not load the registry").
+_SAID: Final = {
+    "read_record": "read records of LAO {lao}",
+    "write_record": "write records of LAO {lao}",
+    "import": "import (admin, province officers and LAO clerks)",
+    "read_province": "read province {province}",
+    "read_nation": "read the whole country",
+    "read_feed": "follow the feed of {where}",
+    "read_event": "read that event (outside its feed)",
+    "read_proofs": "read checkpoints and proofs (admin, auditor, integration)",
+    "sign_checkpoint": "sign checkpoints (admin only)",
+    "load_registry": "load the registry (admin only)",
+    "load_catalog": "load the catalog (admin only)",
+    "open_round": "open a reporting round (admin only)",
+    "manage_principals": "add principals, grant roles or issue tokens (admin only)",
+    "manage_sessions": "see or end sessions (admin only)",
+}
+
+
+def permits(principal: Principal, operation: Operation, *, province: str | None = None, lao: str | None = None) -> bool:
+    """permits says whether a principal may do an operation, on an LAO (and its province) or a
+    province where the operation has a scope. The one rule of who may do what."""
+    if operation == "read_record":
+        return lao is not None and principal.may_read_record(lao, province)
+    if operation == "write_record":
+        return lao is not None and principal.may_write_record(lao, province)
+    if operation == "import":
+        # Rows are checked one by one against write_record; starting an import needs a role that writes.
+        return principal.may_administer() or bool(principal.provinces()) or bool(principal.laos())
+    if operation == "read_province":
+        return province is not None and principal.may_read_province(province)
+    if operation == "read_nation":
+        return principal.may_read_nation()
+    if operation == "read_feed":
+        allowed, provinces = principal.feed_scope()
+        return allowed and (provinces is None or province in provinces)
+    if operation == "read_event":
+        return principal.may_read_event(province)
+    if operation == "read_proofs":
+        return principal.may_read_proofs()
+    return principal.may_administer()
+
+
+def authorize(
+    principal: Principal | None, operation: Operation, *, province: str | None = None, lao: str | None = None
+) -> None:
+    """authorize refuses (Forbidden, one line naming who and what) an operation the principal may
+    not do; None is the operator at the server's own command line, who may do everything."""
+    if principal is None or permits(principal, operation, province=province, lao=lao):
+        return
+    where = f"province {province}" if province else "the whole country"
+    said = _SAID[operation].format(lao=lao, province=province, where=where)
+    if operation in ("read_record", "write_record") and province:
+        said += f" (province {province})"
+    raise Forbidden(f"{principal.name} may not {said}")

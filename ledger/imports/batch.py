@@ -262,7 +262,7 @@ def import_file(
         insert([Envelope(batch_id(report.batch_id), 1, batch)])
 
     if dry_run:
-        run(app._stamp(), None)
+        run(app.stamp(), None)
         report.errors.sort(key=lambda e: e.row)  # in the sheet's order, as its reader goes
         return report
     try:

@@ -22,13 +22,13 @@ from ledger.store.contract import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
     Cursor,
-    IdempotencyKey,
     LedgerLog,
     Restamp,
     log_table_names,
     log_table_statements,
     table_statement,
 )
+from ledger.store.credentials import IdempotencyKey
 from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout), for at

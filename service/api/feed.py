@@ -17,8 +17,8 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.response import Stream
 
-from ledger.domain.access import Principal
-from ledger.errors import BadInput, Forbidden, Refused
+from ledger.domain.access import Principal, authorize
+from ledger.errors import BadInput, Refused
 from projections.feed import FeedFilter, parse_sequence
 from service.api.params import province_lookup
 from service.state import LedgerService, frame_of
@@ -33,23 +33,13 @@ def feed_filter(
 ) -> FeedFilter:
     """feed_filter is the filter a consumer asked, within what its roles let it follow: admin,
     auditor and a national integration follow everything; `integration:PP` only province PP."""
-    allowed, provinces = principal.feed_scope()
-    if not allowed:
-        raise Forbidden(f"{principal.name} may not read the feed")
     if province and lao:
         raise BadInput("give one of province, lao", field="lao")
-    if provinces is not None:
-        if lao:
-            where = province_lookup(ledger.views())("lao", lao)
-            if where not in provinces:
-                raise Forbidden(f"{principal.name} may not follow LAO {lao}")
-        elif province:
-            if province not in provinces:
-                raise Forbidden(f"{principal.name} may not follow province {province}")
-        elif len(provinces) == 1:
-            province = next(iter(provinces))
-        else:
-            raise Forbidden(f"{principal.name} follows provinces {', '.join(sorted(provinces))}: give province=")
+    _, provinces = principal.feed_scope()
+    if provinces is not None and len(provinces) == 1 and not (province or lao):
+        province = next(iter(provinces))  # an integration of one province follows that one
+    where = province_lookup(ledger.views())("lao", lao) if lao else province or None
+    authorize(principal, "read_feed", province=where)
     return FeedFilter(province=province or None, lao=lao or None, kinds=tuple(types or ()))
 
 

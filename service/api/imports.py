@@ -20,19 +20,13 @@ from litestar.params import Parameter
 
 from ledger.domain.access import Principal
 from ledger.domain.limits import MAX_UPLOAD_BYTES
-from ledger.errors import Forbidden
 from service.api.params import day
+from service.auth import requires
 from service.offload import ImportJob, boundary_of
 from service.state import LedgerService
 
 
-def may_import(principal: Principal) -> None:
-    """may_import: admin, province officers and LAO clerks (each within its own scope, row by row)."""
-    if not (principal.may_administer() or principal.provinces() or principal.laos()):
-        raise Forbidden(f"{principal.name} may not import (admin, province officers and LAO clerks)")
-
-
-@post("/imports", status_code=200, request_max_body_size=MAX_UPLOAD_BYTES)
+@post("/imports", status_code=200, request_max_body_size=MAX_UPLOAD_BYTES, guards=[requires("import")])
 async def upload_import(
     request: Request[Any, Any, Any],
     ledger: LedgerService,
@@ -49,7 +43,6 @@ async def upload_import(
     appended. A blank cell leaves its field as it is (blank_clears: it clears it); a row with
     the export's version whose record changed since is a conflict unless untouched
     (override_conflicts=REASON applies its edits anyway)."""
-    may_import(principal)
     boundary = boundary_of(request.headers.get("content-type", ""))
     job = ImportJob(
         db=ledger.config.db, principal=principal, mode=mode, effective=day("effective", effective), dry_run=dry_run,

@@ -10,18 +10,14 @@ from typing import Any, Final
 from litestar import Response, get, post
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, Forbidden, NotFound, Refused
+from ledger.errors import BadInput, NotFound, Refused
 from ledger.integrity.audit import LedgerAuditor
 from projections.feed import feed_head
 from service.api.params import json_response, province_lookup
+from service.auth import requires
 from service.state import LedgerService
 
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
-
-
-def _may_read_proofs(principal: Principal) -> None:
-    if not principal.may_read_proofs():
-        raise Forbidden(f"{principal.name} may not read checkpoints and proofs (admin, auditor, integration)")
 
 
 def _checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> str:
@@ -37,18 +33,15 @@ def _checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> s
     raise NotFound(f"{name}={size}: no checkpoint of that size (latest sizes: {sizes})", field=name)
 
 
-@get("/checkpoints/latest", sync_to_thread=False)
-def latest_checkpoint(ledger: LedgerService, principal: Principal) -> Response[bytes]:
+@get("/checkpoints/latest", sync_to_thread=False, guards=[requires("read_proofs")])
+def latest_checkpoint(ledger: LedgerService) -> Response[bytes]:
     """The latest signed checkpoint, as the signed note `checkpoint --out` writes."""
-    _may_read_proofs(principal)
     return Response(_checkpoint_of_size(ledger, None, "size").encode("utf-8"), media_type=NOTE)
 
 
-@post("/checkpoints", sync_to_thread=False, status_code=201)
-def sign_checkpoint(ledger: LedgerService, principal: Principal) -> Response[bytes]:
+@post("/checkpoints", sync_to_thread=False, status_code=201, guards=[requires("sign_checkpoint")])
+def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
     """Sign a checkpoint of the whole ledger with the server's key and record it (admin)."""
-    if not principal.may_administer():
-        raise Forbidden(f"{principal.name} may not sign checkpoints (admin only)")
     if not ledger.config.key:
         raise Refused("this service has no signing key (start it with --key or MISSION_LEDGER_KEY)")
     from ledger.integrity.checkpoint import parse_signer
@@ -62,14 +55,14 @@ def inclusion_document(ledger: LedgerService, principal: Principal, seq: int, si
     """inclusion_document is the inclusion proof of the event at `seq` in the checkpoint of
     `size` events (default the latest), for a principal that may read that event: a proof
     carries the event whole, so it answers to the feed's scope (403 else)."""
-    _may_read_proofs(principal)
+    app = ledger.as_principal(principal)
+    app.authorize("read_proofs")
     recorder = ledger.app.ledger_recorder
     logged = recorder.select_log(seq - 1, 1) if 1 <= seq <= recorder.log_size() else []
     if logged and logged[0].position == seq:
         lao = feed_head(logged[0].state).lao_code
         province = province_lookup(ledger.views())("lao", lao) if lao else None
-        if not principal.may_read_event(province):
-            raise Forbidden(f"{principal.name} may not read the event at position {seq} (outside its feed)")
+        app.authorize("read_event", province=province)
     note = _checkpoint_of_size(ledger, size, "size")
     return LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note)
 
@@ -82,11 +75,10 @@ def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size:
     return json_response(inclusion_document(ledger, principal, seq, size))
 
 
-@get("/proofs/consistency", sync_to_thread=False)
-def consistency_proof(ledger: LedgerService, principal: Principal, old: int, new: int | None = None) -> Response[bytes]:
+@get("/proofs/consistency", sync_to_thread=False, guards=[requires("read_proofs")])
+def consistency_proof(ledger: LedgerService, old: int, new: int | None = None) -> Response[bytes]:
     """Prove that the ledger of the checkpoint of `new` events (default the latest) extends the
     one of `old` events: the document of `prove consistency`."""
-    _may_read_proofs(principal)
     if new is not None and new < old:
         raise BadInput(f"old={old} is after new={new}", field="old")
     old_note = _checkpoint_of_size(ledger, old, "old")

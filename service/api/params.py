@@ -1,44 +1,25 @@
-"""Query parameters and bodies read as the CLI reads its options: BE or CE dates, Thai digits
-and month names, exact decimals. A value that does not parse is a 400 naming the parameter."""
+"""Query parameters read as the CLI reads its options (ledger.domain.commands: BE or CE dates,
+Thai digits and month names; a value that does not parse is a 400 naming the parameter), JSON
+answers, and the scope a principal asks for."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Response
 
 from ledger.domain.access import Principal, readable_scope
-from ledger.domain.thai import parse_date, parse_instant
+from ledger.domain.commands import day as day
+from ledger.domain.commands import instant as instant
+from ledger.domain.commands import parsed as parsed
 from ledger.errors import BadInput
 from projections.completeness import province_of_scope
 from projections.documents import plain
 from projections.queries import Scope
 
-T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
-
-
-def parsed(name: str, text: str | None, parse: Callable[[str], T]) -> T | None:
-    """parsed reads one parameter with a ledger parser; its error names the parameter."""
-    if text is None or text == "":
-        return None
-    try:
-        return parse(text)
-    except BadInput as e:
-        raise BadInput(f"{name}: {e}", field=name) from e
-
-
-def instant(name: str, text: str | None, *, day_starts: bool = False) -> datetime | None:
-    """instant reads a known_at-like parameter (a date alone: the end of that day, Bangkok)."""
-    return parsed(name, text, lambda t: parse_instant(t, what=name, day_starts=day_starts))
-
-
-def day(name: str, text: str | None) -> date | None:
-    """day reads a date parameter (CE or BE, Thai digits and month names)."""
-    return parsed(name, text, lambda t: parse_date(t, what=name))
 
 
 def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:

@@ -17,34 +17,16 @@ from litestar import Request, Response, get, post
 
 from ledger.application import RECORD_COMMANDS, MissionLedger
 from ledger.domain.access import Principal
-from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
-from ledger.errors import BadInput, Conflict, Forbidden, Unprocessable
-from ledger.store.contract import IdempotencyKey
+from ledger.domain.commands import CommandText, command_arguments
+from ledger.errors import BadInput, Conflict, Unprocessable
+from ledger.store.credentials import IdempotencyKey
 from projections.documents import plain
 from projections.feed import feed_head
 from projections.queries import history
-from service.api.params import day, instant, json_response, parsed, province_lookup
+from service.api.params import day, instant, json_response
+from service.auth import requires
 from service.hardening import json_body
 from service.state import LedgerService
-
-
-class WriteBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """WriteBody is what a record command takes, as the CLI's options do. Dates are CE or BE
-    (`2567-12-30`, `30/12/2567`, `30 ธ.ค. 2567`); decimals are strings, so that they stay exact."""
-
-    status: str | None = None
-    effective: str | None = None
-    received_fy: str | int | None = None
-    quantity: str | int | None = None
-    unit: str | None = None
-    budget: str | int | None = None
-    staff: str | int | None = None
-    note: str | None = None
-    set: dict[str, str | int | None] | None = None
-    period_from: str | None = None
-    period_to: str | None = None
-    reason: str | None = None
-    reported_at: str | None = None
 
 
 class WriteReceipt(msgspec.Struct, kw_only=True):
@@ -60,73 +42,8 @@ class WriteReceipt(msgspec.Struct, kw_only=True):
     leaf_hashes: list[str]
 
 
-#: The body fields each command takes (beyond reason and reported_at).
-_TAKES: Final = {
-    "record": {"status", "effective", "received_fy", "quantity", "unit", "budget", "staff", "note"},
-    "correct": {"set", "period_from", "period_to"},
-    "change": {"set", "effective"},
-    "cancel": {"effective"},
-    "reinstate": {"effective", "status"},
-    "void": set(),
-}
 _VERSION: Final = re.compile(r"[0-9]{1,18}")
 _IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
-_VALUE_FIELDS: Final = ("received_fy", "quantity", "unit", "budget", "staff", "note")
-
-
-def _text(value: str | int | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _field(name: str, text: str, where: str | None = None) -> Any:
-    where = where or name
-    try:
-        return parse_field(name, text)
-    except BadInput as e:
-        raise BadInput(f"{where}: {e}", field=where) from e
-
-
-def arguments_of(command: str, body: WriteBody) -> dict[str, Any]:
-    """arguments_of turns a request body into MissionLedger.command's arguments, parsing every
-    value as the CLI does; a field the command does not take, or a bad value, is a 400 naming it."""
-    given = {f for f in body.__struct_fields__ if getattr(body, f) is not None} - {"reason", "reported_at"}
-    extra = sorted(given - _TAKES[command])
-    if extra:
-        raise BadInput(f"{command} takes no {', '.join(extra)}", field=extra[0])
-    arguments: dict[str, Any] = {
-        "reason": body.reason,
-        "reported_at": instant("reported_at", body.reported_at),
-    }
-    if body.effective is not None:
-        arguments["effective_from"] = day("effective", body.effective)
-    if command == "record":
-        if body.status is None:
-            raise BadInput("record needs status (operating or not_yet)", field="status")
-        values: dict[str, Any] = {"status": parsed("status", body.status, parse_status)}
-        for name in _VALUE_FIELDS:
-            text = _text(getattr(body, name))
-            if text is not None:
-                values[name] = _field(name, text)
-        arguments["values"] = Fields(**{k: v for k, v in values.items() if v is not None})
-    if command == "reinstate" and body.status is not None:
-        arguments["status"] = parsed("status", body.status, parse_status)
-    if body.set is not None:
-        changes: dict[str, Any] = {}
-        for name, value in body.set.items():
-            where = f"set.{name}"
-            if name == "effective_from" and command == "correct":
-                arguments["effective_from"] = day(where, _text(value))
-                continue
-            if name not in FIELD_NAMES:
-                raise BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where)
-            if name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
-                raise BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where)
-            changes[name] = _field(name, _text(value) or "", where)
-        arguments["set"] = Fields(**changes)
-    for name in ("period_from", "period_to"):
-        if getattr(body, name) is not None:
-            arguments[name] = day(name, getattr(body, name))
-    return arguments
 
 
 def expected_version(header: str | None) -> int | None:
@@ -143,13 +60,7 @@ def expected_version(header: str | None) -> int | None:
     return int(text)
 
 
-def _check_read(principal: Principal, ledger: LedgerService, lao: str) -> None:
-    province = province_lookup(ledger.views())("lao", lao)
-    if not principal.may_read_record(lao, province):
-        raise Forbidden(f"{principal.name} may not read records of LAO {lao}")
-
-
-@get("/records/{lao:str}/{mission:str}", sync_to_thread=False)
+@get("/records/{lao:str}/{mission:str}", sync_to_thread=False, guards=[requires("read_record")])
 def show_record(
     lao: str,
     mission: str,
@@ -160,15 +71,13 @@ def show_record(
 ) -> Response[bytes]:
     """A mission record as known at `known_at` (default now), valid on `valid_on`: the object of
     `show --json`. Its ETag is its version, for If-Match on the next write."""
-    _check_read(principal, ledger, lao)
     view = ledger.app.show(lao, mission, known_at=instant("known_at", known_at), valid_on=day("valid_on", valid_on))
     return json_response(view, headers={"ETag": f'"{view.version}"'})
 
 
-@get("/records/{lao:str}/{mission:str}/history", sync_to_thread=False)
+@get("/records/{lao:str}/{mission:str}/history", sync_to_thread=False, guards=[requires("read_record")])
 def record_history(lao: str, mission: str, ledger: LedgerService, principal: Principal) -> Response[bytes]:
     """Every event of a mission record, oldest first, with before → after: `history --json`."""
-    _check_read(principal, ledger, lao)
     return json_response(history(ledger.views(), lao, mission))
 
 
@@ -246,7 +155,7 @@ async def write_record(
         if replayed is not None:
             return replayed
         app.ledger_recorder.prepare_idempotency()
-    arguments = arguments_of(command, json_body(request.headers.get("content-type"), body, WriteBody))
+    arguments = command_arguments(command, json_body(request.headers.get("content-type"), body, CommandText))
     try:
         receipt = app.command(command, lao, mission, expect_version=expect, idempotency=key, **arguments)
     except Conflict:

@@ -15,22 +15,17 @@ from litestar.response import Template
 from ledger.domain.events import RECORD_KINDS
 from ledger.domain.rounds import Round
 from ledger.domain.thai import BANGKOK
-from ledger.errors import Forbidden
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
 from projections.export import text_cell
 from projections.queries import Scope, changes
 from service.api.params import day, instant
+from service.auth import requires
 from service.pages.web import render
 from service.state import LedgerService
 
 #: How many of the reports and corrections since the deadline the dashboard lists (newest first).
 LATE_SHOWN: Final = 200
-
-
-def _may_read(session: Session, province: str) -> None:
-    if not session.principal.may_read_province(province):
-        raise Forbidden(f"{session.principal.name} may not read province {province}")
 
 
 def province_report(
@@ -47,7 +42,7 @@ def province_report(
     return report, found, when
 
 
-@get("/province/{province:str}", sync_to_thread=False)
+@get("/province/{province:str}", sync_to_thread=False, guards=[requires("read_province")])
 def province_dashboard(
     request: Request[Any, Any, Any],
     province: str,
@@ -57,7 +52,6 @@ def province_dashboard(
     round_start: str | None = None,
 ) -> Template:
     """A province's dashboard as of a time (default the round's deadline)."""
-    _may_read(session, province)
     report, found, when = province_report(ledger, province, known_at, round_start)
     late: list[Any] = []
     now = ledger.app.clock.now()
@@ -94,7 +88,7 @@ def province_dashboard(
     )
 
 
-@get("/province/{province:str}/completeness.xlsx", sync_to_thread=False)
+@get("/province/{province:str}/completeness.xlsx", sync_to_thread=False, guards=[requires("read_province")])
 def province_export(
     province: str,
     ledger: LedgerService,
@@ -103,7 +97,6 @@ def province_export(
     round_start: str | None = None,
 ) -> Response[bytes]:
     """The dashboard's report as an Excel file: one row per LAO, Thai headers, a totals row."""
-    _may_read(session, province)
     report, _, when = province_report(ledger, province, known_at, round_start)
     import openpyxl
 
@@ -130,11 +123,9 @@ def province_export(
     )
 
 
-@get("/nation", sync_to_thread=False)
+@get("/nation", sync_to_thread=False, guards=[requires("read_nation")])
 def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Session) -> Template:
     """The provinces of the registry, for those who read the whole country."""
-    if not session.principal.may_read_nation():
-        raise Forbidden(f"{session.principal.name} may not read the whole country")
     rows = (
         ledger.views()
         .execute("SELECT province_code, province_th, COUNT(*) FROM laos GROUP BY province_code ORDER BY province_code")

@@ -17,8 +17,8 @@ from litestar.response import Template
 
 from ledger.errors import BadInput, LedgerError
 from ledger.identity import Session
-from service.api.imports import may_import
 from service.api.params import day
+from service.auth import requires
 from service.offload import ImportJob, upload_name
 from service.pages.web import render
 from service.state import LedgerService
@@ -36,14 +36,13 @@ async def _run(ledger: LedgerService, session: Session, body: bytes, name: str, 
     return dict(document)
 
 
-@get("/import", sync_to_thread=False)
+@get("/import", sync_to_thread=False, guards=[requires("import")])
 def import_page(request: Request[Any, Any, Any], session: Session) -> Template:
     """The upload form."""
-    may_import(session.principal)
     return render(request, "import.html", session=session, report=None, error=None, values={})
 
 
-@post("/import", status_code=200, request_max_body_size=PAGE_UPLOAD_BYTES + 64 * 1024)
+@post("/import", status_code=200, request_max_body_size=PAGE_UPLOAD_BYTES + 64 * 1024, guards=[requires("import")])
 async def import_dry_run(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -51,7 +50,6 @@ async def import_dry_run(
     session: Session,
 ) -> Template:
     """The dry run of an uploaded file: its plan and errors; nothing is appended."""
-    may_import(session.principal)
     upload = data.get("file")
     mode = str(data.get("mode") or "corrections")
     effective = str(data.get("effective") or "") or None
@@ -82,7 +80,12 @@ async def import_dry_run(
 
 
 # The confirm form carries the file back in base64, URL-encoded: at most three times its size.
-@post("/import/confirm", status_code=200, request_max_body_size=3 * PAGE_UPLOAD_BYTES + 64 * 1024)
+@post(
+    "/import/confirm",
+    status_code=200,
+    request_max_body_size=3 * PAGE_UPLOAD_BYTES + 64 * 1024,
+    guards=[requires("import")],
+)
 async def import_confirm(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
@@ -90,7 +93,6 @@ async def import_confirm(
     session: Session,
 ) -> Template:
     """Apply the file the dry run showed, as one batch."""
-    may_import(session.principal)
     values = {"mode": data.get("mode", "corrections"), "effective": data.get("effective", "")}
     try:
         body = base64.b64decode(data.get("content", ""), validate=True)

@@ -17,15 +17,16 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from ledger.application import MissionLedger, Preview
+from ledger.domain.access import authorize, permits
+from ledger.domain.commands import CommandText, command_arguments
 from ledger.domain.registry import Lao
 from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RecordView, changed_fields
 from ledger.domain.values import FIELD_NAMES
-from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, Refused
+from ledger.errors import BadInput, LedgerError, NotFound, Refused
 from ledger.identity import Session
 from projections.queries import Scope, as_of, find_missions
 from service.api.params import province_lookup
-from service.api.records import WriteBody, arguments_of
 from service.pages.web import render
 from service.state import LedgerService
 
@@ -50,9 +51,8 @@ def _lao_and_rights(ledger: LedgerService, session: Session, lao: str) -> tuple[
     if province is None:
         Scope(lao=lao).check(views)  # NotFound with a suggestion
     principal = session.principal
-    if not principal.may_read_record(lao, province):
-        raise Forbidden(f"{principal.name} may not read records of LAO {lao}")
-    return ledger.app.lao(lao), principal.may_write_record(lao, province)
+    authorize(principal, "read_record", lao=lao, province=province)
+    return ledger.app.lao(lao), permits(principal, "write_record", lao=lao, province=province)
 
 
 def _records(ledger: LedgerService, lao: str) -> list[dict[str, Any]]:
@@ -84,14 +84,14 @@ def _form_values(app: MissionLedger, lao: str, command: str, mission: str | None
     return values
 
 
-def _body(command: str, form: dict[str, str], current: RecordView | None) -> WriteBody:
-    """The API's WriteBody from a form: for a correction or change, only the fields the person
+def _body(command: str, form: dict[str, str], current: RecordView | None) -> CommandText:
+    """The command's text from a form: for a correction or change, only the fields the person
     altered are set (an untouched field stays as it is)."""
     given = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
     effective = given.get("effective") or None
     reason = given.get("reason") or None
     if command == "record":
-        return WriteBody(
+        return CommandText(
             status=given.get("status") or None,
             effective=effective,
             received_fy=given.get("received_fy") or None,
@@ -114,11 +114,11 @@ def _body(command: str, form: dict[str, str], current: RecordView | None) -> Wri
             # A correction's new first day is set like a field (the API's set.effective_from).
             if effective:
                 changes["effective_from"] = effective
-            return WriteBody(set=changes or None, reason=reason)
-        return WriteBody(set=changes or None, effective=effective, reason=reason)
+            return CommandText(set=changes or None, reason=reason)
+        return CommandText(set=changes or None, effective=effective, reason=reason)
     if command == "reinstate":
-        return WriteBody(effective=effective, status=given.get("status") or None, reason=reason)
-    return WriteBody(effective=effective, reason=reason)
+        return CommandText(effective=effective, status=given.get("status") or None, reason=reason)
+    return CommandText(effective=effective, reason=reason)
 
 
 _FIELD_OF: Final = {"effective": "effective", "effective_from": "effective", "command": "command"}
@@ -166,7 +166,7 @@ def _decide(
         raise BadInput("write the reason (it stays in the record's history)", field="reason")
     app = ledger.as_principal(session.principal)
     current = _current(app, lao, mission) if command != "record" else None
-    arguments = arguments_of(command, _body(command, form, current))
+    arguments = command_arguments(command, _body(command, form, current))
     version = (form.get("version") or "").strip()
     # ASCII digits only: "²" is a digit to str.isdigit and no number to int().
     digits = version.isascii() and version.isdigit() and len(version) <= 18

@@ -11,16 +11,16 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from ledger.identity import Session
-from service.api.integrity import _checkpoint_of_size, _may_read_proofs, inclusion_document
+from service.api.integrity import _checkpoint_of_size, inclusion_document
 from service.api.params import json_response
+from service.auth import requires
 from service.pages.web import render
 from service.state import LedgerService
 
 
-@get("/proof", sync_to_thread=False)
+@get("/proof", sync_to_thread=False, guards=[requires("read_proofs")])
 def proof_page(request: Request[Any, Any, Any], session: Session, position: int | None = None) -> Template:
     """The page that checks a proof in the browser."""
-    _may_read_proofs(session.principal)
     return render(request, "proof.html", session=session, position=position)
 
 
@@ -32,10 +32,9 @@ def proof_download(position: int, ledger: LedgerService, session: Session) -> Re
     return response
 
 
-@get("/proof/checkpoint", sync_to_thread=False)
+@get("/proof/checkpoint", sync_to_thread=False, guards=[requires("read_proofs")])
 def proof_checkpoint(ledger: LedgerService, session: Session) -> Response[bytes]:
     """The ledger's latest checkpoint (to compare with one held outside; never trusted alone)."""
-    _may_read_proofs(session.principal)
     return Response(_checkpoint_of_size(ledger, None, "size").encode(), media_type="text/plain")
 
 

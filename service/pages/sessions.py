@@ -10,24 +10,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from ledger.errors import Forbidden
-from ledger.identity import Session
+from ledger.identity import Identity, Session
 from service.pages.web import render
 from service.state import LedgerService
-
-
-def _may_administer(session: Session) -> None:
-    if not session.principal.may_administer():
-        raise Forbidden(f"{session.principal.name} may not see or end sessions (admin only)")
 
 
 @get("/sessions", sync_to_thread=False)
 def sessions_page(request: Request[Any, Any, Any], ledger: LedgerService, session: Session,
                   ended: int | None = None) -> Template:  # fmt: skip
     """Every open session, newest first; this one marked."""
-    _may_administer(session)
-    found = ledger.identity.sessions()
-    mine = next((s.session_id for s in ledger.identity.sessions(session.principal.name)
+    identity = Identity(ledger.as_principal(session.principal))  # the application decides who may
+    found = identity.sessions()
+    mine = next((s.session_id for s in identity.sessions(session.principal.name)
                  if s.token_id == session.token_id and s.expires_at == session.expires_at), None)  # fmt: skip
     return render(request, "sessions.html", session=session, sessions=found, mine=mine, ended=ended)
 
@@ -39,10 +33,10 @@ def end_session(
     session: Session,
 ) -> Redirect:
     """End one session (by its id), or every session of a principal."""
-    _may_administer(session)
     session_id = (data.get("session_id") or "").strip() or None
     name = (data.get("principal") or "").strip() or None
-    count = ledger.identity.end_sessions(session_id=session_id, name=None if session_id else name)
+    identity = Identity(ledger.as_principal(session.principal))
+    count = identity.end_sessions(session_id=session_id, name=None if session_id else name)
     return Redirect(f"/sessions?ended={count}", status_code=303)
 
 

@@ -30,7 +30,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
 
 from ledger.domain.thai import BANGKOK, thai_date, thai_numerals
-from ledger.errors import BadInput, Forbidden, LedgerError, NotFound, Unauthenticated
+from ledger.errors import BadInput, Forbidden, FormExpired, LedgerError, NotFound, Unauthenticated
 from ledger.i18n import catalog
 from ledger.identity import Session
 from service.hardening import escaped
@@ -220,14 +220,14 @@ async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     else:
         raise Unauthenticated("not signed in")
     if not expected:
-        raise Forbidden("the form has expired or came from another site: reload the page and send it again")
+        raise FormExpired("the form has expired or came from another site: reload the page and send it again")
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         form = await request.form()
         value = form.get("csrf")
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden("the form has expired or came from another site: reload the page and send it again")
+        raise FormExpired("the form has expired or came from another site: reload the page and send it again")
 
 
 def safe_next(target: str | None) -> str:
@@ -297,11 +297,14 @@ def page_error(request: Request[Any, Any, Any], error: Exception) -> Response[An
         page.headers["Retry-After"] = "5"
         return page
     if isinstance(error, LedgerError):
-        status, title = {
-            Forbidden: (403, "Outside your role or scope"),
-            NotFound: (404, "Not found"),
-            BadInput: (400, "Bad input"),
-        }.get(type(error), (409, "Refused by a rule of the ledger"))
+        kinds = (
+            (Forbidden, 403, "Outside your role or scope"),
+            (NotFound, 404, "Not found"),
+            (BadInput, 400, "Bad input"),
+        )
+        status, title = next(
+            ((s, t) for k, s, t in kinds if isinstance(error, k)), (409, "Refused by a rule of the ledger")
+        )
         detail = str(error)
     elif isinstance(error, HTTPException):
         status, title, detail = error.status_code, HTTP_TITLES.get(error.status_code, "Bad request"), ""

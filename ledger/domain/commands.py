@@ -1,0 +1,128 @@
+"""A command on a mission record as a person or a program writes it — text, as a form, a JSON
+body or a sheet's cells hold it — and the one translation of it into the application's arguments
+(`MissionLedger.command`): which fields each command takes, each value read by its field's
+parser (BE or CE dates, Thai digits and month names, exact decimals), every error naming the
+field it is about. Every face that takes a record command as text comes through here. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Final, TypeVar
+
+import msgspec
+
+from ledger.domain.thai import parse_date, parse_instant
+from ledger.domain.values import FIELD_NAMES, Fields, parse_field, parse_status
+from ledger.errors import BadInput
+
+T = TypeVar("T")
+
+
+class CommandText(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """CommandText is what a record command takes, as text, as the CLI's options do. Dates are CE or BE
+    (`2567-12-30`, `30/12/2567`, `30 ธ.ค. 2567`); decimals are strings, so that they stay exact."""
+
+    status: str | None = None
+    effective: str | None = None
+    received_fy: str | int | None = None
+    quantity: str | int | None = None
+    unit: str | None = None
+    budget: str | int | None = None
+    staff: str | int | None = None
+    note: str | None = None
+    set: dict[str, str | int | None] | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    reason: str | None = None
+    reported_at: str | None = None
+
+
+#: The fields each command takes as text (beyond reason and reported_at).
+TAKES: Final = {
+    "record": {"status", "effective", "received_fy", "quantity", "unit", "budget", "staff", "note"},
+    "correct": {"set", "period_from", "period_to"},
+    "change": {"set", "effective"},
+    "cancel": {"effective"},
+    "reinstate": {"effective", "status"},
+    "void": set(),
+}
+_VALUE_FIELDS: Final = ("received_fy", "quantity", "unit", "budget", "staff", "note")
+
+
+def _text(value: str | int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _field(name: str, text: str, where: str | None = None) -> Any:
+    where = where or name
+    try:
+        return parse_field(name, text)
+    except BadInput as e:
+        raise BadInput(f"{where}: {e}", field=where) from e
+
+
+def command_arguments(command: str, body: CommandText) -> dict[str, Any]:
+    """command_arguments turns a command's text into MissionLedger.command's arguments, parsing
+    every value as the CLI does; a field the command does not take, or a bad value, is BadInput
+    naming it."""
+    given = {f for f in body.__struct_fields__ if getattr(body, f) is not None} - {"reason", "reported_at"}
+    extra = sorted(given - TAKES[command])
+    if extra:
+        raise BadInput(f"{command} takes no {', '.join(extra)}", field=extra[0])
+    arguments: dict[str, Any] = {
+        "reason": body.reason,
+        "reported_at": instant("reported_at", body.reported_at),
+    }
+    if body.effective is not None:
+        arguments["effective_from"] = day("effective", body.effective)
+    if command == "record":
+        if body.status is None:
+            raise BadInput("record needs status (operating or not_yet)", field="status")
+        values: dict[str, Any] = {"status": parsed("status", body.status, parse_status)}
+        for name in _VALUE_FIELDS:
+            text = _text(getattr(body, name))
+            if text is not None:
+                values[name] = _field(name, text)
+        arguments["values"] = Fields(**{k: v for k, v in values.items() if v is not None})
+    if command == "reinstate" and body.status is not None:
+        arguments["status"] = parsed("status", body.status, parse_status)
+    if body.set is not None:
+        changes: dict[str, Any] = {}
+        for name, value in body.set.items():
+            where = f"set.{name}"
+            if name == "effective_from" and command == "correct":
+                arguments["effective_from"] = day(where, _text(value))
+                continue
+            if name not in FIELD_NAMES:
+                raise BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where)
+            if name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
+                raise BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where)
+            changes[name] = _field(name, _text(value) or "", where)
+        arguments["set"] = Fields(**changes)
+    for name in ("period_from", "period_to"):
+        if getattr(body, name) is not None:
+            arguments[name] = day(name, getattr(body, name))
+    return arguments
+
+
+def parsed(name: str, text: str | None, parse: Callable[[str], T]) -> T | None:
+    """parsed reads one value with a ledger parser; its error names the field (None: empty)."""
+    if text is None or text == "":
+        return None
+    try:
+        return parse(text)
+    except BadInput as e:
+        raise BadInput(f"{name}: {e}", field=name) from e
+
+
+def instant(name: str, text: str | None, *, day_starts: bool = False) -> datetime | None:
+    """instant reads a known_at-like value (a date alone: the end of that day, Bangkok; with
+    day_starts, its start)."""
+    return parsed(name, text, lambda t: parse_instant(t, what=name, day_starts=day_starts))
+
+
+def day(name: str, text: str | None) -> date | None:
+    """day reads a date (CE or BE, Thai digits and month names)."""
+    return parsed(name, text, lambda t: parse_date(t, what=name))
