@@ -4,7 +4,7 @@ each attack runs; the reader's p50 / p99 / max latency is printed beside the qui
 with what the attack itself was answered and how long that took.
 
 --root runs the `serve` of another checkout (to print the figures of an older version beside
-these). Never part of the test suite's timings: tests/test_service_attack.py asserts a generous
+these). Never part of the test suite's timings: tests/e2e/test_service_attack.py asserts a generous
 bound with smaller attacks.
 """
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--import-mb", type=int, default=60)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from tests.served import Served, seed
+    from tests.support.served import Served, seed
 
     with tempfile.TemporaryDirectory() as folder:
         location = str(Path(folder) / "ledger.db")

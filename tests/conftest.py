@@ -146,7 +146,7 @@ def sqlite_ledger(db_path: Path, clock: StepClock) -> Iterator[MissionLedger]:
 @pytest.fixture
 def ml(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A command-line session on a ledger with Krabi's registry and the sample catalog."""
-    from tests.cli_session import krabi_session
+    from tests.support.cli_session import krabi_session
 
     return krabi_session(tmp_path)
 
@@ -155,7 +155,7 @@ def ml(tmp_path: Path):  # type: ignore[no-untyped-def]
 def private_pg() -> Iterator[Any]:
     """private_pg is a PostgreSQL server of the test's own, to stop and restart (never the
     machine's: that would drop everyone else's connections). Unavailable: a failure in CI."""
-    from tests.private_postgres import available, private_server
+    from tests.support.private_postgres import available, private_server
 
     problem = available()
     if problem:

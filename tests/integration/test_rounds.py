@@ -1,0 +1,124 @@
+"""Reporting rounds are data: opened once by an event, so which deadline applied is answerable as
+of any time; the completeness report defaults to the round's start and deadline. And sign-in
+links, issued from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from ledger.domain.events import RoundOpened
+from ledger.domain.rounds import fold_rounds, round_for
+from tests.support.cli_session import krabi_session
+
+
+def _opened(name: str, start: date, deadline: date, province: str | None, at: str) -> RoundOpened:
+    return RoundOpened(name=name, start=start, deadline=deadline, province_code=province,
+                       recorded_at=datetime.fromisoformat(at), actor="admin", source="cli")  # fmt: skip
+
+
+def test_the_latest_round_for_a_province_wins_and_is_read_as_of_a_time() -> None:
+    events = [
+        _opened("2567", date(2023, 10, 1), date(2024, 12, 30), None, "2023-09-20T10:00+07:00"),
+        _opened("2568", date(2024, 10, 1), date(2025, 12, 30), None, "2024-09-20T10:00+07:00"),
+        # Krabi's own round, opened later, with a later deadline, wins for Krabi only.
+        _opened("2568-krabi", date(2024, 10, 1), date(2026, 1, 15), "81", "2025-12-01T10:00+07:00"),
+    ]
+    now = fold_rounds(events)
+    assert round_for(now, "81").name == "2568-krabi"  # type: ignore[union-attr]
+    assert round_for(now, "82").name == "2568"  # type: ignore[union-attr]
+    assert round_for(now, None).name == "2568"  # type: ignore[union-attr]
+    before_extension = fold_rounds(events, datetime.fromisoformat("2025-11-30T10:00+07:00"))
+    assert round_for(before_extension, "81").deadline == date(2025, 12, 30)  # type: ignore[union-attr]
+    assert round_for(fold_rounds(events, datetime.fromisoformat("2023-01-01T00:00+07:00")), "81") is None
+
+
+def test_round_open_and_the_completeness_report_that_defaults_to_it(tmp_path: Path) -> None:
+    ml = krabi_session(tmp_path)
+    opened = ml("round", "open", "fy2568", "--start", "1/10/2567", "--deadline", "30 ธ.ค. 2567",
+                "--province", "๘๑", clock="2024-11-01T10:00+07:00")  # fmt: skip
+    assert opened.exit_code == 0, opened.output
+    assert "round fy2568 opened (province 81, 2024-10-01 to 2024-12-30)" in opened.output
+    rounds = json.loads(ml("round", "list", "--json").output)
+    assert [(r["name"], r["start"], r["deadline"], r["province_code"]) for r in rounds] == [
+        ("fy2568", "2024-10-01", "2024-12-30", "81")
+    ]
+    ml(
+        "record",
+        "6810103",
+        "INF-01",
+        "--status",
+        "operating",
+        "--effective",
+        "2002-10-01",
+        clock="2024-11-20T10:00+07:00",
+    )
+    ml(
+        "record",
+        "6810104",
+        "INF-01",
+        "--status",
+        "operating",
+        "--effective",
+        "2002-10-01",
+        clock="2025-01-05T10:00+07:00",
+    )
+    report = json.loads(
+        ml("report", "completeness", "--province", "81", "--json", clock="2025-02-01T10:00+07:00").output
+    )
+    # As of the deadline by default: the late report of 6810104 is not counted.
+    assert report["known_at"].startswith("2024-12-30T23:59:59")
+    assert report["round"] == {"name": "fy2568", "start": "2024-10-01", "deadline": "2024-12-30", "province_code": "81"}
+    assert report["province"]["no_records"] == 61
+    later = json.loads(ml("report", "completeness", "--province", "81", "--json", "--known-at", "2568-01-31",
+                          clock="2025-02-01T10:00+07:00").output)  # fmt: skip
+    assert later["province"]["no_records"] == 60
+    # Before the round was opened, no round applied: the fiscal year's 1 October is the start.
+    early = json.loads(ml("report", "completeness", "--province", "81", "--json", "--known-at", "2567-10-15",
+                          clock="2025-02-01T10:00+07:00").output)  # fmt: skip
+    assert "round" not in early and early["round_start"] == "2024-10-01"
+    shown = ml("--lang", "th", "report", "completeness", "--province", "81", clock="2025-02-01T10:00+07:00")
+    assert "รอบ fy2568" in shown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("round", "open", "fy 2568", "--start", "2567-10-01", "--deadline", "2567-12-30"), "round name"),
+        (("round", "open", "r", "--start", "2567-10-01", "--deadline", "2567-09-30"), "before the start"),
+        (("round", "open", "r", "--start", "2567-10-01", "--deadline", "2567-12-30", "--province", "8"), "province"),
+        (("round", "open", "r", "--start", "2567-13-01", "--deadline", "2567-12-30"), "2567-13-01"),
+    ],
+)
+def test_bad_round_commands_are_one_line_and_append_nothing(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    from ledger.application import MissionLedger
+
+    ml = krabi_session(tmp_path)
+    before = MissionLedger(ml.db).ledger_recorder.log_size()
+    result = ml(*args)
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+    assert MissionLedger(ml.db).ledger_recorder.log_size() == before
+
+
+def test_a_round_is_opened_once(tmp_path: Path) -> None:
+    ml = krabi_session(tmp_path)
+    assert ml("round", "open", "r", "--start", "2567-10-01", "--deadline", "2567-12-30").exit_code == 0
+    again = ml("round", "open", "r", "--start", "2567-10-01", "--deadline", "2568-01-15")
+    assert again.exit_code == 1 and "exists already" in again.output
+
+
+def test_token_issue_link_prints_a_one_time_link_with_the_token_in_its_fragment(tmp_path: Path) -> None:
+    ml = krabi_session(tmp_path)
+    ml("principal", "add", "somchai", "--role", "lao:6810103")
+    issued = ml("token", "issue", "somchai", "--link", "https://ledger.example.go.th/")
+    assert issued.exit_code == 0, issued.output
+    link = issued.output.strip().splitlines()[-1]
+    assert link.startswith("https://ledger.example.go.th/signin#link=mlt_") and len(link.split("=", 1)[1]) == 47
+    assert "once" in issued.output
+    bad = ml("token", "issue", "somchai", "--link", "ledger.example.go.th")
+    assert bad.exit_code != 0 and "--link" in bad.output
