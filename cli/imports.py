@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from datetime import date
 from pathlib import Path
@@ -277,13 +275,10 @@ def _word(field: str, value: Any, calendar: str) -> str:
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    """write_csv_file writes a CSV for Excel (UTF-8 with BOM), no cell a live formula, whole or
-    not at all."""
-    from ledger.imports.columns import neutralise
+    """write_csv_file writes a CSV for Excel (projections.sheets: UTF-8 with BOM, no cell a live
+    formula), whole or not at all."""
+    from projections.sheets import write_csv
 
-    with replacing(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
+    with replacing(path) as raw:
+        write_csv(raw, header, rows)
     click.echo(t(f"wrote {path}"), err=True)

@@ -6,9 +6,7 @@ Bangkok offset, absent values null, Thai text as UTF-8 (not \\u escapes).
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -118,16 +116,10 @@ def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> No
 
 
 def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
-    """echo_csv prints CSV with a UTF-8 BOM so that Excel opens Thai text correctly; streaming.
-    No cell is a live formula (ledger.imports.rows.neutralise)."""
-    from ledger.imports.columns import neutralise
+    """echo_csv prints CSV (projections.sheets: a UTF-8 BOM so that Excel opens Thai text, no
+    cell a live formula), streaming."""
+    from projections.sheets import csv_lines
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([w(h) for h in headers])
-    click.echo("\ufeff" + buffer.getvalue(), nl=False)
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(["" if v is None else neutralise(w(text_of(v, calendar=calendar))) for v in row])
-        click.echo(buffer.getvalue(), nl=False)
+    texts = ([None if v is None else w(text_of(v, calendar=calendar)) for v in row] for row in rows)
+    for line in csv_lines([w(h) for h in headers], texts):
+        click.echo(line, nl=False)

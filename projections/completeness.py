@@ -21,7 +21,7 @@ import sqlite_utils
 from ledger.domain.events import RECORD_KINDS
 from ledger.domain.rounds import Round
 from ledger.domain.thai import bangkok_date, thai_sort_key
-from ledger.store.stamps import format_stamp, parse_stamp
+from ledger.stamps import format_stamp, parse_stamp
 from projections.queries import KNOWN_AT, Scope
 
 

@@ -11,8 +11,6 @@ an export-only column the import reads past.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO, Any, Final
@@ -21,7 +19,8 @@ import msgspec
 
 from ledger.domain.thai import BANGKOK, format_date, format_instant
 from ledger.domain.timeline import RECORD_KEYS
-from ledger.imports.columns import THAI_EXPORT_HEADERS, neutralise, protect_mark
+from ledger.imports.columns import THAI_EXPORT_HEADERS, protect_mark
+from projections.sheets import text_cell, write_csv, write_xlsx
 
 #: A record's JSON keys (RECORD_KEYS) with the LAO's and the mission's names after their codes.
 EXPORT_COLUMNS: Final = tuple(
@@ -79,16 +78,6 @@ def _text(column: str, value: Any, calendar: str) -> Any:
     return value
 
 
-def text_cell(sheet: Any, value: str) -> Any:
-    """text_cell is a string cell that a spreadsheet shows as the text it is: never a formula
-    (openpyxl stores "=HYPERLINK(…)" as a live one), never a number."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value)
-    cell.data_type = "s"
-    return cell
-
-
 def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
     """A typed XLSX cell: codes and text as string cells (never a formula, a code never a
     number), numbers as numbers, dates as dates, with their display formats."""
@@ -135,15 +124,8 @@ def write_export(
     as known at when): an import reads past it to the header."""
     count = 0
     if fmt == "csv":
-        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(headers(lang))
-        for row in rows:
-            texts = [_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)]
-            writer.writerow(["" if v is None else neutralise(v) if isinstance(v, str) else v for v in texts])
-            count += 1
-        text.flush()
-        text.detach()
+        texts = ([_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)] for row in rows)
+        count = write_csv(out, headers(lang), texts)
     elif fmt == "jsonl":
         encoder = msgspec.json.Encoder()
         keys = headers(lang)
@@ -152,23 +134,15 @@ def write_export(
             out.write(encoder.encode(dict(zip(keys, cells, strict=True))) + b"\n")
             count += 1
     elif fmt == "xlsx":
-        import openpyxl
-        from openpyxl.utils import get_column_letter
-
-        book = openpyxl.Workbook(write_only=True)
-        sheet = book.create_sheet("ภารกิจ" if lang == "th" else "missions")
-        for i, column in enumerate(EXPORT_COLUMNS, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(column, _WIDTH)
-        if title:
-            sheet.freeze_panes = "A3"  # the title and the header row stay in view
-            sheet.append([text_cell(sheet, title)])
-        else:
-            sheet.freeze_panes = "A2"  # the header row stays in view
-        sheet.append(headers(lang))
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)])
-            count += 1
-        book.save(out)
+        count = write_xlsx(
+            out,
+            headers(lang),
+            rows,
+            sheet_name="ภารกิจ" if lang == "th" else "missions",
+            title=title,
+            widths=[_WIDTHS.get(c, _WIDTH) for c in EXPORT_COLUMNS],
+            cell=lambda sheet, i, value: _xlsx_cell(sheet, EXPORT_COLUMNS[i], value, calendar),
+        )
     else:
         raise ValueError(f"unknown export format {fmt!r}")
     return count

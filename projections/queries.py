@@ -18,7 +18,7 @@ from ledger.domain.search import closest, matches
 from ledger.domain.thai import thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, NotFound
-from ledger.store.stamps import format_stamp, parse_stamp
+from ledger.stamps import format_stamp, parse_stamp
 
 #: Kinds `changes` lists by default: everything after the first report.
 

@@ -37,8 +37,8 @@ from ledger.domain.registry import Lao, fold_lao
 from ledger.domain.timeline import Period, Timeline, Values, apply
 from ledger.domain.values import FIELD_NAMES
 from ledger.errors import LedgerError
+from ledger.stamps import format_stamp
 from ledger.store.contract import LoggedEvent
-from ledger.store.stamps import format_stamp
 from projections.schema import HISTORY_COLUMNS, RECORD_COLUMNS, VERSION_COLUMNS
 
 # Stored text of a value, by its exact type: Decimals and dates as text, the rest as is. A dict

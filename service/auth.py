@@ -65,7 +65,7 @@ def requires(operation: Operation) -> Guard:
         lao = connection.path_params.get("lao")
         province = connection.path_params.get("province")
         if lao is not None and province is None:
-            from service.api.params import province_lookup
+            from service.params import province_lookup
 
             province = province_lookup(connection.app.state.ledger.views())("lao", lao)
         authorize(principal, operation, province=province, lao=lao)

@@ -33,7 +33,7 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
-from ledger.store.stamps import parse_stamp
+from ledger.stamps import parse_stamp
 
 INCLUSION_FORMAT: Final = "mission-ledger/inclusion-proof/v1"
 CONSISTENCY_FORMAT: Final = "mission-ledger/consistency-proof/v1"

@@ -27,6 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import BadInput, Refused
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
+from ledger.stamps import as_bytes, format_stamp, parse_stamp
 from ledger.store.credentials import Credentials
 from ledger.store.names import (
     CHECKPOINT_TABLE,
@@ -38,7 +39,6 @@ from ledger.store.names import (
     SESSIONS_TABLE,
     TOKENS_TABLE,
 )
-from ledger.store.stamps import as_bytes, format_stamp, parse_stamp
 
 IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
 #: The log's tables beside eventsourcing's events table, once for every backend: each column is

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from ledger.stamps import format_stamp, parse_stamp
 from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
-from ledger.store.stamps import format_stamp, parse_stamp
 
 if TYPE_CHECKING:
     from ledger.store.contract import Cursor

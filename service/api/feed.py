@@ -20,7 +20,7 @@ from litestar.response import Stream
 from ledger.domain.access import Principal, authorize
 from ledger.errors import BadInput, Refused
 from projections.feed import FeedFilter, parse_sequence
-from service.api.params import province_lookup
+from service.params import province_lookup
 from service.state import LedgerService, frame_of
 
 BATCH: Final = "application/cloudevents-batch+json"

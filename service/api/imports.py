@@ -20,9 +20,9 @@ from litestar.params import Parameter
 
 from ledger.domain.access import Principal
 from ledger.domain.limits import MAX_UPLOAD_BYTES
-from service.api.params import day
 from service.auth import requires
 from service.offload import ImportJob, boundary_of
+from service.params import day
 from service.state import LedgerService
 
 

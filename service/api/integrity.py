@@ -5,38 +5,25 @@ what the service hands out. Readable by admin, auditors and integrations."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from litestar import Response, get, post
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, NotFound, Refused
+from ledger.errors import BadInput, Refused
 from ledger.integrity.audit import LedgerAuditor
-from projections.feed import feed_head
-from service.api.params import json_response, province_lookup
 from service.auth import requires
+from service.params import json_response
+from service.proofs import checkpoint_of_size, inclusion_document
 from service.state import LedgerService
 
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
 
 
-def _checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> str:
-    recorded = ledger.app.ledger_recorder.checkpoints()
-    if not recorded:
-        raise NotFound("no checkpoint has been signed yet (POST /api/v1/checkpoints, or `mission-ledger checkpoint`)")
-    if size is None:
-        return recorded[-1][2]
-    for found, _, note in reversed(recorded):
-        if found == size:
-            return note
-    sizes = ", ".join(str(s) for s, _, _ in recorded[-10:])
-    raise NotFound(f"{name}={size}: no checkpoint of that size (latest sizes: {sizes})", field=name)
-
-
 @get("/checkpoints/latest", sync_to_thread=False, guards=[requires("read_proofs")])
 def latest_checkpoint(ledger: LedgerService) -> Response[bytes]:
     """The latest signed checkpoint, as the signed note `checkpoint --out` writes."""
-    return Response(_checkpoint_of_size(ledger, None, "size").encode("utf-8"), media_type=NOTE)
+    return Response(checkpoint_of_size(ledger, None, "size").encode("utf-8"), media_type=NOTE)
 
 
 @post("/checkpoints", sync_to_thread=False, status_code=201, guards=[requires("sign_checkpoint")])
@@ -49,22 +36,6 @@ def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
     signer = parse_signer(Path(ledger.config.key).read_text(encoding="utf-8"))
     note = LedgerAuditor(ledger.app.ledger_recorder).sign_checkpoint(signer, ledger.app.clock.now())
     return Response(note.encode("utf-8"), media_type=NOTE, status_code=201)
-
-
-def inclusion_document(ledger: LedgerService, principal: Principal, seq: int, size: int | None) -> dict[str, Any]:
-    """inclusion_document is the inclusion proof of the event at `seq` in the checkpoint of
-    `size` events (default the latest), for a principal that may read that event: a proof
-    carries the event whole, so it answers to the feed's scope (403 else)."""
-    app = ledger.as_principal(principal)
-    app.authorize("read_proofs")
-    recorder = ledger.app.ledger_recorder
-    logged = recorder.select_log(seq - 1, 1) if 1 <= seq <= recorder.log_size() else []
-    if logged and logged[0].position == seq:
-        lao = feed_head(logged[0].state).lao_code
-        province = province_lookup(ledger.views())("lao", lao) if lao else None
-        app.authorize("read_event", province=province)
-    note = _checkpoint_of_size(ledger, size, "size")
-    return LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note)
 
 
 @get("/proofs/inclusion/{seq:int}", sync_to_thread=False)
@@ -81,8 +52,8 @@ def consistency_proof(ledger: LedgerService, old: int, new: int | None = None) -
     one of `old` events: the document of `prove consistency`."""
     if new is not None and new < old:
         raise BadInput(f"old={old} is after new={new}", field="old")
-    old_note = _checkpoint_of_size(ledger, old, "old")
-    new_note = _checkpoint_of_size(ledger, new, "new")
+    old_note = checkpoint_of_size(ledger, old, "old")
+    new_note = checkpoint_of_size(ledger, new, "new")
     return json_response(LedgerAuditor(ledger.app.ledger_recorder).consistency_proof(old_note, new_note))
 
 

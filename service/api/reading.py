@@ -24,7 +24,7 @@ from ledger.imports.columns import neutralise
 from projections.completeness import completeness
 from projections.documents import plain
 from projections.queries import as_of, changes, find_laos, find_missions
-from service.api.params import day, instant, json_response, scope_for
+from service.params import day, instant, json_response, scope_for
 from service.state import LedgerService
 
 

@@ -23,9 +23,9 @@ from ledger.store.credentials import IdempotencyKey
 from projections.documents import plain
 from projections.feed import feed_head
 from projections.queries import history
-from service.api.params import day, instant, json_response
 from service.auth import requires
 from service.hardening import json_body
+from service.params import day, instant, json_response
 from service.state import LedgerService
 
 

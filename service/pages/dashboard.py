@@ -17,11 +17,11 @@ from ledger.domain.rounds import Round
 from ledger.domain.thai import BANGKOK
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
-from projections.export import text_cell
 from projections.queries import Scope, changes
-from service.api.params import day, instant
+from projections.sheets import write_xlsx
 from service.auth import requires
 from service.pages.web import render
+from service.params import day, instant
 from service.state import LedgerService
 
 #: How many of the reports and corrections since the deadline the dashboard lists (newest first).
@@ -98,22 +98,17 @@ def province_export(
 ) -> Response[bytes]:
     """The dashboard's report as an Excel file: one row per LAO, Thai headers, a totals row."""
     report, _, when = province_report(ledger, province, known_at, round_start)
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("ความครบถ้วน")
-    sheet.freeze_panes = "A2"
-    sheet.append(["รหัส อปท.", "ชื่อ อปท.", "รหัสอำเภอ", "อำเภอ", "จำนวนรายการ", "รายการไม่ครบ", "รายงานล่าสุด", "ผล"])
     verdicts = {"complete": "ครบถ้วน", "incomplete": "ไม่ครบ", "no_records": "ยังไม่รายงาน"}
-    for lao in report.laos:
-        last = lao.last_recorded_at.astimezone(BANGKOK).replace(tzinfo=None) if lao.last_recorded_at else None
-        # Registry text is a string cell, never a formula (a name may begin with "=").
-        texts = [
-            text_cell(sheet, str(x or "")) for x in (lao.lao_code, lao.name_th, lao.district_code, lao.district_th)
-        ]
-        sheet.append([*texts, lao.records, lao.incomplete_records, last, verdicts.get(lao.verdict, lao.verdict)])
+    rows = [
+        [lao.lao_code, lao.name_th, lao.district_code, lao.district_th, lao.records, lao.incomplete_records,
+         lao.last_recorded_at.astimezone(BANGKOK).replace(tzinfo=None) if lao.last_recorded_at else None,
+         verdicts.get(lao.verdict, lao.verdict)]
+        for lao in report.laos
+    ]  # fmt: skip
     buffer = io.BytesIO()
-    book.save(buffer)
+    header = ["รหัส อปท.", "ชื่อ อปท.", "รหัสอำเภอ", "อำเภอ", "จำนวนรายการ", "รายการไม่ครบ", "รายงานล่าสุด", "ผล"]
+    # Registry text is a string cell, never a formula (a name may begin with "=").
+    write_xlsx(buffer, header, rows, sheet_name="ความครบถ้วน", widths=[10, 34, 10, 16, 12, 12, 18, 14])
     stamp = when.astimezone(BANGKOK).strftime("%Y%m%d")
     name = f"completeness-{province}-{stamp}.xlsx"
     return Response(

@@ -17,10 +17,10 @@ from litestar.response import Template
 
 from ledger.errors import BadInput, LedgerError
 from ledger.identity import Session
-from service.api.params import day
 from service.auth import requires
 from service.offload import ImportJob, upload_name
 from service.pages.web import render
+from service.params import day
 from service.state import LedgerService
 
 #: The largest file the page takes (the dry run's page carries it back for the confirm step);

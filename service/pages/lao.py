@@ -26,8 +26,8 @@ from ledger.domain.values import FIELD_NAMES
 from ledger.errors import BadInput, LedgerError, NotFound, Refused
 from ledger.identity import Session
 from projections.queries import Scope, as_of, find_missions
-from service.api.params import province_lookup
 from service.pages.web import render
+from service.params import province_lookup
 from service.state import LedgerService
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -11,10 +11,10 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from ledger.identity import Session
-from service.api.integrity import _checkpoint_of_size, inclusion_document
-from service.api.params import json_response
 from service.auth import requires
 from service.pages.web import render
+from service.params import json_response
+from service.proofs import checkpoint_of_size, inclusion_document
 from service.state import LedgerService
 
 
@@ -35,7 +35,7 @@ def proof_download(position: int, ledger: LedgerService, session: Session) -> Re
 @get("/proof/checkpoint", sync_to_thread=False, guards=[requires("read_proofs")])
 def proof_checkpoint(ledger: LedgerService, session: Session) -> Response[bytes]:
     """The ledger's latest checkpoint (to compare with one held outside; never trusted alone)."""
-    return Response(_checkpoint_of_size(ledger, None, "size").encode(), media_type="text/plain")
+    return Response(checkpoint_of_size(ledger, None, "size").encode(), media_type="text/plain")
 
 
 ROUTES: Final = [proof_page, proof_download, proof_checkpoint]

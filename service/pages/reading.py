@@ -16,9 +16,9 @@ from ledger.errors import BadInput, NotFound
 from ledger.identity import Session
 from projections.completeness import province_of_scope
 from projections.queries import as_of, history
-from service.api.params import instant, scope_for
 from service.pages.lao import _lao_and_rights
 from service.pages.web import render
+from service.params import instant, scope_for
 from service.state import LedgerService
 
 #: The fields compared between two times (a record's values and its place in time).

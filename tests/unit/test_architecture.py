@@ -143,3 +143,13 @@ def test_the_designs_file_map_names_every_module_and_none_is_over_600_lines() ->
                 long.append(f"{path.relative_to(ROOT)} ({lines})")
     assert not missing, f"docs/design.md §5 does not name: {', '.join(missing)}"
     assert not long, f"over 600 lines: {', '.join(long)}"
+
+
+def test_the_api_and_the_pages_are_siblings() -> None:
+    for face, other in (("api", "pages"), ("pages", "api")):
+        for path in sorted((ROOT / "service" / face).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                assert not any(n.startswith(f"service.{other}") for n in names), f"{path.name} imports service.{other}"
