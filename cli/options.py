@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from ledger.domain.thai import parse_date, parse_instant
 from ledger.errors import BadInput
-
-if TYPE_CHECKING:
-    from ledger.domain.values import Fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 Callback = Callable[[click.Context, click.Parameter, Any], Any]
@@ -31,6 +28,23 @@ def parsed(parse: Callable[[str, str], Any]) -> Callback:
             return parse(value, f"--{(param.name or 'value').replace('_', '-')}")
         except BadInput as e:
             raise click.BadParameter(str(e)) from e
+
+    return callback
+
+
+def checked(parse: Callable[[str, str], Any]) -> Callback:
+    """checked makes a click callback that refuses, as `parsed` does, what a ledger parser refuses
+    — naming the option — but keeps the text: the record commands hand their text to the one
+    translation every face shares (ledger.domain.commands.command_arguments)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parse(value, f"--{(param.name or 'value').replace('_', '-')}")
+        except BadInput as e:
+            raise click.BadParameter(str(e)) from e
+        return value.strip()
 
     return callback
 
@@ -54,12 +68,16 @@ def _field(name: str, text: str) -> Any:
     return parse_field(name, text)
 
 
-status_callback = parsed(_status)
+#: The record commands' status, date and instant options: checked, kept as text.
+status_callback = checked(_status)
+date_text_callback = checked(lambda text, what: parse_date(text, what=what))
+instant_text_callback = checked(lambda text, what: parse_instant(text, what=what))
 
 
-def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
-    """sets_callback reads repeated FIELD=VALUE options (`correct` also takes effective_from=DATE)."""
-    out: dict[str, Any] = {}
+def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """sets_callback checks repeated FIELD=VALUE options (`correct` also takes effective_from=DATE)
+    and keeps each VALUE's text."""
+    out: dict[str, str] = {}
     for item in values:
         name, eq, text = item.partition("=")
         name = name.strip()
@@ -71,30 +89,24 @@ def sets_callback(ctx: click.Context, param: click.Parameter, values: tuple[str,
             raise click.BadParameter("status 'cancelled' is set only by a cancellation: use `cancel`")
         try:
             if name == "effective_from" and ctx.info_name == "correct":
-                out[name] = parse_date(text, what="effective_from")
+                parse_date(text, what="effective_from")
             else:
-                out[name] = _field(name, text)
+                _field(name, text)
         except BadInput as e:
             raise click.BadParameter(str(e)) from e
+        out[name] = text.strip()
     return out
 
 
-def fields_of(values: dict[str, Any]) -> Fields:
-    from ledger.domain.values import FIELD_NAMES, Fields
-
-    """fields_of keeps the record's fields of parsed options (None values are left unset)."""
-    return Fields(**{k: v for k, v in values.items() if k in FIELD_NAMES and v is not None})
-
-
 def field_option(name: str, help: str) -> Callable[[F], F]:
-    """field_option adds --NAME for one of the record's fields, parsed as the field is."""
-    callback = parsed(lambda text, what: _field(name, text))
+    """field_option adds --NAME for one of the record's fields, checked as the field is."""
+    callback = checked(lambda text, what: _field(name, text))
     return click.option(f"--{name.replace('_', '-')}", name, callback=callback, help=help)
 
 
 #: --reported-at: when the source system says the LAO reported (every record command takes it).
 reported_at_option = click.option(
-    "--reported-at", callback=instant_callback, help="When the source system says the LAO reported it."
+    "--reported-at", callback=instant_text_callback, help="When the source system says the LAO reported it."
 )
 
 

@@ -15,8 +15,8 @@ from cli.options import (
     F,
     calendar_option,
     date_callback,
+    date_text_callback,
     field_option,
-    fields_of,
     format_options,
     instant_callback,
     one_format,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def _effective(help: str) -> Callable[[F], F]:
-    return click.option("--effective", required=True, callback=date_callback, help=help)
+    return click.option("--effective", required=True, callback=date_text_callback, help=help)
 
 
 def _reason(help: str) -> Callable[[F], F]:
@@ -93,8 +93,8 @@ FACES: dict[str, RecordCommandFace] = {
         (
             _sets("A field's right value (empty VALUE clears it); also effective_from=DATE."),
             _reason("Why the earlier report was wrong (required)."),
-            click.option("--period-from", callback=date_callback, help="Correct only from this date …"),
-            click.option("--period-to", callback=date_callback, help="… up to (not including) this date."),
+            click.option("--period-from", callback=date_text_callback, help="Correct only from this date …"),
+            click.option("--period-to", callback=date_text_callback, help="… up to (not including) this date."),
             write_options,
         ),
     ),
@@ -149,22 +149,14 @@ FACES: dict[str, RecordCommandFace] = {
 
 
 def _arguments(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The application's arguments for a record command, from the command line's options."""
-    arguments: dict[str, Any] = {}
-    sets = options.pop("sets", None)
-    if sets is not None:
-        arguments["set"] = fields_of(sets)
-        if "effective_from" in sets:
-            arguments["effective_from"] = sets["effective_from"]
-    if "effective" in options:
-        arguments["effective_from"] = options.pop("effective")
-    if name == "record":
-        status = options.pop("status")
-        values = {k: options.pop(k) for k in ("received_fy", "quantity", "unit", "budget", "staff", "note")}
-        from ledger.domain.values import Fields
+    """The application's arguments for a record command: the options' text (each checked by its
+    option's callback) through the translation every face shares."""
+    from ledger.domain.commands import CommandText, command_arguments
 
-        arguments["values"] = Fields(status=status, **{k: v for k, v in values.items() if v is not None})
-    return {**arguments, **{k: v for k, v in options.items() if v is not None}}
+    expect = options.pop("expect_version", None)
+    sets = options.pop("sets", None)
+    text = CommandText(set=dict(sets) if sets else None, **{k: v for k, v in options.items() if v is not None})
+    return {**command_arguments(name, text), **({"expect_version": expect} if expect is not None else {})}
 
 
 def say(verb: str, lao: str, mission: str, receipt: Receipt, *, calendar: str = "ce") -> None:
