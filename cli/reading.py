@@ -25,7 +25,6 @@ from cli.options import (
 from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of
 from cli.records import print_entries
 from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
-from ledger.errors import BadInput
 
 
 @cli.command("as-of")
@@ -62,7 +61,7 @@ def as_of_command(
     Example: mission-ledger as-of --known-at 2567-12-30 --province 81 --csv > krabi-deadline.csv
     """
     from ledger.domain.timeline import RECORD_KEYS
-    from projections.queries import Scope, as_of
+    from projections.queries import Scope, as_of, as_of_times
 
     one_format(as_json, as_csv)
     if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
@@ -83,15 +82,10 @@ def as_of_command(
         rows = as_of_checkpoint(app.ledger_recorder, checkpoint, valid_on=valid_on, scope=scope)
     else:
         projector = settings.views_of(app)
-        if at_seq is not None:
-            size = app.ledger_recorder.log_size()
-            if at_seq > size:
-                raise BadInput(f"--at-seq {at_seq} is beyond the ledger ({size} events)")
-            stamp = app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
-            valid_on = valid_on or (bangkok_date(stamp) if stamp else bangkok_date(app.clock.now()))
-        else:
-            known_at = known_at or app.clock.now()
-            valid_on = valid_on or bangkok_date(known_at)
+        known_at, at_seq, valid_on = as_of_times(
+            app.ledger_recorder, app.clock.now(), known_at=known_at, at_seq=at_seq, valid_on=valid_on,
+            names=("--known-at", "--at-seq"),
+        )  # fmt: skip
         rows = as_of(projector.db, known_at=known_at, at_seq=at_seq, valid_on=valid_on, scope=scope)
     if sort == "name":
         rows = iter(sorted(rows, key=lambda r: (thai_sort_key(r[1]["lao_name_th"] or ""), r[0]["mission_code"])))

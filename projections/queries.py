@@ -112,6 +112,33 @@ KNOWN_AT: Final = "v.recorded_from <= :known_at AND (v.recorded_to IS NULL OR :k
 AT_SEQ: Final = "v.seq_from <= :seq AND (v.seq_to IS NULL OR :seq < v.seq_to)"
 
 
+def as_of_times(
+    recorder: Any,
+    now: datetime,
+    *,
+    known_at: datetime | None,
+    at_seq: int | None,
+    valid_on: date | None,
+    names: tuple[str, str] = ("known_at", "at_seq"),
+) -> tuple[datetime | None, int | None, date]:
+    """as_of_times resolves what an as-of asks, for every face alike: as known at `known_at`
+    (default now) or after the ledger's first `at_seq` events, valid on `valid_on` (default: the
+    Bangkok date of that knowledge). BadInput for both at once, or a position beyond the ledger;
+    `names` are the face's names of the two (`--known-at`, `--at-seq` on the command line)."""
+    from ledger.domain.thai import bangkok_date
+
+    if at_seq is not None and known_at is not None:
+        raise BadInput(f"give one of {names[0]}, {names[1]}", field=names[1])
+    if at_seq is None:
+        known_at = known_at or now
+        return known_at, None, valid_on or bangkok_date(known_at)
+    size = recorder.log_size()
+    if not 0 <= at_seq <= size:
+        raise BadInput(f"{names[1]} {at_seq} is beyond the ledger ({size} events)", field=names[1])
+    stamp = recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
+    return None, at_seq, valid_on or bangkok_date(stamp or now)
+
+
 def as_of(
     db: sqlite_utils.Database,
     *,
@@ -260,3 +287,46 @@ def find_missions(db: sqlite_utils.Database, query: str | None = None) -> list[d
     rows = db.execute(f"SELECT {', '.join(columns)} FROM missions").fetchall()
     found = [dict(zip(columns, r, strict=True)) for r in rows if query is None or matches(query, r[0], r[1], r[3])]
     return sorted(found, key=lambda r: (thai_sort_key(r["name_th"]), r["mission_code"]))
+
+
+def compare_scope(
+    db: sqlite_utils.Database,
+    first: datetime,
+    second: datetime,
+    *,
+    scope: Scope,
+    fields: tuple[str, ...],
+    with_same: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """compare_scope sets a scope's records as known at `first` (valid on its date) beside those
+    known at `second`: a line per record that was added, removed or changed in `fields` (and,
+    `with_same`, those that were not), with which fields differ; and how many there were."""
+    from ledger.domain.thai import bangkok_date
+
+    def rows_at(at: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+        return {
+            (r["lao_code"], r["mission_code"]): r | names
+            for r, names in as_of(db, known_at=at, valid_on=bangkok_date(at), scope=scope)
+        }
+
+    before, after = rows_at(first), rows_at(second)
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        differs = [k for k in fields if (old or {}).get(k) != (new or {}).get(k)]
+        state = "added" if old is None else "removed" if new is None else "changed" if differs else "same"
+        if state == "same" and not with_same:
+            continue
+        shown = new or old or {}
+        lines.append(
+            {"key": key, "old": old, "new": new, "differs": differs, "state": state, "name": shown.get("lao_name_th")}
+        )
+    return lines, {"before": len(before), "after": len(after), "shown": len(lines)}
+
+
+def provinces(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """provinces lists the registry's provinces: code, Thai name and how many LAOs, by code."""
+    rows = db.execute(
+        "SELECT province_code, province_th, COUNT(*) FROM laos GROUP BY province_code ORDER BY province_code"
+    ).fetchall()
+    return [{"code": r[0], "name_th": r[1], "laos": r[2]} for r in rows]

@@ -8,8 +8,6 @@ admin and auditor anything (ledger.domain.access.readable_scope decides).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -17,25 +15,20 @@ from litestar import Request, Response, get
 
 from ledger.domain.access import Principal
 from ledger.domain.events import CHANGE_KINDS, json_schemas
-from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput
-from ledger.imports.columns import neutralise
 from projections.completeness import completeness
 from projections.documents import plain
-from projections.queries import as_of, changes, find_laos, find_missions
+from projections.queries import as_of, as_of_times, changes, find_laos, find_missions
+from projections.sheets import csv_lines
 from service.params import day, instant, json_response, scope_for
 from service.state import LedgerService
 
 
 def _csv(headers: tuple[str, ...], rows: Iterator[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(str(plain(v))) for v in row])
-    return buffer.getvalue().encode("utf-8")
+    """A CSV answer (projections.sheets), values in the JSON's plain forms."""
+    texts = ([None if v is None else str(plain(v)) for v in row] for row in rows)
+    return "".join(csv_lines(headers, texts)).encode("utf-8")
 
 
 @get("/as-of", sync_to_thread=False)
@@ -54,20 +47,14 @@ def as_of_scope(
     valid on a date: the list of `as-of --json`, or its CSV with `Accept: text/csv`."""
     views = ledger.views()
     scope = scope_for(principal, views, lao, district, province)
-    known = instant("known_at", known_at)
-    if at_seq is not None and known is not None:
-        raise BadInput("give one of known_at, at_seq", field="at_seq")
-    valid = day("valid_on", valid_on)
-    if at_seq is not None:
-        size = ledger.app.ledger_recorder.log_size()
-        if not 0 <= at_seq <= size:
-            raise BadInput(f"at_seq {at_seq} is beyond the ledger ({size} events)", field="at_seq")
-        stamp = ledger.app.ledger_recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
-        valid = valid or bangkok_date(stamp or ledger.app.clock.now())
-    else:
-        known = known or ledger.app.clock.now()
-        valid = valid or bangkok_date(known)
-    rows = as_of(views, known_at=known, at_seq=at_seq, valid_on=valid, scope=scope)
+    known, seq, valid = as_of_times(
+        ledger.app.ledger_recorder,
+        ledger.app.clock.now(),
+        known_at=instant("known_at", known_at),
+        at_seq=at_seq,
+        valid_on=day("valid_on", valid_on),
+    )
+    rows = as_of(views, known_at=known, at_seq=seq, valid_on=valid, scope=scope)
     if "text/csv" in request.headers.get("accept", ""):
         body = _csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows))
         return Response(body, media_type="text/csv; charset=utf-8")

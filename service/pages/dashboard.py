@@ -17,7 +17,7 @@ from ledger.domain.rounds import Round
 from ledger.domain.thai import BANGKOK
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
-from projections.queries import Scope, changes
+from projections.queries import Scope, changes, provinces
 from projections.sheets import write_xlsx
 from service.auth import requires
 from service.pages.web import render
@@ -121,13 +121,8 @@ def province_export(
 @get("/nation", sync_to_thread=False, guards=[requires("read_nation")])
 def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Session) -> Template:
     """The provinces of the registry, for those who read the whole country."""
-    rows = (
-        ledger.views()
-        .execute("SELECT province_code, province_th, COUNT(*) FROM laos GROUP BY province_code ORDER BY province_code")
-        .fetchall()
-    )
-    provinces = [{"code": r[0], "name_th": r[1], "laos": r[2]} for r in rows]
-    return render(request, "nation.html", session=session, provinces=provinces, rounds=ledger.rounds.rounds())
+    found = provinces(ledger.views())
+    return render(request, "nation.html", session=session, provinces=found, rounds=ledger.rounds.rounds())
 
 
 ROUTES: Final = [province_dashboard, province_export, nation]

@@ -10,12 +10,11 @@ from typing import Any, Final
 from litestar import Request, get
 from litestar.response import Template
 
-from ledger.domain.thai import bangkok_date
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, NotFound
 from ledger.identity import Session
 from projections.completeness import province_of_scope
-from projections.queries import as_of, history
+from projections.queries import compare_scope, history
 from service.pages.lao import _lao_and_rights
 from service.pages.web import render
 from service.params import instant, scope_for
@@ -92,25 +91,7 @@ def compare(
     if second < first:
         raise BadInput("t2 is before t1: give the earlier time first", field="t2")
 
-    def rows_at(at: datetime) -> dict[tuple[str, str], dict[str, Any]]:
-        return {
-            (r["lao_code"], r["mission_code"]): r | names
-            for r, names in as_of(views, known_at=at, valid_on=bangkok_date(at), scope=scope)
-        }
-
-    before, after = rows_at(first), rows_at(second)
-    lines = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        differs = [k for k in COMPARED if (old or {}).get(k) != (new or {}).get(k)]
-        state = "added" if old is None else "removed" if new is None else "changed" if differs else "same"
-        if state == "same" and not all:
-            continue
-        shown = new or old or {}
-        lines.append(
-            {"key": key, "old": old, "new": new, "differs": differs, "state": state, "name": shown.get("lao_name_th")}
-        )
-    counts = {"before": len(before), "after": len(after), "shown": len(lines)}
+    lines, counts = compare_scope(views, first, second, scope=scope, fields=COMPARED, with_same=all)
     return render(
         request,
         "compare.html",
