@@ -105,7 +105,7 @@ def principal_list(settings: Settings, known_at: datetime | None, lao: str | Non
         province = app.lao(lao, on=bangkok_date(now)).province_code
         found = [p for p in found if p.may_write_record(lao, province)]
     if as_json:
-        echo_json([_principal_json(p, now) for p in found], calendar=settings.calendar)
+        echo_json([_principal_json(p, now) for p in found])
         return
     echo_table(
         ("name", "display name", "roles", "active tokens"),
@@ -210,7 +210,7 @@ def token_list(settings: Settings, name: str | None, as_json: bool) -> None:
     found = [identity.principal(name)] if name else identity.principals()
     rows = [{"name": p.name, **x} for p in found for x in _principal_json(p, now)["tokens"]]
     if as_json:
-        echo_json(rows, calendar=settings.calendar)
+        echo_json(rows)
         return
     echo_table(
         ("token_id", "name", "label", "expires", "state"),
@@ -246,7 +246,7 @@ def session_list(settings: Settings, name: str | None, as_json: bool) -> None:
         for s in found
     ]  # fmt: skip
     if as_json:
-        echo_json(rows, calendar="ce")
+        echo_json(rows)
         return
     echo_table(
         ("session", "name", "token", "started", "ends"),

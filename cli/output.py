@@ -57,9 +57,11 @@ def _json() -> Any:
     return msgspec.json.Encoder(decimal_format="string")
 
 
-def echo_json(value: Any, *, calendar: str = "ce") -> None:
-    """echo_json prints one JSON document on one line."""
-    click.echo(_json().encode(plain(value, calendar=calendar)).decode())
+def echo_json(value: Any) -> None:
+    """echo_json prints one JSON document on one line: for programs, so dates and instants are
+    ISO 8601 in the Common Era whatever the reader's language or calendar (a BE year written as
+    ISO would be read 543 years off)."""
+    click.echo(_json().encode(plain(value)).decode())
 
 
 def text_of(value: Any, *, calendar: str = "ce") -> str:
@@ -105,21 +107,22 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calenda
         click.echo("  ".join(pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
-def echo_json_lines_as_list(items: Iterable[Any], *, calendar: str = "ce") -> None:
-    """echo_json_lines_as_list prints a JSON list one element per line, streaming."""
+def echo_json_lines_as_list(items: Iterable[Any]) -> None:
+    """echo_json_lines_as_list prints a JSON list one element per line, streaming; ISO CE dates."""
     click.echo("[", nl=False)
     first = True
     for item in items:
-        click.echo(("\n" if first else ",\n") + _json().encode(plain(item, calendar=calendar)).decode(), nl=False)
+        click.echo(("\n" if first else ",\n") + _json().encode(plain(item)).decode(), nl=False)
         first = False
     click.echo("\n]" if not first else "]")
 
 
-def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, calendar: str = "ce") -> None:
+def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """echo_csv prints CSV (projections.sheets: a UTF-8 BOM so that Excel opens Thai text, no
     cell a live formula), streaming."""
     from projections.sheets import csv_lines
 
-    texts = ([None if v is None else w(text_of(v, calendar=calendar)) for v in row] for row in rows)
+    # Dates and instants ISO CE: a spreadsheet or a program reads them as the dates they are.
+    texts = ([None if v is None else w(text_of(v)) for v in row] for row in rows)
     for line in csv_lines([w(h) for h in headers], texts):
         click.echo(line, nl=False)

@@ -90,9 +90,9 @@ def as_of_command(
     if sort == "name":
         rows = iter(sorted(rows, key=lambda r: (thai_sort_key(r[1]["lao_name_th"] or ""), r[0]["mission_code"])))
     if as_json:
-        echo_json_lines_as_list((r for r, _ in rows), calendar=calendar)
+        echo_json_lines_as_list((r for r, _ in rows))
     elif as_csv:
-        echo_csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows), calendar=calendar)
+        echo_csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows))
     else:
         headers = (
             "lao_code",
@@ -231,7 +231,7 @@ def completeness_command(
         round=found,
     )
     if as_json:
-        echo_json(result.as_json(), calendar=calendar)
+        echo_json(result.as_json())
         return
     headers = (
         "lao_code",
@@ -257,7 +257,7 @@ def completeness_command(
         for x in result.laos
     ]
     if as_csv:
-        echo_csv(headers, rows, calendar=calendar)
+        echo_csv(headers, rows)
         return
     when, start = format_instant(result.known_at, calendar=calendar), text_of(result.round_start, calendar=calendar)
     if result.round is not None:

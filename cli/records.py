@@ -212,7 +212,7 @@ def show(
     """
     view = settings.open().show(lao, mission, known_at=known_at, valid_on=valid_on)
     if as_json:
-        echo_json(view, calendar=calendar)
+        echo_json(view)
         return
     from ledger.domain.timeline import RECORD_KEYS
 
@@ -267,10 +267,12 @@ _ENTRY_HEADERS = (
 def print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: bool, calendar: str) -> None:
     """print_entries prints history entries as JSON, CSV or a table (history, changes)."""
     if as_json:
-        echo_json_lines_as_list(entries, calendar=calendar)
+        echo_json_lines_as_list(entries)
         return
-    rows = ((*(getattr(e, h) for h in _ENTRY_HEADERS[:-1]), _changes_text(e.changes, calendar)) for e in entries)
+    # CSV is for programs and spreadsheets: its dates ISO CE, whatever the calendar people read.
+    shown = "ce" if as_csv else calendar
+    rows = ((*(getattr(e, h) for h in _ENTRY_HEADERS[:-1]), _changes_text(e.changes, shown)) for e in entries)
     if as_csv:
-        echo_csv(_ENTRY_HEADERS, rows, calendar=calendar)
+        echo_csv(_ENTRY_HEADERS, rows)
     else:
         echo_table(_ENTRY_HEADERS, list(rows), calendar=calendar)

@@ -66,7 +66,7 @@ def round_list(settings: Settings, known_at: datetime | None, as_json: bool) -> 
         for r in found
     ]
     if as_json:
-        echo_json(rows, calendar=settings.calendar)
+        echo_json(rows)
         return
     echo_table(
         ("name", "start", "deadline", "province", "opened_at"),

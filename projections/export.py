@@ -123,14 +123,16 @@ def write_export(
     language, columns wide enough for their values and, above the table, `title` (which ledger,
     as known at when): an import reads past it to the header."""
     count = 0
+    # CSV and JSON lines are read by programs and spreadsheets: dates ISO CE whatever `calendar`
+    # says (a BE year written as ISO is read 543 years off); XLSX shows BE through its format.
     if fmt == "csv":
-        texts = ([_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)] for row in rows)
+        texts = ([_text(c, v, "ce") for c, v in zip(EXPORT_COLUMNS, row, strict=True)] for row in rows)
         count = write_csv(out, headers(lang), texts)
     elif fmt == "jsonl":
         encoder = msgspec.json.Encoder()
         keys = headers(lang)
         for row in rows:
-            cells = [_text(c, v, calendar) for c, v in zip(EXPORT_COLUMNS, row, strict=True)]
+            cells = [_text(c, v, "ce") for c, v in zip(EXPORT_COLUMNS, row, strict=True)]
             out.write(encoder.encode(dict(zip(keys, cells, strict=True))) + b"\n")
             count += 1
     elif fmt == "xlsx":

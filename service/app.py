@@ -56,6 +56,16 @@ def healthz(ledger: LedgerService) -> Response[dict[str, Any]]:
     return Response(body)
 
 
+@get("/favicon.ico", sync_to_thread=False, include_in_schema=False)
+def favicon() -> Response[bytes]:
+    """The pages' icon where a browser looks for it by default (an SVG; the pages link it too)."""
+    return Response(
+        (STATIC / "favicon.svg").read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def refusal(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """refusal says Litestar's own refusals (no route, wrong method, too large): a problem
     document to the API's clients, a page in the person's language everywhere else."""
@@ -93,7 +103,7 @@ def create_app(config: ServiceConfig) -> Litestar:
         send_as_attachment=False,
     )
     return Litestar(
-        route_handlers=[api, healthz, static, pages_router()],
+        route_handlers=[api, healthz, favicon, static, pages_router()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         dependencies={"ledger": Provide(ledger_of, sync_to_thread=False)},
         exception_handlers={LedgerError: ledger_error, HTTPException: refusal, Exception: unforeseen},

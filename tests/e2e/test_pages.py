@@ -251,6 +251,33 @@ def test_every_form_refuses_bad_input_in_thai_beside_the_field(site: Site, perso
     assert site.size() == size
 
 
+def test_a_refused_save_on_a_phone_opens_at_the_error_summary(
+    site: Site, browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    context = browser.new_context(viewport=WIDTHS["phone"], locale="th-TH")
+    page = context.new_page()
+    sign_in_with_token(page, site, "khaokram.clerk")
+    size = site.size()
+    page.goto(f"{site.url}/lao/6810103?command=correct&mission=INF-01")
+    page.fill("#f-quantity", "สิบสอง")
+    page.fill("#f-reason", "ทดสอบ")
+    page.get_by_role("button", name="บันทึกลงสมุดบัญชี").click()
+    summary = page.locator("#error-summary")
+    # GOV.UK's pattern: the summary at the top of the form, in view and focused, a link per error.
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_contain_text("พบปัญหา")
+    expect(summary.get_by_role("link")).to_have_count(1)
+    expect(summary.get_by_role("link")).to_contain_text("จำนวน")
+    folder = screenshots_folder(tmp_path_factory.getbasetemp() / "screenshots")
+    page.screenshot(path=str(folder / "error-summary-phone.png"))
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#f-quantity")).to_be_focused()
+    expect(page.locator("#err-quantity")).to_be_visible()  # and each message beside its field
+    assert site.size() == size
+    context.close()
+
+
 def test_an_auditor_reads_the_history_and_the_deadline_beside_now(site: Site, person: Any) -> None:
     page = person.new_page()
     sign_in_with_token(page, site, "demo.auditor")

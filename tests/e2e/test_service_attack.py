@@ -288,7 +288,9 @@ def test_every_answer_carries_its_security_headers(served: Served) -> None:
         "api 401": httpx.get(f"{served.url}/api/v1/laos"),
         "static": client.get("/static/app.css"),
         "healthz": httpx.get(f"{served.url}/healthz"),
+        "favicon": httpx.get(f"{served.url}/favicon.ico"),
     }
+    assert answers["favicon"].status_code == 200 and answers["favicon"].headers["content-type"] == "image/svg+xml"
     assert answers["403 page"].status_code == 403 and answers["csrf refusal"].status_code == 403
     for name, answer in answers.items():
         assert answer.headers.get("x-content-type-options") == "nosniff", name
