@@ -92,7 +92,14 @@ class Mission:
 
     def applies(self, lao_type: str) -> bool:
         """applies is true when an LAO of `lao_type` can hold this mission."""
-        return not self.applies_to or lao_type in self.applies_to
+        return applies(self.applies_to, lao_type)
+
+
+def applies(applies_to: Iterable[str], lao_type: str) -> bool:
+    """applies is the catalog's one rule of which LAOs a mission is for: the LAO types it names,
+    or every type when it names none."""
+    types = [t for t in applies_to if t]
+    return not types or lao_type in types
 
 
 def parse_catalog(rows: list[dict[str, str]], *, name: str) -> list[Mission]:

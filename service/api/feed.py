@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get
@@ -91,7 +92,11 @@ def feed_page(
             break
         lines += kept
         position = logged[-1].position
-    headers = {"Link": f'</api/v1/feed?after={position}>; rel="next"', "Cache-Control": "no-store"}
+    # The next page keeps every parameter of this one (the filter, the limit), only `after` moves on.
+    query = [("after", str(position)), ("limit", str(limit))]
+    query += [(k, v) for k, v in (("province", province), ("lao", lao)) if v]
+    query += [("type", t) for t in type or ()]
+    headers = {"Link": f'</api/v1/feed?{urlencode(query)}>; rel="next"', "Cache-Control": "no-store"}
     return Response(_encoder.encode(lines), media_type=BATCH, headers=headers)
 
 

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 
 from ledger.application import MissionLedger, Preview
 from ledger.domain.access import authorize, permits
+from ledger.domain.catalog import applies
 from ledger.domain.commands import CommandText, command_arguments
 from ledger.domain.registry import Lao
 from ledger.domain.thai import bangkok_date
@@ -209,7 +210,10 @@ def _page(
     registry, may_write = rights
     records = _records(ledger, registry.lao_code)
     recorded = {r["mission_code"] for r in records}
-    missions = [m for m in find_missions(ledger.views()) if registry.lao_type in (m["applies_to"] or "")]
+    # The catalog's rule (a mission that names no LAO type is for every type), not a copy of it.
+    missions = [
+        m for m in find_missions(ledger.views()) if applies((m["applies_to"] or "").split("|"), registry.lao_type)
+    ]
     return render(
         request,
         "_write_form.html" if fragment else "lao.html",

@@ -233,3 +233,18 @@ def test_pages_answer_in_thai_and_the_api_is_untouched(pages: Pages) -> None:
     ):
         assert client.get(path).status_code == 200, path
     assert client.get("/static/../pyproject.toml").status_code == 404
+
+
+def test_a_clerk_is_offered_every_mission_the_catalogs_rule_gives_her_lao(pages: Pages) -> None:
+    from ledger.domain.catalog import parse_catalog
+    from ledger.domain.registry import read_csv_text
+    from tests.conftest import package_data
+
+    catalog = parse_catalog(read_csv_text(package_data("sample_catalog.csv"), name="c"), name="c")
+    clerk = pages.sign_in(pages.served.tokens["clerk"])
+    page = clerk.get(f"/lao/{IN_LAO}", params={"command": "record"}).text
+    offered = set(re.findall(r'<option value="([A-Z]+-[0-9]+)"', page))
+    # อบต. (sao): the missions for sao, and every mission that names no type — less those reported.
+    due = {m.mission_code for m in catalog if m.applies("sao")} - {"INF-01"}
+    assert offered == due, (sorted(due - offered), sorted(offered - due))
+    assert any(not m.applies_to for m in catalog if m.mission_code in offered)

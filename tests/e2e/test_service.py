@@ -14,7 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.conftest import examples
 from tests.support.served import IN_LAO, OUT_LAO, PRINCIPALS, Served, keyed_service
 
 ROLES = (*PRINCIPALS, None, "revoked")
@@ -316,3 +319,35 @@ def test_the_readmes_feed_consumer_applies_each_event_once_in_order(served: Serv
     with pytest.raises(Done):
         namespace["follow"](served.url, served.tokens["feeder"], apply)
     assert applied == list(range(1, want + 1))
+
+
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    limit=st.integers(1, 7),
+    where=st.sampled_from(
+        [
+            {},
+            {"lao": IN_LAO},
+            {"province": "82"},
+            {"type": ["recorded"]},
+            {"lao": OUT_LAO, "type": ["recorded", "corrected"]},
+        ]
+    ),
+)
+def test_following_next_gives_exactly_the_filtered_events_each_once(
+    served: Served, limit: int, where: dict[str, Any]
+) -> None:
+    with served.client("audit") as http:
+        everything = http.get("/feed", params={"after": 0, "limit": 5000, **where}).json()
+        seen: list[str] = []
+        url = f"/feed?{httpx.QueryParams({'after': 0, 'limit': limit, **where})}"  # then only `next`
+        for _ in range(500):
+            answer = http.get(url.removeprefix("/api/v1"))
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            assert len(page) <= limit
+            seen += [e["sequence"] for e in page]
+            if not page:
+                break
+            url = answer.headers["link"].split(">", 1)[0].lstrip("<").removeprefix("/api/v1")
+    assert seen == [e["sequence"] for e in everything]  # the filter's events, in order, each once
