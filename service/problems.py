@@ -145,7 +145,11 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         detail = "the upload is larger than the service accepts (see docs/limits.md)"
     title = HTTP_TITLES.get(status, "Error")
     slug = title.lower().replace(" ", "-")
-    return problem(status, slug, title, detail, request.url.path, errors=errors)
+    response = problem(status, slug, title, detail, request.url.path, errors=errors)
+    allow = (error.headers or {}).get("allow") or (error.headers or {}).get("Allow")
+    if status == 405 and allow:
+        response.headers["Allow"] = allow  # RFC 9110 §15.5.6: the methods the resource has
+    return response
 
 
 def unforeseen(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:

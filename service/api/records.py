@@ -18,7 +18,7 @@ from litestar import Request, Response, get, post
 from ledger.application import RECORD_COMMANDS, MissionLedger
 from ledger.domain.access import Principal
 from ledger.domain.commands import CommandText, command_arguments
-from ledger.errors import BadInput, Conflict, Unprocessable
+from ledger.errors import BadInput, Conflict, StaleVersion, Unprocessable
 from ledger.store.credentials import IdempotencyKey
 from projections.documents import plain
 from projections.feed import feed_head
@@ -46,18 +46,48 @@ _VERSION: Final = re.compile(r"[0-9]{1,18}")
 _IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
 
 
-def expected_version(header: str | None) -> int | None:
-    """expected_version reads `If-Match: "3"` (or W/"3", or 3); None when absent. Digits are
-    ASCII, at most 18 of them (a version fits a 64-bit integer)."""
+def expected_versions(header: str | None) -> tuple[int, ...] | None:
+    """expected_versions reads `If-Match` as RFC 9110 §13.1.1 has it: None when absent, () for
+    `*` (any current version: the record must exist), else the versions of its strong entity
+    tags (`"3"` or `"3", "4"`). A weak tag (`W/"3"`) never matches: If-Match compares strongly. A
+    tag is ASCII digits, at most 18 (a version fits a 64-bit integer)."""
     if header is None:
         return None
     text = header.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip('"')
-    if not _VERSION.fullmatch(text):
-        raise BadInput(f'If-Match {header[:40]!r} is not a record version such as "3"', field="If-Match")
-    return int(text)
+    if text == "*":
+        return ()
+    versions = []
+    for tag in (t.strip() for t in text.split(",")):
+        if tag.startswith("W/"):
+            versions.append(-1)  # a weak tag: matches no version
+            continue
+        value = tag.strip('"') if tag.startswith('"') and tag.endswith('"') and len(tag) >= 2 else tag
+        if not _VERSION.fullmatch(value):
+            raise BadInput(f'If-Match {header[:40]!r} is not a record version such as "3"', field="If-Match")
+        versions.append(int(value))
+    return tuple(versions)
+
+
+def _expected(app: MissionLedger, lao: str, mission: str, header: str | None) -> int | None:
+    """The version a write is conditional on (MissionLedger.command's expect_version): the one
+    the record is at when If-Match lists it (or is `*` and the record exists); 412 else."""
+    versions = expected_versions(header)
+    if versions is None:
+        return None
+    if len(versions) == 1 and versions[0] >= 0:
+        return versions[0]  # the application says exactly what the record is at instead
+    current = app.state(lao, mission).version
+    if (not versions and current > 0) or current in versions:
+        return current
+    listed = (
+        "any version (the record does not exist)"
+        if not versions
+        else ", ".join(f'"{v}"' if v >= 0 else "a weak tag" for v in versions)
+    )
+    raise StaleVersion(
+        f"record {lao}/{mission} is at version {current}, not {listed}: someone changed it since you read it",
+        field="If-Match",
+    )
 
 
 @get("/records/{lao:str}/{mission:str}", sync_to_thread=False, guards=[requires("read_record")])
@@ -146,7 +176,7 @@ async def write_record(
     write (after a timeout, a 503) answers the first write's receipt and appends nothing more."""
     if command not in RECORD_COMMANDS:
         raise BadInput(f"{command!r} is not a command on records ({', '.join(RECORD_COMMANDS)})", field="command")
-    expect = expected_version(request.headers.get("if-match"))
+    expected_versions(request.headers.get("if-match"))  # a malformed If-Match is a 400 before the body
     body = await request.body()
     key = idempotency_of(principal, request.headers.get("idempotency-key"), request, body)
     app = ledger.as_principal(principal)
@@ -156,6 +186,7 @@ async def write_record(
             return replayed
         app.ledger_recorder.prepare_idempotency()
     arguments = command_arguments(command, json_body(request.headers.get("content-type"), body, CommandText))
+    expect = _expected(app, lao, mission, request.headers.get("if-match"))
     try:
         receipt = app.command(command, lao, mission, expect_version=expect, idempotency=key, **arguments)
     except Conflict:

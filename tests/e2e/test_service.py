@@ -351,3 +351,31 @@ def test_following_next_gives_exactly_the_filtered_events_each_once(
                 break
             url = answer.headers["link"].split(">", 1)[0].lstrip("<").removeprefix("/api/v1")
     assert seen == [e["sequence"] for e in everything]  # the filter's events, in order, each once
+
+
+def test_if_match_compares_strongly_and_takes_lists_and_any(served: Served) -> None:
+    with served.client("clerk") as http:
+        version = int(http.get(f"/records/{IN_LAO}/INF-01").headers["etag"].strip('"'))
+        write = lambda tag, staff: http.post(  # noqa: E731
+            f"/records/{IN_LAO}/INF-01/correct",
+            json={"set": {"staff": str(staff)}, "reason": "etag"},
+            headers={"If-Match": tag},
+        )
+        before = served.size()
+        assert write(f'W/"{version}"', 70).status_code == 412  # a weak tag never matches
+        assert write(f'"{version + 5}", "{version + 9}"', 71).status_code == 412
+        assert served.size() == before
+        assert write(f'"{version + 5}", "{version}"', 72).status_code == 201  # one of the list
+        assert write("*", 73).status_code == 201  # any version: the record exists
+        created = http.post(
+            f"/records/{IN_LAO}/QOL-03/record",
+            json={"status": "operating", "effective": "2567-10-01"},
+            headers={"If-Match": "*"},
+        )
+        assert created.status_code == 412 and served.size() == before + 2  # no record yet: * fails
+
+
+def test_a_method_not_allowed_says_which_are(served: Served) -> None:
+    with served.client("clerk") as http:
+        answer = http.delete(f"/records/{IN_LAO}/INF-01")
+    assert answer.status_code == 405 and set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
