@@ -258,20 +258,10 @@ def _say_plan(report: ImportReport, *, verbose: bool, calendar: str, names: dict
 
 
 def _word(field: str, value: Any, calendar: str) -> str:
-    """One value of a plan as a person reads it: grouped amounts, status words, dates."""
-    from decimal import Decimal
+    """One value of a plan in the reader's words (ledger.i18n.spoken)."""
+    from ledger.i18n.spoken import spoken
 
-    if value is None:
-        return "—"
-    if field in ("budget", "quantity") and isinstance(value, Decimal):
-        return f"{value:,}"
-    if field == "status":
-        return w(str(value))
-    if isinstance(value, date) and working_language() == "th":
-        from ledger.domain.thai import thai_date
-
-        return thai_date(value)  # 1 ต.ค. 2567, as she writes it
-    return text_of(value, calendar=calendar)
+    return spoken(field, value, lang=working_language(), calendar=calendar)
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:

@@ -36,17 +36,7 @@ def checked(parse: Callable[[str, str], Any]) -> Callback:
     """checked makes a click callback that refuses, as `parsed` does, what a ledger parser refuses
     — naming the option — but keeps the text: the record commands hand their text to the one
     translation every face shares (ledger.domain.commands.command_arguments)."""
-
-    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parse(value, f"--{(param.name or 'value').replace('_', '-')}")
-        except BadInput as e:
-            raise click.BadParameter(str(e)) from e
-        return value.strip()
-
-    return callback
+    return parsed(lambda text, what: (parse(text, what), text.strip())[1])
 
 
 #: A date (CE or BE, Thai digits); an instant (a date alone is the end of that day); an instant

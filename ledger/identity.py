@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,7 +235,12 @@ class Identity:
 
     def end_sessions(self, *, session_id: str | None = None, name: str | None = None) -> int:
         """end_sessions ends one session (by the id `sessions` lists) or every session of a
-        principal; returns how many ended. NotFound when there was none to end."""
+        principal; returns how many ended. BadInput for neither or both, or an id `sessions`
+        never prints; NotFound when there was none to end."""
+        if (session_id is None) == (name is None):
+            raise BadInput("give a session id (from `session list`) or --principal NAME")
+        if session_id is not None and not re.fullmatch(r"[0-9a-f]{12}", session_id):
+            raise BadInput(f"session id {session_id!r} is not one `session list` prints (12 hex digits)")
         ended = [s for s in self.sessions(name) if session_id is None or s.session_id == session_id]
         if not ended and session_id is not None:
             raise NotFound(f"no open session {session_id} (`session list` shows them)")

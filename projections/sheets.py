@@ -40,9 +40,12 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
 
 def write_csv(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """write_csv writes a table as CSV to a binary stream; returns the row count."""
-    count = -1
-    for count, text in enumerate(csv_lines(header, rows)):  # noqa: B007 - the count is the point
+    lines = csv_lines(header, rows)
+    out.write(next(lines).encode("utf-8"))  # the header
+    count = 0
+    for text in lines:
         out.write(text.encode("utf-8"))
+        count += 1
     return count
 
 

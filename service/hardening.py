@@ -25,8 +25,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
+import msgspec
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from ledger.errors import BadInput
 
 #: The request line and headers of one request, in bytes.
 MAX_HEAD_BYTES: Final = 32 * 1024
@@ -192,11 +196,6 @@ def json_body(content_type: str | None, body: bytes, kind: type[T]) -> T:
     """json_body decodes a request's JSON body as `kind`: only as application/json (415 else),
     nesting at most MAX_JSON_DEPTH (checked before parsing), every error a BadInput naming the
     field it found wrong."""
-    import msgspec
-    from litestar.exceptions import HTTPException
-
-    from ledger.errors import BadInput
-
     if not content_type or not _JSON_TYPES.fullmatch(content_type.strip()):
         raise HTTPException(status_code=415, detail="send the body as application/json")
     if json_depth(body) > MAX_JSON_DEPTH:

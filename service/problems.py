@@ -84,7 +84,7 @@ def store_fault(error: BaseException) -> int | None:
             return 507
     unavailable = (
         StoreUnavailable, OperationalError, InterfaceError, sqlite3.OperationalError, psycopg.OperationalError,
-        psycopg.InterfaceError, OSError,
+        psycopg.InterfaceError, ConnectionError, TimeoutError,
     )  # fmt: skip
     if any(isinstance(e, unavailable) or type(e).__name__ == "PoolTimeout" for e in chain):
         return 503

@@ -452,7 +452,8 @@ class _Planner:
         untouched, or a conflict or from elsewhere, said as an error), else the row reduced to
         its edits, to apply anyway (override_conflicts)."""
         key, based_on = f"{row.lao_code}/{row.mission_code}", row.based_on or 0
-        found = standing(row, state, state_at(events, based_on))
+        earlier = state_at(events, based_on)
+        found = standing(row, state, earlier)
         if found == "untouched":
             self.report.untouched += 1
             return None
@@ -460,7 +461,7 @@ class _Planner:
             why = f"record {key} has {state.version} versions, not {based_on}: this row is not from this ledger"
             self.report.errors.append(RowError(row.row, "version", str(based_on), why, row.cells))
             return None
-        edits = edits_since(row, state_at(events, based_on))
+        edits = edits_since(row, earlier)
         if self.override is not None and edits is not None:
             return edits
         self.report.conflicts += 1

@@ -68,10 +68,9 @@ def expected_versions(header: str | None) -> tuple[int, ...] | None:
     return tuple(versions)
 
 
-def _expected(app: MissionLedger, lao: str, mission: str, header: str | None) -> int | None:
+def _expected(app: MissionLedger, lao: str, mission: str, versions: tuple[int, ...] | None) -> int | None:
     """The version a write is conditional on (MissionLedger.command's expect_version): the one
     the record is at when If-Match lists it (or is `*` and the record exists); 412 else."""
-    versions = expected_versions(header)
     if versions is None:
         return None
     if len(versions) == 1 and versions[0] >= 0:
@@ -176,7 +175,7 @@ async def write_record(
     write (after a timeout, a 503) answers the first write's receipt and appends nothing more."""
     if command not in RECORD_COMMANDS:
         raise BadInput(f"{command!r} is not a command on records ({', '.join(RECORD_COMMANDS)})", field="command")
-    expected_versions(request.headers.get("if-match"))  # a malformed If-Match is a 400 before the body
+    versions = expected_versions(request.headers.get("if-match"))  # malformed: a 400 before the body
     body = await request.body()
     key = idempotency_of(principal, request.headers.get("idempotency-key"), request, body)
     app = ledger.as_principal(principal)
@@ -186,7 +185,7 @@ async def write_record(
             return replayed
         app.ledger_recorder.prepare_idempotency()
     arguments = command_arguments(command, json_body(request.headers.get("content-type"), body, CommandText))
-    expect = _expected(app, lao, mission, request.headers.get("if-match"))
+    expect = _expected(app, lao, mission, versions)
     try:
         receipt = app.command(command, lao, mission, expect_version=expect, idempotency=key, **arguments)
     except Conflict:
