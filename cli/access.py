@@ -7,13 +7,16 @@ history. A token is printed once, alone on stdout's last line; only its hash is 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.base import Settings, cli, pass_settings
 from cli.options import instant_callback
-from cli.output import echo_json, echo_table, t
+from cli.output import echo_json, echo_table, t, voice
+
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger
 
 
 def _principal_json(p: Any, now: datetime) -> dict[str, Any]:
@@ -41,6 +44,19 @@ def principal() -> None:
     """Who may sign in to the service, and their roles."""
 
 
+def _role_words(app: MissionLedger, role: str) -> str:
+    """A role in the reader's words, an LAO's by its name from the registry (names before codes)."""
+    from ledger.errors import NotFound
+
+    name = None
+    if role.startswith("lao:"):
+        try:
+            name = app.lao(role[4:]).name_th
+        except NotFound:
+            name = None
+    return voice().role(role, name)
+
+
 @principal.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, help="admin, auditor, integration[:PP], province:PP or lao:CODE.")
@@ -55,8 +71,9 @@ def principal_add(settings: Settings, name: str, roles: tuple[str, ...], display
 
     with settings.writing() as app:
         receipt = Identity(app).add(name, list(roles), display_name)
-    shown = ", ".join(sorted(roles)) or "no role yet"
-    click.echo(t(f"principal {name} added ({shown}) at position {receipt.positions[0]}"))
+    said = voice(settings.calendar)
+    shown = ", ".join(_role_words(app, r) for r in sorted(roles)) or said("no role yet")
+    click.echo(said(f"principal {name} added ({shown}) at position {receipt.positions[0]}"))
 
 
 def _role_command(verb: str, example: str, help: str) -> None:
@@ -70,7 +87,8 @@ def _role_command(verb: str, example: str, help: str) -> None:
         with settings.writing() as app:
             identity = Identity(app)
             receipt = identity.grant(name, role) if verb == "grant" else identity.revoke(name, role)
-        said = f"{name} granted {role}" if verb == "grant" else f"{name} no longer holds {role}"
+        named = _role_words(app, role)
+        said = f"{name} granted {named}" if verb == "grant" else f"{name} no longer holds {named}"
         click.echo(t(f"{said} at position {receipt.positions[0]}"))
 
     change.help = f"{help}\n\nExample: {example}"
@@ -110,7 +128,7 @@ def principal_list(settings: Settings, known_at: datetime | None, lao: str | Non
     echo_table(
         ("name", "display name", "roles", "active tokens"),
         [
-            (p.name, p.display_name or "", " ".join(sorted(str(r) for r in p.roles)),
+            (p.name, p.display_name, ", ".join(_role_words(app, str(r)) for r in sorted(p.roles, key=str)),
              sum(1 for x in p.tokens.values() if x.holds_at(now)))
             for p in found
         ],
@@ -149,13 +167,12 @@ def token_issue(
     Example: mission-ledger token issue somchai --link https://ledger.example.go.th
     """
     from ledger.identity import Identity
-    from projections.documents import plain
 
     if link_base is not None:
         link_base = _link_base(link_base)
     with settings.writing() as app:
         issued = Identity(app).issue(name, expires_at=expires, label=label, one_time=link_base is not None)
-    until = plain(issued.expires_at, calendar=settings.calendar)
+    until = voice(settings.calendar).when(issued.expires_at)
     if link_base is not None:
         click.echo(t(f"sign-in link {issued.token_id} for {name}, once, until {until} (keep it secret):"))
         click.echo(f"{link_base}/signin#link={issued.token}")
@@ -215,7 +232,7 @@ def token_list(settings: Settings, name: str | None, as_json: bool) -> None:
     echo_table(
         ("token_id", "name", "label", "expires", "state"),
         [
-            (r["token_id"], r["name"], r["label"] or "", r["expires_at"],
+            (r["token_id"], r["name"], r["label"], r["expires_at"],
              "active" if r["active"] else "revoked" if r["revoked_at"] else "expired")
             for r in rows
         ],

@@ -86,7 +86,9 @@ def _usage_error(error: click.UsageError) -> None:
     usage = ""
     if ctx is not None:
         pieces = ctx.command.collect_usage_pieces(ctx)
-        usage = t(f" (usage: {ctx.command_path} {' '.join(pieces)}; see {ctx.command_path} --help)")
+        # The usage is what to type, so it is quoted (and its placeholders are words of the catalog).
+        shown = " ".join(t(p) for p in pieces)
+        usage = t(f" (usage: '{ctx.command_path} {shown}'; see '{ctx.command_path} --help')")
     click.echo(f"{t('Error')}: {t(error.format_message())}{usage}", err=True)
     sys.exit(error.exit_code)
 

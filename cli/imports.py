@@ -12,7 +12,7 @@ import click
 from cli.base import Settings, cli, pass_settings
 from cli.files import is_error_file, replacing
 from cli.options import date_callback
-from cli.output import t, text_of, w, working_language
+from cli.output import t, text_of, voice, w, working_language
 from ledger.errors import BadInput
 
 if TYPE_CHECKING:
@@ -206,7 +206,8 @@ def _say(
     if report.missing:
         missing = ", ".join(report.missing)
         click.echo(t(f"{len(report.missing)} records of these LAOs are not in the file: {missing}"))
-    kinds = ", ".join(f"{n} {w(k)}" for k, n in sorted(report.kinds.items())) or w("nothing")
+    said = voice()
+    kinds = ", ".join(said.events(k, n) for k, n in sorted(report.kinds.items())) or w("nothing")
     if dry_run:
         _say_plan(report, verbose=verbose, calendar=calendar, names=names or {})
     if report.errors and not skip_invalid:
@@ -238,12 +239,12 @@ def _say_plan(report: ImportReport, *, verbose: bool, calendar: str, names: dict
             lao = plan.lao_code
             click.echo(f"{t('LAO')} {lao} {names.get(lao, '')}".rstrip())
         said = [
-            f"{report.headers.get(k, w(k))}: {_word(k, b, calendar)} → {_word(k, a, calendar)}"
+            f"{_header(report, k)}: {_word(k, b, calendar)} → {_word(k, a, calendar)}"
             for k, b, a in plan.changes()
             if k in (*FIELD_NAMES, "effective_from")
         ]
         if plan.effective_from is not None and plan.kind != "corrected":  # from when it holds
-            header = report.headers.get("effective_from", w("effective_from"))
+            header = _header(report, "effective_from")
             said.append(f"{header}: {_word('', plan.effective_from, calendar)}")
         changes = "; ".join(said)
         click.echo(
@@ -257,11 +258,20 @@ def _say_plan(report: ImportReport, *, verbose: bool, calendar: str, names: dict
         click.echo(t(f"{unchanged:,} rows change nothing"))
 
 
-def _word(field: str, value: Any, calendar: str) -> str:
-    """One value of a plan in the reader's words (ledger.i18n.spoken)."""
-    from ledger.i18n.spoken import spoken
+def _header(report: ImportReport, field: str) -> str:
+    """A field as the sheet names it when the sheet names it in Thai (the officer's own words),
+    else in the reader's language (a sheet's English key is no word to a Thai reader)."""
+    header = report.headers.get(field)
+    if header is not None and any("\u0e00" <= ch <= "\u0e7f" for ch in header):
+        return header
+    return w(field)
 
-    return spoken(field, value, lang=working_language(), calendar=calendar)
+
+def _word(field: str, value: Any, calendar: str) -> str:
+    """One value of a plan in the reader's words (ledger.i18n.voice)."""
+    from ledger.i18n.voice import Voice
+
+    return Voice(working_language(), calendar).value(field, value)
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:

@@ -82,7 +82,7 @@ def keygen(path: Path, name: str | None, folder: Path) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(signer.format() + "\n")
     public.write_text(signer.verifier().format() + "\n")
-    click.echo(t(f"wrote {secret} (keep it secret) and {public}: {signer.verifier().format()}"))
+    click.echo(t(f"wrote {secret} (keep it secret) and {public}: '{signer.verifier().format()}'"))
 
 
 @cli.command()

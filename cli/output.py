@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from ledger.i18n import translate, word
+from ledger.i18n import word
+from ledger.i18n.voice import Voice
 from projections.documents import plain
 
 
@@ -41,7 +42,7 @@ def working_language() -> str:
 def t(text: str) -> str:
     """t is a message in the working language (the catalog of ledger/i18n; English as it is)."""
     lang = working_language()
-    return text if lang == "en" else translate(text, lang)
+    return text if lang == "en" else voice()(text)
 
 
 def w(text: str) -> str:
@@ -64,14 +65,24 @@ def echo_json(value: Any) -> None:
     click.echo(_json().encode(plain(value)).decode())
 
 
-def text_of(value: Any, *, calendar: str = "ce") -> str:
-    """text_of renders one value for a person: '—' for nothing."""
-    if value is None:
-        return "—"
-    v = plain(value, calendar=calendar)
-    if isinstance(v, list):
-        return ", ".join(map(str, v)) or "—"
-    return str(v)
+def voice(calendar: str | None = None) -> Voice:
+    """voice is how the command speaks to its reader (ledger.i18n.voice): the working language, and
+    the calendar asked for (BE for who works in Thai, else CE)."""
+    lang = working_language()
+    return Voice(lang, calendar or ("be" if lang == "th" else "ce"))
+
+
+def text_of(value: Any, *, calendar: str | None = None, field: str = "") -> str:
+    """text_of is one value as a person reads it ('—' for nothing): words, dates and amounts
+    from the presentation layer."""
+    said = voice(calendar)
+    text = said.value(field, value)
+    # A word the ledger stores (a status, a kind, a verdict) is read in the reader's language.
+    return said.word(text) if isinstance(value, str) and field not in _WORDED else text
+
+
+#: Fields whose values the voice words itself (no second look in the catalog).
+_WORDED = ("lao_type", "source", "reason", "note", "unit", "name", "display name")
 
 
 def width(text: str) -> int:
@@ -87,20 +98,20 @@ def pad(text: str, columns: int) -> str:
     return text + " " * max(0, columns - width(text))
 
 
-def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str = "ce") -> None:
-    """echo_fields prints name: value lines, names aligned, names and word values in the working
+def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str | None = None) -> None:
+    """echo_fields prints name: value lines, names aligned, names and values in the working
     language."""
-    named = [(w(k), w(text_of(v, calendar=calendar))) for k, v in pairs]
+    named = [(w(k), text_of(v, calendar=calendar, field=k)) for k, v in pairs]
     cols = max((width(k) for k, _ in named), default=0)
     for key, value in named:
         click.echo(f"{pad(key, cols)}  {value}")
 
 
-def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calendar: str = "ce") -> None:
-    """echo_table prints rows under headers in aligned columns; headers and word values (a status,
-    a kind, a verdict) in the working language."""
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calendar: str | None = None) -> None:
+    """echo_table prints rows under headers in aligned columns, headers and values in the working
+    language (each value worded as its column's field)."""
+    cells = [[text_of(v, calendar=calendar, field=h) for v, h in zip(row, headers, strict=True)] for row in rows]
     headers = [w(h) for h in headers]
-    cells = [[w(text_of(v, calendar=calendar)) for v in row] for row in rows]
     widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     click.echo("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:
@@ -123,6 +134,13 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     from projections.sheets import csv_lines
 
     # Dates and instants ISO CE: a spreadsheet or a program reads them as the dates they are.
-    texts = ([None if v is None else w(text_of(v)) for v in row] for row in rows)
+    texts = ([None if v is None else _machine_text(v) for v in row] for row in rows)
     for line in csv_lines([w(h) for h in headers], texts):
         click.echo(line, nl=False)
+
+
+def _machine_text(value: Any) -> str:
+    v = plain(value)
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return w(v) if isinstance(v, str) else str(v)

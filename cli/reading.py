@@ -22,9 +22,9 @@ from cli.options import (
     since_callback,
     sort_option,
 )
-from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of
+from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of, voice
 from cli.records import print_entries
-from ledger.domain.thai import bangkok_date, format_instant, thai_sort_key
+from ledger.domain.thai import bangkok_date, thai_sort_key
 
 
 @cli.command("as-of")
@@ -259,10 +259,11 @@ def completeness_command(
     if as_csv:
         echo_csv(headers, rows)
         return
-    when, start = format_instant(result.known_at, calendar=calendar), text_of(result.round_start, calendar=calendar)
+    when, start = voice(calendar).when(result.known_at), text_of(result.round_start, calendar=calendar)
     if result.round is not None:
         deadline = text_of(result.round.deadline, calendar=calendar)
-        click.echo(t(f"Round {result.round.name}: from {start}, deadline {deadline}"))
+        named = voice(calendar).round(result.round.name, result.round.start)
+        click.echo(t(f"Round {named}: from {start}, deadline {deadline}"))
     click.echo(t(f"Completeness as known at {when} (round started {start})") + "\n")
     echo_table(headers, rows, calendar=calendar)
     click.echo("")
@@ -318,7 +319,7 @@ def export_command(
     lang = lang or settings.lang
     cells = export_rows(rows, lang=lang)
     origin = app.ledger_recorder.get_meta("origin") or "mission-ledger"
-    stamp = format_instant(known_at, calendar=calendar)
+    stamp = voice(calendar).when(known_at)
     # Above an XLSX table: which ledger, as known when (the version column says each record's).
     title = t(f"Ledger {origin}, as known at {stamp}; the version column makes each row conditional on import")
     if target is None:
@@ -328,5 +329,5 @@ def export_command(
             count = write_export(
                 f, cells, fmt=fmt, lang=lang, calendar=calendar, title=title if fmt == "xlsx" else None
             )
-        when = format_instant(known_at, calendar=calendar)
+        when = voice(calendar).when(known_at)
         click.echo(t(f"wrote {out}: {count} records as known at {when}"), err=True)

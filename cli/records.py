@@ -25,8 +25,7 @@ from cli.options import (
     status_callback,
     write_options,
 )
-from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, t, text_of, w
-from ledger.domain.thai import format_instant
+from cli.output import echo_csv, echo_fields, echo_json, echo_json_lines_as_list, echo_table, t, text_of, voice, w
 
 if TYPE_CHECKING:
     from ledger.application import Receipt
@@ -159,9 +158,9 @@ def _arguments(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return {**command_arguments(name, text), **({"expect_version": expect} if expect is not None else {})}
 
 
-def say(verb: str, lao: str, mission: str, receipt: Receipt, *, calendar: str = "ce") -> None:
+def say(verb: str, lao: str, mission: str, receipt: Receipt, *, calendar: str | None = None) -> None:
     """say reports what a command appended: the record, its last position and its time."""
-    when = format_instant(receipt.recorded_at, calendar=calendar) if receipt.recorded_at else "—"
+    when = voice(calendar).when(receipt.recorded_at)
     click.echo(t(f"{verb} {lao}/{mission} at position {receipt.positions[-1]} ({when})"))
 
 
@@ -239,14 +238,19 @@ def history_command(settings: Settings, lao: str, mission: str, as_json: bool, a
     print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)
 
 
-def _changes_text(changes: dict[str, list[Any]], calendar: str) -> str:
+def _changes_text(changes: dict[str, list[Any]], calendar: str | None) -> str:
+    """What an event changed, field by field: for a person (calendar given) in her words, for a
+    program (None) as the values are (ISO CE dates)."""
+
     def shown(key: str, value: Any) -> str:
+        if calendar is None:
+            return "—" if value is None else str(value)
         # The views keep dates as ISO text: read back as dates, they print in the chosen calendar.
         if key == "effective_from" and isinstance(value, str):
             value = date.fromisoformat(value)
-        return text_of(value, calendar=calendar)
+        return text_of(value, calendar=calendar, field=key)
 
-    return "; ".join(f"{w(k)}: {w(shown(k, b))} → {w(shown(k, a))}" for k, (b, a) in changes.items())
+    return "; ".join(f"{w(k)}: {shown(k, b)} → {shown(k, a)}" for k, (b, a) in changes.items())
 
 
 _ENTRY_HEADERS = (
@@ -270,7 +274,7 @@ def print_entries(entries: Iterable[HistoryEntry], *, as_json: bool, as_csv: boo
         echo_json_lines_as_list(entries)
         return
     # CSV is for programs and spreadsheets: its dates ISO CE, whatever the calendar people read.
-    shown = "ce" if as_csv else calendar
+    shown = None if as_csv else calendar
     rows = ((*(getattr(e, h) for h in _ENTRY_HEADERS[:-1]), _changes_text(e.changes, shown)) for e in entries)
     if as_csv:
         echo_csv(_ENTRY_HEADERS, rows)

@@ -9,7 +9,7 @@ import click
 
 from cli.base import Settings, cli, pass_settings
 from cli.options import date_callback, instant_callback
-from cli.output import echo_json, echo_table, t, text_of
+from cli.output import echo_json, echo_table, voice
 
 
 @cli.group("round")
@@ -37,9 +37,10 @@ def round_open(
         receipt = Rounds(app).open(name, start, deadline, province, reason)
     from ledger.domain.rounds import check_province_code
 
-    where = f"province {check_province_code(province)}" if province else "nationwide"
-    first, last = text_of(start, calendar=settings.calendar), text_of(deadline, calendar=settings.calendar)
-    click.echo(t(f"round {name} opened ({where}, {first} to {last}) at position {receipt.positions[0]}"))
+    said = voice(settings.calendar)
+    where = said.province(check_province_code(province) if province else None)
+    first, last, named = said.day(start), said.day(deadline), said.round(name, start)
+    click.echo(said(f"round {named} opened ({where}, {first} to {last}) at position {receipt.positions[0]}"))
 
 
 @round_group.command("list")
@@ -68,8 +69,9 @@ def round_list(settings: Settings, known_at: datetime | None, as_json: bool) -> 
     if as_json:
         echo_json(rows)
         return
+    named = voice(settings.calendar).round
     echo_table(
-        ("name", "start", "deadline", "province", "opened_at"),
-        [(r["name"], r["start"], r["deadline"], r["province_code"] or "", r["opened_at"]) for r in rows],
+        ("round", "start", "deadline", "province", "opened_at"),
+        [(named(r.name, r.start), r.start, r.deadline, r.province_code, r.opened_at) for r in found],
         calendar=settings.calendar,
     )

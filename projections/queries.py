@@ -247,7 +247,7 @@ def changes(
     ledger order: what a provincial office reviews after a correction round."""
     unknown = [k for k in kinds if k not in RECORD_KINDS]
     if unknown:
-        raise BadInput(f"--kind {unknown[0]!r} is not one of: {', '.join(RECORD_KINDS)}")
+        raise BadInput(f"--kind {unknown[0]!r} is not one of: {', '.join(map(repr, RECORD_KINDS))}")
     if until is not None and until < since:
         raise BadInput("--until is before --since")
     scope.check(db)

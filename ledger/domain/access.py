@@ -34,7 +34,7 @@ from ledger.errors import BadInput, Forbidden
 
 RoleKind = Literal["admin", "auditor", "integration", "province", "lao"]
 #: The forms a role is written in, for messages.
-ROLE_FORMS: Final = "admin, auditor, integration, integration:PP, province:PP, lao:CODE"
+ROLE_FORMS: Final = "'admin', 'auditor', 'integration', 'integration:PP', 'province:PP', 'lao:CODE'"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 _PROVINCE = re.compile(r"[0-9]{2}")
 

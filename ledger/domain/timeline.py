@@ -182,7 +182,8 @@ def apply(timeline: Timeline, event: RecordEvent) -> Timeline:
     """apply folds one event into a timeline, refusing transitions the ledger forbids."""
     if isinstance(event, Recorded):
         if timeline.exists:
-            raise Refused(f"record {event.lao_code}/{event.mission_code} is already recorded: use correct or change")
+            key = f"{event.lao_code}/{event.mission_code}"
+            raise Refused(f"record {key} is already recorded: use 'correct' or 'change'")
         if event.values.status is UNSET:
             raise BadInput("a new record needs a status (operating or not_yet)")
         base = Values(**dict(event.values.items()))

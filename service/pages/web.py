@@ -16,9 +16,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import quote
@@ -29,9 +26,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
 
-from ledger.domain.thai import BANGKOK, thai_date, thai_numerals
 from ledger.errors import BadInput, Forbidden, FormExpired, LedgerError, NotFound, Unauthenticated
-from ledger.i18n import catalog
+from ledger.i18n.voice import Voice
 from ledger.identity import Session
 from service.hardening import escaped
 from service.state import LedgerService
@@ -62,7 +58,6 @@ FIELD_LABELS: Final = {
     "period_to": "Period to",
     "valid_from": "Valid from",
 }
-_MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:
@@ -71,61 +66,11 @@ def language_of(request: Request[Any, Any, Any]) -> str:
     return lang if lang in LANGUAGES else "th"
 
 
-@dataclass(frozen=True)
-class Speech:
-    """Speech is how a page speaks to one person: language, digits, and the formatting of dates,
-    instants and numbers that goes with them."""
-
-    lang: str
-    thai_digits: bool = False
-
-    def __call__(self, text: str, **values: Any) -> str:
-        """A message in the page's language (the CLI's catalog), with {placeholders} filled."""
-        found = catalog(self.lang)
-        english = text.format(**values) if values else text
-        translated = found.translate(english) if found else english
-        return self.digits(translated) if self.thai_digits else translated
-
-    def digits(self, text: str) -> str:
-        return thai_numerals(text) if self.thai_digits else text
-
-    def day(self, value: date | str | None, *, full: bool = False) -> str:
-        """A date: `30 ธ.ค. 2567` in Thai, `30 Dec 2567 BE` in English (BE on screen always)."""
-        if value is None or value == "":
-            return "–"
-        if isinstance(value, str):
-            value = date.fromisoformat(value[:10])
-        if self.lang == "th":
-            return thai_date(value, full=full, thai_digits=self.thai_digits)
-        return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year + 543} BE"
-
-    def when(self, value: datetime | None) -> str:
-        """An instant in Bangkok time: `30 ธ.ค. 2567 10:00 น.`."""
-        if value is None:
-            return "–"
-        local = value.astimezone(BANGKOK)
-        clock = f"{local:%H:%M}"
-        if self.lang == "th":
-            return self.digits(f"{thai_date(local.date())} {clock} น.")
-        return f"{self.day(local.date())} {clock}"
-
-    def number(self, value: Any) -> str:
-        """A number grouped by thousands (1,250,000.50), in Thai digits on request."""
-        if value is None or value == "":
-            return "–"
-        if isinstance(value, (int, Decimal)):
-            text = f"{value:,}"
-        else:
-            try:
-                text = f"{Decimal(str(value)):,}"
-            except ArithmeticError:
-                text = str(value)
-        return self.digits(text)
-
-
-def speech_of(request: Request[Any, Any, Any]) -> Speech:
-    """speech_of is the request's Speech (language and digits from the person's cookies)."""
-    return Speech(language_of(request), request.cookies.get(DIGITS_COOKIE) == "thai")
+def speech_of(request: Request[Any, Any, Any]) -> Voice:
+    """speech_of is the request's voice (ledger.i18n.voice): the language and digits from the
+    person's cookies; years BE on every page, in either language (the ledger's readers count
+    in BE)."""
+    return Voice(language_of(request), "be", request.cookies.get(DIGITS_COOKIE) == "thai")
 
 
 def environment() -> Environment:

@@ -49,7 +49,8 @@ def test_record_and_show_json_has_the_design_keys(ml: Ledger) -> None:
 def test_show_for_people_and_in_be(ml: Ledger) -> None:
     record_roads(ml)
     out = ok(ml("show", "6810103", "INF-01", "--calendar", "be"))
-    assert "effective_from  2567-01-01" in out and "budget          1250000.50" in out
+    assert "effective_from  1 Jan 2567 BE" in out and "budget          1,250,000.50" in out
+    assert "recorded_at     1 Nov 2567 BE 09:00" in out  # Bangkok time, to the minute
 
 
 def test_correct_change_cancel_reinstate_void_through_the_cli(ml: Ledger) -> None:

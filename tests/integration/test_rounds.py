@@ -41,7 +41,7 @@ def test_round_open_and_the_completeness_report_that_defaults_to_it(tmp_path: Pa
     opened = ml("round", "open", "fy2568", "--start", "1/10/2567", "--deadline", "30 ธ.ค. 2567",
                 "--province", "๘๑", clock="2024-11-01T10:00+07:00")  # fmt: skip
     assert opened.exit_code == 0, opened.output
-    assert "round fy2568 opened (province 81, 2024-10-01 to 2024-12-30)" in opened.output
+    assert "round fiscal year 2025 (fy2568) opened (Krabi province, 1 Oct 2024 to 30 Dec 2024)" in opened.output
     rounds = json.loads(ml("round", "list", "--json").output)
     assert [(r["name"], r["start"], r["deadline"], r["province_code"]) for r in rounds] == [
         ("fy2568", "2024-10-01", "2024-12-30", "81")
@@ -81,7 +81,7 @@ def test_round_open_and_the_completeness_report_that_defaults_to_it(tmp_path: Pa
                           clock="2025-02-01T10:00+07:00").output)  # fmt: skip
     assert "round" not in early and early["round_start"] == "2024-10-01"
     shown = ml("--lang", "th", "report", "completeness", "--province", "81", clock="2025-02-01T10:00+07:00")
-    assert "รอบ fy2568" in shown.output
+    assert "รอบปีงบประมาณ 2568: ตั้งแต่ 1 ต.ค. 2567 ครบกำหนด 30 ธ.ค. 2567" in shown.output
 
 
 @pytest.mark.parametrize(

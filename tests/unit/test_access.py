@@ -123,6 +123,8 @@ def test_an_officer_working_in_thai_reads_thai(tmp_path: Path) -> None:
         return ml.runner.invoke(cli, ["--lang", "th", "--db", str(ml.db), *args], env=env).output
 
     assert "เพิ่มผู้ใช้ krabi.officer แล้ว" in thai("principal", "add", "krabi.officer", "--role", "province:81")
-    assert "ให้สิทธิ์ lao:6810103 แก่ krabi.officer แล้ว" in thai("principal", "grant", "krabi.officer", "lao:6810103")
+    assert "ให้สิทธิ์ เจ้าหน้าที่องค์การบริหารส่วนตำบลเขาคราม (6810103) แก่ krabi.officer แล้ว" in thai(
+        "principal", "grant", "krabi.officer", "lao:6810103"
+    )
     assert "มีสิทธิ์ province:81 อยู่แล้ว" in thai("principal", "grant", "krabi.officer", "province:81")
     assert "แสดงครั้งเดียว" in thai("token", "issue", "krabi.officer")
