@@ -14,15 +14,16 @@ from pathlib import Path
 
 import click
 
-from cli.output import echo_table, t
+from cli.output import echo_table, t, voice
 from ledger.application import MissionLedger
 from ledger.clock import Clock, FixedClock
-from ledger.domain.thai import BANGKOK, end_of_day, format_date
+from ledger.domain.thai import BANGKOK, end_of_day
 from ledger.domain.values import Fields
 from ledger.errors import NotFound, Refused
 from ledger.store.location import StoreLocation
 
 DEADLINE = date(2024, 12, 30)  # Monday 30 December 2567 BE
+ROUND_START = date(2024, 10, 1)  # the round of fiscal year 2568 BE
 
 # (LAO, mission) pairs the example writes, in the order it shows them.
 RECORDS = (
@@ -55,9 +56,11 @@ def run_demo(path: Path, *, replace: bool) -> None:
     ledger = MissionLedger(location, clock=clock, actor="demo", source="demo")
     ledger.initialise("mission-ledger/demo")
 
+    said = voice()
+
     def step(day: date, text: str) -> None:
         clock.at = _at(day)
-        click.echo(f"{format_date(day, calendar='be')}  {t(text)}")
+        click.echo(f"{said.day(day)}  {t(text)}")
 
     click.echo(t(f"Demo ledger: {path}") + "\n")
     step(date(2024, 10, 15), "load Krabi's 62 LAOs and the sample mission catalog")
@@ -65,7 +68,7 @@ def run_demo(path: Path, *, replace: bool) -> None:
     ledger.load_catalog(package_file("sample_catalog.csv"), name="sample_catalog.csv")
     from ledger.rounds import Rounds
 
-    Rounds(ledger).open("2567", date(2024, 10, 1), DEADLINE, reason="หนังสือกรมส่งเสริมการปกครองท้องถิ่น (ตัวอย่าง)")
+    Rounds(ledger).open("fy2568", ROUND_START, DEADLINE, reason="หนังสือกรมส่งเสริมการปกครองท้องถิ่น (ตัวอย่าง)")
 
     step(date(2024, 11, 20), "อบต.เขาคราม records its rural roads and its child development centre")
     ledger.record(
@@ -100,35 +103,37 @@ def run_demo(path: Path, *, replace: bool) -> None:
         effective_from=date(2024, 10, 1),
         values=Fields(status="not_yet", received_fy=2568, quantity=Decimal("1"), unit="แห่ง"),
     )
-    click.echo(f"{format_date(DEADLINE, calendar='be')}  ── {t('deadline of the 2567 round')} ──")
+    round_name = said.round("fy2568", ROUND_START)
+    click.echo(f"{said.day(DEADLINE)}  ── {t(f'deadline of the round {round_name}')} ──")
 
     step(date(2025, 1, 8), "อบต.เขาคราม corrects its road length (late: after the deadline)")
     ledger.correct(
         "6810103",
         "INF-01",
         set=Fields(quantity=Decimal("13.2")),
-        reason="re-measured with the provincial GIS survey",
+        reason="วัดใหม่ตามการสำรวจ GIS ของจังหวัด",
     )
-    step(date(2025, 2, 3), "อบต.เขาคราม's road budget changes from 2568-01-01")
+    step(date(2025, 2, 3), f"อบต.เขาคราม's road budget changes from {said.day(date(2025, 1, 1))}")
     ledger.change(
         "6810103",
         "INF-01",
         set=Fields(budget=Decimal("1500000")),
         effective_from=date(2025, 1, 1),
-        reason="FY2568 allocation increased",
+        reason="ได้รับจัดสรรงบประมาณปี 2568 เพิ่ม",
     )
-    step(date(2025, 3, 10), "ทต.กระบี่น้อย's water source is cancelled from 2568-03-01")
+    step(date(2025, 3, 10), f"ทต.กระบี่น้อย's water source is cancelled from {said.day(date(2025, 3, 1))}")
     ledger.cancel(
         "5810109",
         "INF-04",
         effective_from=date(2025, 3, 1),
-        reason="handed back to the Royal Irrigation Department",
+        reason="ส่งคืนกรมชลประทาน",
     )
 
     deadline = end_of_day(DEADLINE)
     now = clock.now() + timedelta(days=1)
+    by_deadline = f"known at {said.day(DEADLINE)}, valid on {said.day(DEADLINE)}"
     for title, known_at in (
-        ("What the ledger knew by the deadline (known at 2567-12-30, valid on 2567-12-30):", deadline),
+        (f"What the ledger knew by the deadline ({by_deadline}):", deadline),
         ("What the ledger knows now:", now),
     ):
         click.echo(f"\n{t(title)}")
@@ -142,7 +147,6 @@ def run_demo(path: Path, *, replace: bool) -> None:
         echo_table(
             ("lao", "mission", "status", "received_fy", "quantity", "unit", "budget", "version"),
             rows,
-            calendar="be",
         )
     click.echo(
         "\n"

@@ -21,7 +21,7 @@ SUMMARIES = {
     "checkpoint": "Sign a checkpoint of the whole ledger.",
     "copy": "Copy a ledger to another store, root unchanged.",
     "correct": "Correct an earlier report that was wrong.",
-    "demo": "Run a worked example (Krabi, the 2567 round).",
+    "demo": "Run a worked example (Krabi, fiscal year 2568).",
     "export": "Export records as known at a time (CSV, XLSX).",
     "feed": "Print events as CloudEvents, one per line.",
     "history": "Every event of a mission record, with changes.",

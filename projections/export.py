@@ -12,6 +12,7 @@ an export-only column the import reads past.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any, Final
 
@@ -97,6 +98,16 @@ def _xlsx_cell(sheet: Any, column: str, value: Any, calendar: str) -> Any:
         kind = "whole"
     cell = WriteOnlyCell(sheet, value)
     cell.number_format = _XLSX_FORMATS[(kind, calendar if kind in ("date", "instant") else "")]
+    return cell
+
+
+def instant_cell(sheet: Any, value: datetime, calendar: str) -> Any:
+    """instant_cell is an instant as an XLSX date-time cell in Bangkok time, shown to the second
+    in the calendar (BE through Excel's Thai Buddhist calendar)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value.astimezone(BANGKOK).replace(tzinfo=None))
+    cell.number_format = _XLSX_FORMATS[("instant", calendar)]
     return cell
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import quote
 
 from litestar import Request, Response, get
 from litestar.response import Template
 
 from ledger.domain.events import RECORD_KINDS
 from ledger.domain.rounds import Round
-from ledger.domain.thai import BANGKOK
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
 from projections.queries import Scope, changes, provinces
-from projections.sheets import write_xlsx
+from projections.sheets import plain_cell, write_xlsx
 from service.auth import requires
-from service.pages.web import render
+from service.pages.web import render, speech_of
 from service.params import day, instant
 from service.state import LedgerService
 
@@ -90,32 +90,54 @@ def province_dashboard(
 
 @get("/province/{province:str}/completeness.xlsx", sync_to_thread=False, guards=[requires("read_province")])
 def province_export(
+    request: Request[Any, Any, Any],
     province: str,
     ledger: LedgerService,
     session: Session,
     known_at: str | None = None,
     round_start: str | None = None,
 ) -> Response[bytes]:
-    """The dashboard's report as an Excel file: one row per LAO, Thai headers, a totals row."""
+    """The dashboard's report as an Excel file: one row per LAO, in the person's language (the
+    voice's words; the last report a real date cell that Excel shows in BE), a title line saying
+    which province as known when."""
+    from projections.export import instant_cell
+
+    say = speech_of(request)
     report, _, when = province_report(ledger, province, known_at, round_start)
-    verdicts = {"complete": "ครบถ้วน", "incomplete": "ไม่ครบ", "no_records": "ยังไม่รายงาน"}
     rows = [
         [lao.lao_code, lao.name_th, lao.district_code, lao.district_th, lao.records, lao.incomplete_records,
-         lao.last_recorded_at.astimezone(BANGKOK).replace(tzinfo=None) if lao.last_recorded_at else None,
-         verdicts.get(lao.verdict, lao.verdict)]
+         lao.last_recorded_at, say.word(lao.verdict)]
         for lao in report.laos
     ]  # fmt: skip
+    last = 6  # the column of the last report's time
+
+    def cell(sheet: Any, index: int, value: Any) -> Any:
+        if index == last and value is not None:
+            return instant_cell(sheet, value, say.calendar)
+        return plain_cell(sheet, index, value)
+
     buffer = io.BytesIO()
-    header = ["รหัส อปท.", "ชื่อ อปท.", "รหัสอำเภอ", "อำเภอ", "จำนวนรายการ", "รายการไม่ครบ", "รายงานล่าสุด", "ผล"]
+    header = [say(h) for h in _EXCEL_HEADERS]
+    title = say("Completeness of reports, {province}, as known at {time}", province=say.province(province),
+                time=say.when(when))  # fmt: skip
     # Registry text is a string cell, never a formula (a name may begin with "=").
-    write_xlsx(buffer, header, rows, sheet_name="ความครบถ้วน", widths=[10, 34, 10, 16, 12, 12, 18, 14])
-    stamp = when.astimezone(BANGKOK).strftime("%Y%m%d")
-    name = f"completeness-{province}-{stamp}.xlsx"
+    write_xlsx(buffer, header, rows, sheet_name=say("Completeness"), title=title,
+               widths=[10, 34, 10, 16, 12, 12, 22, 14], cell=cell)  # fmt: skip
+    # The file's name in the person's words (RFC 6266 filename*), and plain ASCII for old browsers.
+    name = say("completeness {province} {day}.xlsx", province=say.province(province), day=say.day(when))
+    ascii_name = f"completeness-{province}.xlsx"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(
         buffer.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
+
+
+#: The Excel download's columns, as catalog messages.
+_EXCEL_HEADERS: Final = (
+    "LAO code", "LAO name", "District code", "District", "Records", "Incomplete records", "Last report", "Verdict",
+)  # fmt: skip
 
 
 @get("/nation", sync_to_thread=False, guards=[requires("read_nation")])

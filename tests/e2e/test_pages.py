@@ -202,12 +202,18 @@ def test_a_krabi_officer_and_a_clerk_work_through_the_round(site: Site, person: 
         officer.get_by_role("link", name="ดาวน์โหลด Excel").click()
     import openpyxl
 
-    assert download.value.suggested_filename.startswith("completeness-81-")
+    # Named in her words (the day it is as of, in BE), a title line, Thai headers, the last report
+    # a date cell that Excel shows in BE.
+    assert re.fullmatch(r"ความครบถ้วน จังหวัดกระบี่ \d{1,2} [ก-๛.]+ 25\d\d\.xlsx", download.value.suggested_filename)
     saved = Path(str(download.value.path()) + ".xlsx")
     download.value.save_as(saved)
     book = openpyxl.load_workbook(saved)
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][:2] == ("รหัส อปท.", "ชื่อ อปท.") and len(rows) == 63
+    assert re.fullmatch(r"ความครบถ้วนของการรายงาน จังหวัดกระบี่ ตามที่ทราบ ณ \d{1,2} [ก-๛.]+ 25\d\d \d\d:\d\d น\.", rows[0][0])
+    assert rows[1][:2] == ("รหัส อปท.", "ชื่อ อปท.") and len(rows) == 64
+    reported = [row for row in book.active.iter_rows(min_row=3) if row[6].value is not None]
+    assert reported and all(r[6].number_format.startswith("[$-107041E]") for r in reported)
+    assert {r[7].value for r in book.active.iter_rows(min_row=3)} <= {"ครบถ้วน", "ไม่ครบถ้วน", "ไม่มีข้อมูล"}
 
 
 def test_every_form_refuses_bad_input_in_thai_beside_the_field(site: Site, person: Any) -> None:
@@ -304,7 +310,7 @@ def test_an_auditor_checks_a_proof_in_the_browser_and_a_changed_byte_fails(site:
     page.goto(f"{site.url}/proof?position=10")
     page.get_by_role("button", name="ดึงหลักฐานการบรรจุรายการ").click()
     expect(page.locator("#proof")).not_to_have_value("")
-    page.get_by_label("จุดตรวจสอบ (checkpoint ที่ลงนามแล้ว)").fill(site.checkpoint())
+    page.get_by_label("จุดตรวจสอบที่ลงนามแล้ว").fill(site.checkpoint())
     page.get_by_label("กุญแจสาธารณะของผู้ลงนาม (ชื่อ+รหัส+กุญแจ)").fill(site.key)
     page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
     verdict = page.locator("#verdict")
@@ -485,3 +491,33 @@ def test_every_page_passes_axe_and_fits_the_screen(
     assert overflow(page) <= 0, f"{name} at {width} is {overflow(page)} px wider than the screen"
     assert axe_problems(page) == []
     context.close()
+
+
+#: Words a Thai page may show: the switch to the other language names it in its own words.
+PAGE_ALLOWED = (
+    "English", "krabi.officer", "khaokram.clerk", "demo.auditor", "demo.admin", "krabi-ppao",
+    "demo", "khaothong.clerk",  # the actor the demo writes as, a clerk the tests add: names
+    # Names of formats, programs and algorithms, and the tokens' prefix: no Thai word for them.
+    "Excel", "CSV", "XLSX", "JSONL", "JSON", "Ed25519", "GIS", "mlt_",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_speaks_thai_with_be_years(site: Site, browser: Any, name: str) -> None:
+    """Issue 23's sweep of the pages: what a Thai person reads on each (in the browser, as shown)
+    has no English word and no CE year — codes, typed names and the product's name aside."""
+    from tests.support.thai_sweep import ce_years, english_words
+
+    who, url = PAGES[name]
+    context = browser.new_context(viewport=WIDTHS["desktop"], locale="th-TH")
+    page = context.new_page()
+    if who:
+        sign_in_with_token(page, site, who)
+    page.goto(f"{site.url}{url}")
+    page.wait_for_load_state("networkidle")
+    shown = page.evaluate("() => document.body.innerText + '\\n' + document.title")
+    context.close()
+    words = english_words(shown, allowed=PAGE_ALLOWED)
+    assert not words, f"English on the {name} page: {words}\n{shown}"
+    years = ce_years(shown)
+    assert not years, f"CE years on the {name} page: {years}\n{shown}"
