@@ -75,6 +75,52 @@ class LedgerGroup(click.Group):
             ctx.exit(130)
 
 
+class TranslatedHelp(click.HelpFormatter):
+    """TranslatedHelp writes `--help` in the working language: every paragraph of a command's
+    help, every option's, the headings and the placeholders come from the one catalog (ledger/i18n);
+    what has no entry is written as it is."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, " ".join(t(p) for p in args.split(" ")) if args else args, f"{t('Usage:')} ")
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(t(heading))
+
+    def write_text(self, text: str) -> None:
+        super().write_text("\n\n".join(_paragraph(p) for p in text.split("\n\n")))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        shown = [
+            (" ".join(t(w) if w.isupper() else w for w in term.split(" ")), _option_help(text)) for term, text in rows
+        ]
+        super().write_dl(shown, col_max, col_spacing)
+
+
+def _paragraph(text: str) -> str:
+    """One paragraph of help in the working language (the catalog has it joined on one line)."""
+    joined = " ".join(line.strip() for line in text.splitlines()).strip()
+    said = t(joined)
+    return text if said == joined else said
+
+
+def _option_help(text: str) -> str:
+    """An option's help and click's `[default: …; required]` after it, in the working language."""
+    if text.startswith("[") and text.endswith("]"):  # no help of its own, only click's extras
+        text = f"  {text}"
+    words, _, extra = text.rpartition("  [") if text.endswith("]") and "  [" in text else (text, "", "")
+    said = t(" ".join(words.split())) if words.strip() else ""
+    if not extra:
+        return said
+    parts = "; ".join(t(p) for p in extra[:-1].split("; "))
+    return f"{said}  [{parts}]".strip()
+
+
+class LedgerContext(click.Context):
+    """LedgerContext is every command's context: its help in the working language."""
+
+    formatter_class = TranslatedHelp
+
+
 def _error(message: str) -> None:
     """The one line of an error, in the working language."""
     click.echo(f"{t('Error')}: {t(message)}", err=True)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import sys
 
+import click
+
 from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve  # noqa: F401  (importing registers the commands)
-from cli.base import cli
+from cli.base import LedgerContext, cli
 
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
 #: help, which `COMMAND --help` prints in full, is often longer than a terminal line).
@@ -49,6 +51,21 @@ SUMMARIES = {
 }
 for _name, _summary in SUMMARIES.items():
     cli.commands[_name].short_help = _summary
+
+
+def _speaking(command: click.Command) -> None:
+    """Every command's context writes its help in the working language (cli.base.TranslatedHelp)."""
+    command.context_class = LedgerContext
+    if command.short_help is None and command.help:
+        # A group lists its commands by their first paragraph, whole (click would cut the English
+        # short, and a cut text is in no catalog).
+        first = command.help.split("\n\n", 1)[0]
+        command.short_help = " ".join(line.strip() for line in first.splitlines())
+    for sub in getattr(command, "commands", {}).values():
+        _speaking(sub)
+
+
+_speaking(cli)
 
 
 def main() -> None:

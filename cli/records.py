@@ -86,7 +86,7 @@ FACES: dict[str, RecordCommandFace] = {
     "correct": RecordCommandFace(
         """Correct an earlier report that was wrong (over the record's whole timeline).
 
-        Example: mission-ledger correct 6810103 INF-01 --set quantity=13.2 --reason "re-measured"
+        Example: mission-ledger correct 6810103 INF-01 --set quantity=13.2 --reason "วัดใหม่"
         """,
         "corrected",
         (
@@ -101,7 +101,7 @@ FACES: dict[str, RecordCommandFace] = {
         """Record that circumstances changed from a date on.
 
         Example: mission-ledger change 6810103 INF-01 --set quantity=15 --effective 2568-01-01
-        --reason "new road section transferred"
+        --reason "รับโอนถนนเพิ่ม"
         """,
         "changed",
         (
@@ -114,7 +114,7 @@ FACES: dict[str, RecordCommandFace] = {
     "cancel": RecordCommandFace(
         """Record a cancellation from a date on.
 
-        Example: mission-ledger cancel 6810103 QOL-01 --effective 2568-05-16 --reason "centre merged"
+        Example: mission-ledger cancel 6810103 QOL-01 --effective 2568-05-16 --reason "ยุบรวมศูนย์"
         """,
         "cancelled",
         (_effective("First day the mission is cancelled."), _reason("Why it was cancelled (required)."), write_options),
@@ -122,7 +122,7 @@ FACES: dict[str, RecordCommandFace] = {
     "reinstate": RecordCommandFace(
         """Reverse a cancellation from a date on.
 
-        Example: mission-ledger reinstate 6810103 QOL-01 --effective 2568-06-01 --reason "reopened"
+        Example: mission-ledger reinstate 6810103 QOL-01 --effective 2568-06-01 --reason "เปิดใหม่"
         """,
         "reinstated",
         (
@@ -139,7 +139,7 @@ FACES: dict[str, RecordCommandFace] = {
     "void": RecordCommandFace(
         """Void a record entered in error: it then exists at no valid time.
 
-        Example: mission-ledger void 6810103 ART-02 --reason "entered for the wrong LAO"
+        Example: mission-ledger void 6810103 ART-02 --reason "บันทึกผิด อปท."
         """,
         "voided",
         (_reason("Why the record was entered in error (required)."), write_options),

@@ -4,6 +4,7 @@ opens every file it writes for her — and meets no English word and no year of 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,60 @@ def test_no_command_shows_a_thai_officer_a_ce_year(officer: ThaiOfficer) -> None
     assert not found, "CE years in Thai output:\n" + "\n".join(
         f"{c}: {years}\n    {officer.outputs[c]!r}" for c, years in found.items()
     )
+
+
+# What `--help` may name that has no Thai word: formats, protocols, programs, the environment's
+# names and the placeholders a person replaces.
+HELP_ALLOWED = (
+    "SQLite", "PostgreSQL", "postgresql", "CloudEvents", "JSON Schema", "JSONL", "JSON", "CSV", "XLSX",
+    "Excel", "BOM", "UTF-8", "UTF-16", "cp874", "HTTP", "API", "URL", "SHA-256", "Ed25519", "C2SP",
+    "signed note", "Ctrl-C", "POST", "PGPASSWORD", "MISSION_LEDGER_KEY", "NAME", "PATH", "POSITION",
+    "VALUE", "N", "PP", "CODE",
+)  # fmt: skip
+
+
+def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import click
+
+    assert isinstance(group, click.Group)
+    found = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def _read(help_text: str) -> str:
+    """What a person reads in a command's help: not the usage or an example (commands to type),
+    nor a command's name in a list, an option's choices or its default (values to type)."""
+    kept = []
+    help_text = re.sub(r"-\n\s+", "-", help_text)  # an option the lines broke at its hyphen
+    for paragraph in help_text.split("\n\n"):
+        lines = paragraph.splitlines()
+        if lines and lines[0].strip().startswith(("วิธีใช้:", "ตัวอย่าง:")):
+            continue
+        for line in lines:
+            stripped = line.strip()
+            if line.startswith("  ") and not line.startswith("   ") and stripped[:1].islower():
+                line = stripped.split(None, 1)[1] if " " in stripped else ""
+            kept.append(line)
+    text = re.sub(r"\[[\w|-]+\]", " ", "\n".join(kept))  # an option's choices: [th|en]
+    return re.sub(r"\[ค่าเริ่มต้น:[^\]]*\]", " ", text)  # its default
+
+
+def test_every_commands_help_is_in_thai_for_a_thai_officer() -> None:
+    """Every command's and option's help, from the same catalog: what is left in English is a
+    command or option to type, an example, or the name of a format or program."""
+    runner = CliRunner()
+    found = {}
+    for path in _commands(cli):
+        result = runner.invoke(cli, [*path, "--help"], env={"MISSION_LEDGER_LANG": "th"}, prog_name="mission-ledger")
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert lines[0].startswith("วิธีใช้: mission-ledger"), lines[0]  # the usage: what to type
+        words = english_words(_read(result.output), allowed=HELP_ALLOWED)
+        if words:
+            found[" ".join(path) or "mission-ledger"] = words
+    assert not found, "\n".join(f"{c}: {w}" for c, w in found.items())

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 # Things a person types or copies, not reads as words: paths, URLs, options, file names.
 _TYPED = re.compile(
-    r"'[^'\n]*'|`[^`\n]*`"  # quoted: what somebody typed, or what to type
+    r"'[^'\n]{0,80}'|'[^']{0,80}'|`[^`]{0,120}`"  # quoted: what somebody typed, or what to type (wrapped too)
     r"|https?://\S+"  # a URL
     r"|(?:[\w.~-]*/)+[\w.~-]*"  # a path (or a part of one)
     r"|--?[a-z][\w-]*"  # an option: --known-at
@@ -33,7 +33,7 @@ def english_words(text: str, *, allowed: Iterable[str] = ()) -> list[str]:
     """english_words are the English words of a text a Thai person reads (nothing typed)."""
     stripped = _TYPED.sub(" ", text)
     for word in sorted(set(allowed), key=len, reverse=True):  # krabi.officer before krabi
-        stripped = stripped.replace(word, " ")
+        stripped = re.sub(rf"(?<![\w.]){re.escape(word)}(?![\w])", " ", stripped)
     return sorted({w for w in _WORD.findall(stripped)})
 
 
@@ -41,5 +41,5 @@ def ce_years(text: str, *, allowed: Iterable[str] = ()) -> list[str]:
     """ce_years are the CE years a text shows (BE years are ≥ 2400)."""
     stripped = _TYPED.sub(" ", text)
     for word in sorted(set(allowed), key=len, reverse=True):
-        stripped = stripped.replace(word, " ")
+        stripped = re.sub(rf"(?<![\w.]){re.escape(word)}(?![\w])", " ", stripped)
     return sorted(set(_CE_YEAR.findall(stripped)))
