@@ -28,6 +28,8 @@ from ledger.i18n import catalog, word
 NOTHING: Final = "—"
 #: The fields whose values are numbers a person reads grouped by thousands.
 NUMBERS: Final = ("budget", "quantity", "staff")
+#: Fields whose values are days (kept as ISO text by the views).
+DATES: Final = ("effective_from", "valid_from", "valid_to", "period_from", "period_to")
 #: Fields whose values are words of the catalog (a status, an event kind, …).
 WORDS: Final = ("status", "kind", "state", "verdict")
 _MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -279,7 +281,7 @@ class Voice:
             return self.source(str(value))
         if field == "reason":
             return self.reason(str(value))
-        if field == "effective_from" or field.endswith("_on") or field in ("valid_from", "valid_to"):
+        if field in DATES or field.endswith("_on"):
             try:
                 return self.day(str(value))
             except ValueError:

@@ -177,11 +177,16 @@ def _decide(
     return command, mission, app.preview(command, lao, mission, expect_version=expect, **arguments)
 
 
+def effective_day(event: Any) -> date | None:
+    """effective_day is the day an event's values hold from (None: a correction of the whole record)."""
+    return getattr(event, "effective_from", None) or getattr(event, "period_from", None)
+
+
 def _preview_rows(preview: Preview) -> list[dict[str, Any]]:
     """Each field before → after, on the day the event takes effect (today for a correction
     of the whole record)."""
     event = preview.event
-    day = getattr(event, "effective_from", None) or getattr(event, "period_from", None) or date.today()
+    day = effective_day(event) or date.today()
     before_period = preview.state.timeline.at(day) if preview.state.timeline.exists else None
     after_period = preview.after.at(day)
     before = before_period.values if before_period else None
@@ -231,6 +236,7 @@ def _page(
         preview=_preview_rows(preview) if preview else None,
         preview_kind=preview.event.__struct_config__.tag if preview else None,
         preview_version=preview.state.version + 1 if preview else None,
+        preview_from=effective_day(preview.event) if preview else None,
     )
 
 
@@ -293,6 +299,18 @@ def receipt_page(request: Request[Any, Any, Any], position: int, ledger: LedgerS
     if not isinstance(event, RecordEvent):
         raise NotFound(f"the event at position {position} is not a write on a mission record")
     registry, _ = _lao_and_rights(ledger, session, event.lao_code)
+    # What was saved, every field as the record stood right after this write, on the day it holds
+    # from (a void: the record then exists at no time, and nothing is shown).
+    day = effective_day(event)
+    try:
+        saved = ledger.app.show(
+            event.lao_code,
+            event.mission_code,
+            known_at=event.recorded_at,
+            valid_on=day or bangkok_date(event.recorded_at),
+        )
+    except NotFound:
+        saved = None
     return render(
         request,
         "receipt.html",
@@ -300,6 +318,8 @@ def receipt_page(request: Request[Any, Any, Any], position: int, ledger: LedgerS
         logged=logged,
         event=event,
         kind=event.__struct_config__.tag,
+        effective=day,
+        saved=[(name, getattr(saved, name)) for name in FIELD_NAMES] if saved else [],
         lao=registry,
         mission=ledger.app.mission(event.mission_code),
     )

@@ -171,10 +171,17 @@ def test_a_krabi_officer_and_a_clerk_work_through_the_round(site: Site, person: 
     expect(preview).to_contain_text("สิ่งที่จะเปลี่ยน")
     expect(preview.locator("tr.changed")).to_have_count(5)
     expect(preview).to_contain_text("950,000")
+    expect(preview).to_contain_text("ดำเนินการ")  # the status in words
+    expect(preview.locator("#preview-from")).to_have_text("1 ต.ค. 2546")  # from when, in her words
     assert site.size() == size, "a preview appended"
     clerk.get_by_role("button", name="บันทึกลงสมุดบัญชี").click()
     expect(clerk).to_have_url(re.compile(r"/receipt/\d+$"))
     expect(clerk.locator("main")).to_contain_text("บันทึกแล้ว")
+    # The receipt repeats what was saved, every field in her words, and from when it holds.
+    saved = clerk.locator("main table").inner_text()
+    for shown in ("ดำเนินการ", "2546", "8.5", "กิโลเมตร", "950,000", "รายงานตามหนังสือจังหวัด"):
+        assert shown in saved, (shown, saved)
+    expect(clerk.locator("#receipt-from")).to_have_text("1 ต.ค. 2546")
     position = int(clerk.locator("#receipt-position").inner_text())
     assert position == size + 1 == site.size()
     # The receipt's leaf hash is the one the ledger holds for that position.
@@ -382,12 +389,19 @@ def test_the_import_page_shows_the_dry_run_then_imports_on_confirm(site: Site, p
     expect(page.locator("#import-errors")).to_contain_text("2")
     expect(page.get_by_role("button", name=re.compile("ยืนยัน"))).to_have_count(0)
     good = tmp_path / "good.csv"
-    good.write_text("lao_code,mission_code,staff,reason\n6810103,QOL-01,7,เพิ่มครูผู้ดูแลเด็ก\n", encoding="utf-8-sig")
+    good.write_text(
+        "lao_code,mission_code,staff,budget,reason\n6810103,QOL-01,7,2880000.00,เพิ่มครูผู้ดูแลเด็ก\n", encoding="utf-8-sig"
+    )
     size = site.size()
     page.goto(f"{site.url}/import")
     page.set_input_files("#file", str(good))
     page.get_by_role("button", name="ตรวจสอบไฟล์ (ยังไม่บันทึก)").click()
     expect(page.locator("#import-plan")).to_contain_text("QOL-01")
+    # The plan in her words: an amount grouped, no English key or word.
+    expect(page.locator("#import-plan")).to_contain_text("2,880,000.00")
+    from tests.support.thai_sweep import english_words
+
+    assert english_words(page.locator("#import-plan").inner_text()) == []
     assert site.size() == size, "the dry run appended"
     page.get_by_role("button", name=re.compile("ยืนยันนำเข้า 1 แถว")).click()
     expect(page.locator("#import-done")).to_contain_text("นำเข้าแล้ว")
@@ -462,7 +476,8 @@ PAGES = {
     "import": ("krabi.officer", "/import"),
     "proof": ("demo.auditor", "/proof?position=10"),
     "nation": ("demo.auditor", "/nation"),
-    "receipt": ("demo.auditor", "/receipt/10"),
+    "receipt": ("demo.auditor", "/receipt/95"),  # the demo's first record
+    "not-a-record": ("demo.auditor", "/receipt/10"),
     "forbidden": ("khaokram.clerk", "/province/81"),
     "sessions": ("demo.admin", "/sessions"),
 }
