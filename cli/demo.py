@@ -192,9 +192,10 @@ def add_demo_principals(
 def print_demo_tokens(url: str, tokens: list[tuple[str, list[str], str, str | None]]) -> None:
     """print_demo_tokens says where the demo is served and the token (and sign-in link) of each
     demo principal."""
+    said = voice()
     click.echo(f"\n{t('Serving the demo ledger at')} {url}/ — {t('tokens (demo only, valid 7 days)')}:")
     for name, roles, token, _ in tokens:
-        click.echo(f"  {name:<15} {' '.join(roles):<12} {token}")
+        click.echo(f"  {name:<15} {', '.join(said.role(r) for r in roles)}\n  {'':<15} {token}")
     links = [(name, link) for name, _, _, link in tokens if link]
     if links:
         click.echo(f"\n{t('Open the pages with a sign-in link (each works once):')}")

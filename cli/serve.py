@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.base import Settings, cli, pass_settings
+from cli.output import t
 from ledger.errors import NotFound
 
 
@@ -44,9 +45,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, key_file: Path
     os.environ["MISSION_LEDGER_VIEWS"] = str(settings.views)
     if key_file is not None:
         os.environ["MISSION_LEDGER_KEY"] = str(key_file.resolve())
-    click.echo(
-        f"mission-ledger serving {settings.location.describe()} on http://{host}:{port}/ (Ctrl-C stops)", err=True
-    )
+    where = settings.location.describe()
+    click.echo(t(f"mission-ledger serving {where} on http://{host}:{port}/ (Ctrl-C stops)"), err=True)
     uvicorn.run(
         "service.app:create_app_from_environment",
         factory=True,

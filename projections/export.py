@@ -20,6 +20,7 @@ import msgspec
 
 from ledger.domain.thai import BANGKOK, format_date, format_instant
 from ledger.domain.timeline import RECORD_KEYS
+from ledger.i18n.voice import Voice
 from ledger.imports.columns import THAI_EXPORT_HEADERS, protect_mark
 from projections.sheets import text_cell, write_csv, write_xlsx
 
@@ -29,7 +30,6 @@ EXPORT_COLUMNS: Final = tuple(
     for key in RECORD_KEYS
     for name in ((key, f"{key[:-5]}_name_th") if key in ("lao_code", "mission_code") else (key,))
 )
-STATUS_TH: Final = {"operating": "ดำเนินการ", "not_yet": "ยังไม่ได้ดำเนินการ", "cancelled": "ยกเลิก"}
 
 
 #: Columns by the kind of value they hold.
@@ -57,7 +57,7 @@ def export_rows(rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], *, lang: 
         merged = {**record, **names}
         values: list[Any] = [merged.get(c) for c in EXPORT_COLUMNS]
         if lang == "th" and values[status] is not None:
-            values[status] = STATUS_TH[str(values[status])]
+            values[status] = Voice("th").word(str(values[status]))  # the import reads the word back
         yield values
 
 

@@ -254,9 +254,18 @@ def lao_page(
         raise BadInput(f"command {command!r}: choose one of {', '.join(PAGE_COMMANDS)}", field="command")
     rights = _lao_and_rights(ledger, session, lao)
     chosen = command or ("correct" if mission else "record")
+    errors = {}
+    if mission:
+        # A mission the catalog does not have is refused beside the chooser, and no form is titled
+        # with it.
+        try:
+            ledger.app.mission(mission)
+        except (NotFound, BadInput) as e:
+            errors["mission"], mission = str(e), None
     values = _form_values(ledger.app, lao, chosen, mission)
     fragment = bool(request.headers.get("hx-request")) and request.headers.get("hx-target") == "write-form"
-    return _page(request, ledger, session, rights, values, fragment=fragment)
+    status = 404 if errors else 200
+    return _page(request, ledger, session, rights, values, errors=errors, status=status, fragment=fragment)
 
 
 @post("/lao/{lao:str}/preview", sync_to_thread=False, status_code=200)

@@ -291,6 +291,17 @@ def test_a_refused_save_on_a_phone_opens_at_the_error_summary(
     context.close()
 
 
+def test_an_unknown_mission_is_refused_beside_the_chooser(site: Site, person: Any) -> None:
+    page = person.new_page()
+    sign_in_with_token(page, site, "khaokram.clerk")
+    answer = page.goto(f"{site.url}/lao/6810103?command=correct&mission=INF-99")
+    assert answer is not None and answer.status == 404
+    expect(page.locator("#err-mission")).to_contain_text("INF-99")
+    expect(page.locator("#choose-mission")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("legend")).not_to_contain_text("INF-99")  # no form titled with it
+    expect(page.locator(".error-summary")).to_be_focused()
+
+
 def test_an_auditor_reads_the_history_and_the_deadline_beside_now(site: Site, person: Any) -> None:
     page = person.new_page()
     sign_in_with_token(page, site, "demo.auditor")

@@ -240,3 +240,20 @@ def test_every_commands_help_is_in_thai_for_a_thai_officer() -> None:
         if words:
             found[" ".join(path) or "mission-ledger"] = words
     assert not found, "\n".join(f"{c}: {w}" for c, w in found.items())
+
+
+def test_the_demo_servers_banner_speaks_thai(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo --serve` runs a server, so its banner is tested here, as it is printed: each demo
+    person's roles in words, the tokens and links as codes to copy."""
+    from cli.demo import print_demo_tokens
+
+    monkeypatch.setenv("MISSION_LEDGER_LANG", "th")
+    url = "http://127.0.0.1:8080"
+    print_demo_tokens(url, [("krabi.officer", ["province:81"], "mlt_AbC", f"{url}/signin#link=mlt_dEf")])
+    shown = capsys.readouterr().out
+    assert "เจ้าหน้าที่จังหวัดกระบี่" in shown
+    # The last line is a command to type (curl with its header), not words.
+    words = english_words(shown.rsplit("\n  curl", 1)[0], allowed=(*TYPED, "mlt_AbC"))
+    assert not words, (words, shown)

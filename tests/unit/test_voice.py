@@ -94,3 +94,10 @@ def test_the_catalog_defines_each_message_once() -> None:
 @pytest.mark.parametrize("field", ["budget", "quantity", "staff"])
 def test_amounts_are_grouped(field: str) -> None:
     assert THAI.value(field, Decimal("1250000")) == "1,250,000"
+
+
+def test_the_status_words_the_voice_writes_are_the_ones_an_import_reads_back() -> None:
+    from ledger.domain.values import _STATUS_WORDS
+
+    for status in ("operating", "not_yet", "cancelled"):
+        assert _STATUS_WORDS[THAI.word(status)] == status
