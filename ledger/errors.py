@@ -17,6 +17,9 @@ class LedgerError(Exception):
     def __init__(self, message: str = "", *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: Other inputs refused at the same time (a form reports every field it can at once);
+        #: `str(error)` stays the first.
+        self.also: tuple[LedgerError, ...] = ()
 
 
 class BadInput(LedgerError):

@@ -119,9 +119,11 @@ def ledger_error(request: Request[Any, Any, Any], error: LedgerError) -> Respons
     fault = store_fault(error)
     if fault is not None:
         return _fault(request, error, fault)
+    # Every input refused at once (a body with three bad fields): `errors`, as for Litestar's own.
+    errors = [{"field": e.field, "message": str(e)} for e in (error, *error.also)] if error.also else None
     for kind, status, slug, title in _KINDS:
         if isinstance(error, kind):
-            return problem(status, slug, title, str(error), request.url.path, field=error.field)
+            return problem(status, slug, title, str(error), request.url.path, field=error.field, errors=errors)
     return problem(409, "refused", "Refused", str(error), request.url.path, field=error.field)
 
 

@@ -71,39 +71,52 @@ def command_arguments(command: str, body: CommandText) -> dict[str, Any]:
     extra = sorted(given - TAKES[command])
     if extra:
         raise BadInput(f"{command} takes no {', '.join(extra)}", field=extra[0])
-    arguments: dict[str, Any] = {
-        "reason": body.reason,
-        "reported_at": instant("reported_at", body.reported_at),
-    }
+    # Every field is read, and every refusal kept: a person fixes a form once, not once per field.
+    refused: list[BadInput] = []
+
+    def read(reading: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return reading(*args)
+        except BadInput as e:
+            refused.append(e)
+            return None
+
+    arguments: dict[str, Any] = {"reason": body.reason, "reported_at": read(instant, "reported_at", body.reported_at)}
     if body.effective is not None:
-        arguments["effective_from"] = day("effective", body.effective)
+        arguments["effective_from"] = read(day, "effective", body.effective)
     if command == "record":
         if body.status is None:
-            raise BadInput("record needs status (operating or not_yet)", field="status")
-        values: dict[str, Any] = {"status": parsed("status", body.status, parse_status)}
+            refused.append(BadInput("record needs status (operating or not_yet)", field="status"))
+        values: dict[str, Any] = {"status": read(parsed, "status", body.status, parse_status)}
         for name in _VALUE_FIELDS:
             text = _text(getattr(body, name))
             if text is not None:
-                values[name] = _field(name, text)
-        arguments["values"] = Fields(**{k: v for k, v in values.items() if v is not None})
+                values[name] = read(_field, name, text)
+        if not refused:
+            arguments["values"] = Fields(**{k: v for k, v in values.items() if v is not None})
     if command == "reinstate" and body.status is not None:
-        arguments["status"] = parsed("status", body.status, parse_status)
+        arguments["status"] = read(parsed, "status", body.status, parse_status)
     if body.set is not None:
         changes: dict[str, Any] = {}
         for name, value in body.set.items():
             where = f"set.{name}"
             if name == "effective_from" and command == "correct":
-                arguments["effective_from"] = day(where, _text(value))
-                continue
-            if name not in FIELD_NAMES:
-                raise BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where)
-            if name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
-                raise BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where)
-            changes[name] = _field(name, _text(value) or "", where)
-        arguments["set"] = Fields(**changes)
+                arguments["effective_from"] = read(day, where, _text(value))
+            elif name not in FIELD_NAMES:
+                refused.append(BadInput(f"{where}: no field {name!r} (fields: {', '.join(FIELD_NAMES)})", field=where))
+            elif name == "status" and str(value).strip() in ("cancelled", "ยกเลิก"):
+                refused.append(BadInput("status 'cancelled' is set only by a cancellation: use cancel", field=where))
+            else:
+                changes[name] = read(_field, name, _text(value) or "", where)
+        if not refused:
+            arguments["set"] = Fields(**changes)
     for name in ("period_from", "period_to"):
         if getattr(body, name) is not None:
-            arguments[name] = day(name, getattr(body, name))
+            arguments[name] = read(day, name, getattr(body, name))
+    if refused:
+        first = refused[0]
+        first.also = tuple(refused[1:])
+        raise first
     return arguments
 
 

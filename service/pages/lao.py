@@ -126,13 +126,15 @@ _FIELD_OF: Final = {"effective": "effective", "effective_from": "effective", "co
 
 
 def _errors_of(error: LedgerError) -> dict[str, str]:
-    """The error beside its field: the message without the `field: ` prefix the API puts first
-    (beside the field, the field's label says it)."""
-    field = _field_of(error)
-    message = str(error)
-    if error.field and message.startswith(f"{error.field}: "):
-        message = message[len(error.field) + 2 :]
-    return {field: message}
+    """Each refusal beside its field (every field refused at once, the first for each): the
+    message without the `field: ` prefix the API puts first (beside the field, its label says it)."""
+    found: dict[str, str] = {}
+    for each in (error, *error.also):
+        message = str(each)
+        if each.field and message.startswith(f"{each.field}: "):
+            message = message[len(each.field) + 2 :]
+        found.setdefault(_field_of(each), message)
+    return found
 
 
 def _field_of(error: LedgerError) -> str:

@@ -249,6 +249,17 @@ def test_every_form_refuses_bad_input_in_thai_beside_the_field(site: Site, perso
         field = page.locator(f"#f-{error.removeprefix('#err-')}")
         expect(field).to_have_attribute("aria-invalid", "true")
         assert site.size() == size, f"{fills} appended"
+    # Three bad fields at once: all three refused beside their fields, all three in the summary.
+    page.goto(f"{site.url}/lao/6810103?command=correct&mission=INF-01")
+    page.fill("#f-reason", "ทดสอบ")
+    page.fill("#f-quantity", "สิบสอง")
+    page.fill("#f-budget", "-5")
+    page.fill("#f-effective", "31/02/2567")
+    page.get_by_role("button", name="บันทึกลงสมุดบัญชี").click()
+    for name in ("quantity", "budget", "effective"):
+        expect(page.locator(f"#err-{name}")).to_be_visible()
+        expect(page.locator(f"#error-summary a[href='#f-{name}']")).to_have_count(1)
+    assert site.size() == size
     # The preview refuses the same way, through htmx, and appends nothing either.
     page.goto(f"{site.url}/lao/6810103?command=correct&mission=INF-01")
     page.fill("#f-reason", "ทดสอบ")

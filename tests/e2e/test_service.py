@@ -167,6 +167,18 @@ def test_bad_input_is_a_problem_naming_the_field_and_appends_nothing(
     assert served.size() == before
 
 
+def test_every_bad_field_of_a_body_is_named_at_once(served: Served) -> None:
+    before = served.size()
+    body = {"set": {"quantity": "สิบ", "budget": "-5"}, "effective": "31/02/2568", "reason": "r"}
+    with served.client("krabi") as http:
+        answer = http.post(f"/records/{IN_LAO}/INF-01/change", json=body)
+    assert answer.status_code == 400, answer.text
+    problem = answer.json()
+    assert {e["field"] for e in problem["errors"]} == {"effective", "set.quantity", "set.budget"}
+    assert problem["field"] == problem["errors"][0]["field"]  # the first, as before
+    assert served.size() == before
+
+
 def test_a_decimal_sent_as_a_json_number_is_refused_rather_than_rounded(served: Served) -> None:
     with served.client("krabi") as http:
         answer = http.post(f"/records/{IN_LAO}/INF-01/correct", json={"set": {"budget": 0.1}, "reason": "r"})
