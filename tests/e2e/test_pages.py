@@ -221,6 +221,10 @@ def test_a_krabi_officer_and_a_clerk_work_through_the_round(site: Site, person: 
     reported = [row for row in book.active.iter_rows(min_row=3) if row[6].value is not None]
     assert reported and all(r[6].number_format.startswith("[$-107041E]") for r in reported)
     assert {r[7].value for r in book.active.iter_rows(min_row=3)} <= {"ครบถ้วน", "ไม่ครบถ้วน", "ไม่มีข้อมูล"}
+    from tests.support.thai_sweep import ce_years, english_words
+
+    cells = "\n".join(str(v) for row in rows for v in row if isinstance(v, str)) + book.sheetnames[0]
+    assert english_words(cells) == [] and ce_years(cells) == [], cells
 
 
 def test_every_form_refuses_bad_input_in_thai_beside_the_field(site: Site, person: Any) -> None:
