@@ -24,7 +24,7 @@ from cli.options import (
 )
 from cli.output import echo_csv, echo_json, echo_json_lines_as_list, echo_table, t, text_of, voice
 from cli.records import print_entries
-from ledger.domain.thai import bangkok_date, thai_sort_key
+from ledger.domain.thai import bangkok_date, start_of_day, thai_sort_key
 
 
 @cli.command("as-of")
@@ -128,23 +128,22 @@ def as_of_command(
 
 
 @cli.command("changes")
-@click.option("--since", required=True, callback=since_callback, help="From this time (a date: from its start).")
+@click.option("--since", callback=since_callback, help="From this time (a date: from its start).")
 @click.option("--until", callback=instant_callback, help="Up to this time (default: now).")
-@click.option(
-    "--kind",
-    "kinds",
-    multiple=True,
-    help="Only these kinds (repeatable; default: corrected, changed, cancelled, reinstated, voided).",
-)
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (repeatable; default: every kind).")
+@click.option("--round", "round_name", help="The reporting round: from its start (with --late: after its deadline).")
+@click.option("--late", is_flag=True, help="With --round: everything recorded after the round's deadline.")
 @scope_options
 @format_options
 @calendar_option
 @pass_settings
 def changes_command(
     settings: Settings,
-    since: datetime,
+    since: datetime | None,
     until: datetime | None,
     kinds: tuple[str, ...],
+    round_name: str | None,
+    late: bool,
     lao: str | None,
     district: str | None,
     province: str | None,
@@ -152,22 +151,34 @@ def changes_command(
     as_csv: bool,
     calendar: str,
 ) -> None:
-    """What was corrected, changed, cancelled, reinstated or voided in a window, with before → after.
+    """What was recorded, corrected, changed, cancelled, reinstated or voided in a window, with
+    before → after.
 
-    A date given to --since means the start of that day (Bangkok time).
+    A date given to --since means the start of that day (Bangkok time). With --round R --late: the
+    round's late list, every event of every kind recorded after its deadline (the dashboard's).
 
-    Example: mission-ledger changes --since 2567-12-31 --province 81
+    Example: mission-ledger changes --round fy2568 --late --province 81
     """
-    from ledger.domain.events import CHANGE_KINDS
-    from projections.queries import Scope, changes
+    from ledger.domain.events import RECORD_KINDS
+    from ledger.rounds import Rounds
+    from projections.queries import Scope, after_deadline, changes
 
     one_format(as_json, as_csv)
+    if late and round_name is None:
+        raise click.UsageError("--late needs --round: the round whose deadline it is late for")
+    if round_name is not None and since is not None:
+        raise click.UsageError("give --since or --round, not both")
     app = settings.open()
+    if round_name is not None:
+        found = Rounds(app).named(round_name)
+        since = after_deadline(found.deadline_instant) if late else start_of_day(found.start)
+    if since is None:
+        raise click.UsageError("give --since TIME, or --round R (--late for after its deadline)")
     entries = changes(
         settings.views_of(app).db,
         since=since,
         until=until,
-        kinds=kinds or CHANGE_KINDS,
+        kinds=kinds or RECORD_KINDS,
         scope=Scope(lao=lao, district=district, province=province),
     )
     print_entries(entries, as_json=as_json, as_csv=as_csv, calendar=calendar)

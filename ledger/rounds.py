@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ledger.domain.events import RoundOpened, decode_event, round_id
 from ledger.domain.rounds import Round, check_province_code, check_round, check_round_name, fold_rounds, round_for
-from ledger.errors import Refused
+from ledger.errors import NotFound, Refused
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -73,6 +73,14 @@ class Rounds:
     def rounds(self, known_at: datetime | None = None) -> list[Round]:
         """rounds lists the rounds opened by `known_at` (None: now), oldest start first."""
         return fold_rounds(self._refresh(), known_at)
+
+    def named(self, name: str) -> Round:
+        """named is the round opened under `name`, or NotFound naming the rounds there are."""
+        found = {r.name: r for r in self.rounds()}
+        if name not in found:
+            there = ", ".join(sorted(found)) or "none has been opened"
+            raise NotFound(f"round {name!r} is not a reporting round ({there})")
+        return found[name]
 
     def current(self, province: str | None = None, known_at: datetime | None = None) -> Round | None:
         """current is the round that applies to `province` (None: nationwide) as known at

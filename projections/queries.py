@@ -7,13 +7,13 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
 import sqlite_utils
 
-from ledger.domain.events import CHANGE_KINDS, RECORD_KINDS
+from ledger.domain.events import RECORD_KINDS
 from ledger.domain.search import closest, matches
 from ledger.domain.thai import thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
@@ -240,11 +240,12 @@ def changes(
     *,
     since: datetime,
     until: datetime | None = None,
-    kinds: tuple[str, ...] = CHANGE_KINDS,
+    kinds: tuple[str, ...] = RECORD_KINDS,
     scope: Scope = Scope(),
 ) -> Iterator[HistoryEntry]:
-    """changes yields the record events recorded in [since, until], of the given kinds, in
-    ledger order: what a provincial office reviews after a correction round."""
+    """changes yields the record events recorded in [since, until], of the given kinds (every
+    kind by default: first reports and voids too), in ledger order: what a provincial office
+    reviews after a correction round."""
     unknown = [k for k in kinds if k not in RECORD_KINDS]
     if unknown:
         raise BadInput(f"--kind {unknown[0]!r} is not one of: {', '.join(map(repr, RECORD_KINDS))}")
@@ -260,6 +261,22 @@ def changes(
     upper = format_stamp(until) if until else "9999"
     for row in db.query(sql, [format_stamp(since), upper, *kinds, *params]):
         yield _entry(row)
+
+
+def after_deadline(deadline: datetime) -> datetime:
+    """after_deadline is the first instant that is late: an event recorded at the deadline's last
+    microsecond is on time."""
+    return deadline + timedelta(microseconds=1)
+
+
+def late(
+    db: sqlite_utils.Database, *, deadline: datetime, scope: Scope = Scope(), until: datetime | None = None
+) -> Iterator[HistoryEntry]:
+    """late is the one list of what came after a round's deadline: every record event recorded
+    after it, of every kind — late first reports, corrections, changes, cancellations,
+    reinstatements and voids — in ledger order. `changes --round R --late`, the API's
+    `/changes?round=R&late=true` and the dashboard all give this list."""
+    return changes(db, since=after_deadline(deadline), until=until, kinds=RECORD_KINDS, scope=scope)
 
 
 def find_laos(

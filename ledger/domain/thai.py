@@ -157,6 +157,11 @@ def parse_instant(text: str, *, what: str = "time", day_starts: bool = False) ->
     return parsed.astimezone(UTC)
 
 
+def start_of_day(day: date) -> datetime:
+    """start_of_day is the first microsecond of `day` in Bangkok, in UTC."""
+    return datetime.combine(day, time.min, BANGKOK).astimezone(UTC)
+
+
 def end_of_day(day: date) -> datetime:
     """end_of_day is the last microsecond of `day` in Bangkok, in UTC."""
     return (datetime.combine(day, time.max, BANGKOK)).astimezone(UTC)

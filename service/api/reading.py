@@ -9,17 +9,19 @@ admin and auditor anything (ledger.domain.access.readable_scope decides).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, Final
 
 from litestar import Request, Response, get
 
 from ledger.domain.access import Principal
-from ledger.domain.events import CHANGE_KINDS, json_schemas
+from ledger.domain.events import RECORD_KINDS, json_schemas
+from ledger.domain.thai import start_of_day
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput
 from projections.completeness import completeness
 from projections.documents import plain
-from projections.queries import as_of, as_of_times, changes, find_laos, find_missions
+from projections.queries import after_deadline, as_of, as_of_times, changes, find_laos, find_missions
 from projections.sheets import csv_lines
 from service.params import day, instant, json_response, scope_for
 from service.state import LedgerService
@@ -65,20 +67,35 @@ def as_of_scope(
 def changes_in_window(
     ledger: LedgerService,
     principal: Principal,
-    since: str,
+    since: str | None = None,
     until: str | None = None,
     kind: list[str] | None = None,
     province: str | None = None,
     district: str | None = None,
     lao: str | None = None,
+    round: str | None = None,
+    late: bool = False,
 ) -> Response[bytes]:
-    """What was corrected, changed, cancelled, reinstated or voided in [since, until]: the list of
-    `changes --json` (a date alone given to `since` is the start of that day)."""
+    """What was recorded, corrected, changed, cancelled, reinstated or voided in [since, until],
+    every kind unless `kind` says: the list of `changes --json` (a date alone given to `since` is
+    the start of that day). `round=R&late=true`: the round's late list, everything recorded after
+    its deadline — the dashboard's list."""
     views = ledger.views()
     scope = scope_for(principal, views, lao, district, province)
-    start = instant("since", since, day_starts=True)
-    assert start is not None  # a required parameter
-    entries = changes(views, since=start, until=instant("until", until), kinds=tuple(kind or CHANGE_KINDS), scope=scope)
+    if late and round is None:
+        raise BadInput("late needs round: the round whose deadline it is late for", field="late")
+    if round is not None and since is not None:
+        raise BadInput("give since or round, not both", field="round")
+    start: datetime | None
+    if round is not None:
+        found = ledger.rounds.named(round)
+        start = after_deadline(found.deadline_instant) if late else start_of_day(found.start)
+    else:
+        if since is None:
+            raise BadInput("give since, or round (late=true for after its deadline)", field="since")
+        start = instant("since", since, day_starts=True)
+    assert start is not None
+    entries = changes(views, since=start, until=instant("until", until), kinds=tuple(kind or RECORD_KINDS), scope=scope)
     return json_response(list(entries))
 
 

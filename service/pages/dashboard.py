@@ -13,11 +13,11 @@ from urllib.parse import quote
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from ledger.domain.events import RECORD_KINDS
 from ledger.domain.rounds import Round
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, round_known_at
-from projections.queries import Scope, changes, provinces
+from projections.queries import Scope, provinces
+from projections.queries import late as late_events
 from projections.sheets import plain_cell, write_xlsx
 from service.auth import requires
 from service.pages.web import render, speech_of
@@ -56,9 +56,8 @@ def province_dashboard(
     late: list[Any] = []
     now = ledger.app.clock.now()
     if found is not None and now > found.deadline_instant:
-        # Late first reports as well as corrections: both arrived after the deadline.
-        kinds = tuple(k for k in RECORD_KINDS if k != "voided")
-        late = list(changes(ledger.views(), since=found.deadline_instant, kinds=kinds, scope=Scope(province=province)))
+        # The one late list (projections.queries.late): every kind, first reports and voids too.
+        late = list(late_events(ledger.views(), deadline=found.deadline_instant, scope=Scope(province=province)))
     late_count = len(late)
     # The page shows the latest LATE_SHOWN, newest first; `changes` (CLI, API) has them all.
     late = late[-LATE_SHOWN:][::-1]

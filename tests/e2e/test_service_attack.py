@@ -22,7 +22,7 @@ import pytest
 from bench.stall import attacks, during, raw_request, summary
 from ledger.application import MissionLedger
 from ledger.identity import Identity
-from tests.support.served import IN_LAO, OUT_LAO, ROOT, Served, keyed_service, seed
+from tests.support.served import IN_LAO, OUT_LAO, ROOT, Served, browser, csrf_of, keyed_service, seed, sign_in
 
 pytestmark = pytest.mark.slow
 #: Other clients' p99 while an attack runs stays under this (ms): no attack holds the worker.
@@ -54,24 +54,6 @@ def issue(served: Served, name: str, *, link: bool = False) -> tuple[str, str]:
         return issued.token, issued.token_id
     finally:
         app.close()
-
-
-def browser(served: Served, host: str | None = None) -> httpx.Client:
-    headers = {"Host": host} if host else {}
-    return httpx.Client(base_url=served.url, timeout=30, follow_redirects=False, headers=headers)
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None, page[:500]
-    return found[1]
-
-
-def sign_in(served: Served, token: str, client: httpx.Client | None = None) -> httpx.Client:
-    client = client or browser(served)
-    answer = client.post("/signin", data={"csrf": csrf_of(client.get("/signin").text), "token": token})
-    assert answer.status_code == 303, answer.text[:500]
-    return client
 
 
 # --- 1. no anonymous stall ------------------------------------------------------------------------

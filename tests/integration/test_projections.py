@@ -174,10 +174,11 @@ def test_history_lists_every_event_with_before_and_after(views: Projector) -> No
 
 
 def test_changes_in_a_window(views: Projector) -> None:
+    # Every kind by default: a late first report is as late as a correction.
     late = list(changes(views.db, since=DEADLINE, scope=Scope(province="81")))
-    assert [(e.kind, e.lao_code) for e in late] == [("corrected", "4810102")]
-    with_records = list(changes(views.db, since=DEADLINE, kinds=("recorded", "corrected")))
-    assert [e.kind for e in with_records] == ["corrected", "recorded"]
+    assert [(e.kind, e.lao_code) for e in late] == [("corrected", "4810102"), ("recorded", "5810109")]
+    corrections = list(changes(views.db, since=DEADLINE, kinds=("corrected",)))
+    assert [e.kind for e in corrections] == ["corrected"]
     with pytest.raises(BadInput, match="--kind 'edited'"):
         list(changes(views.db, since=DEADLINE, kinds=("edited",)))
 
@@ -352,11 +353,12 @@ def test_changes_since_a_date_starts_at_the_start_of_that_day(
     same_day = run.invoke(
         cli, [*db, "changes", "--since", "2568-01-05", "--json"], env={"MISSION_LEDGER_CLOCK": "2025-02-01"}
     )
-    assert [e["kind"] for e in json.loads(same_day.output)] == ["corrected"]  # recorded 2568-01-05 10:00
+    # The correction recorded 2568-01-05 10:00, and the first report of 2568-01-10 (every kind).
+    assert [e["kind"] for e in json.loads(same_day.output)] == ["corrected", "recorded"]
     later = run.invoke(
         cli, [*db, "changes", "--since", "2568-01-06", "--json"], env={"MISSION_LEDGER_CLOCK": "2025-02-01"}
     )
-    assert json.loads(later.output) == []
+    assert [e["recorded_at"] for e in json.loads(later.output)] == ["2025-01-10T10:00:00+07:00"]  # only the later
 
 
 def test_a_rebuild_that_fails_leaves_the_old_views_as_they_were(sqlite_ledger, tmp_path, monkeypatch) -> None:

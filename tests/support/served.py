@@ -5,6 +5,7 @@ principal of every role with its token."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -151,6 +152,27 @@ class Served:
             return app.ledger_recorder.log_size()
         finally:
             app.close()
+
+
+# --- the pages, as a browser without JavaScript asks for them ----------------------------------
+
+
+def browser(served: Served, host: str | None = None) -> httpx.Client:
+    headers = {"Host": host} if host else {}
+    return httpx.Client(base_url=served.url, timeout=30, follow_redirects=False, headers=headers)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page[:500]
+    return found[1]
+
+
+def sign_in(served: Served, token: str, client: httpx.Client | None = None) -> httpx.Client:
+    client = client or browser(served)
+    answer = client.post("/signin", data={"csrf": csrf_of(client.get("/signin").text), "token": token})
+    assert answer.status_code == 303, answer.text[:500]
+    return client
 
 
 @contextmanager
