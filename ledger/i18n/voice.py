@@ -247,6 +247,14 @@ class Voice:
             return self.digits(f"{self.word(kind)} {count:,} รายการ")
         return self.digits(f"{count:,} {kind}")
 
+    def area(self, code: str) -> str:
+        """One of the catalog's six areas as DLA's letters name it (ด้านโครงสร้างพื้นฐาน)."""
+        from ledger.domain.catalog import AREA_TH
+
+        if self.thai:
+            return AREA_TH.get(code, code)
+        return code.replace("_", " ")
+
     def label(self, field: str) -> str:
         """A record field's name as a person reads it (a column, a form label)."""
         return self.word(field)

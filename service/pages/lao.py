@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 
 from ledger.application import MissionLedger, Preview
 from ledger.domain.access import authorize, permits
-from ledger.domain.catalog import applies
+from ledger.domain.catalog import AREAS, applies
 from ledger.domain.commands import CommandText, command_arguments
 from ledger.domain.registry import Lao
 from ledger.domain.thai import bangkok_date
@@ -218,8 +218,14 @@ def _page(
     records = _records(ledger, registry.lao_code)
     recorded = {r["mission_code"] for r in records}
     # The catalog's rule (a mission that names no LAO type is for every type), not a copy of it.
-    missions = [
-        m for m in find_missions(ledger.views()) if applies((m["applies_to"] or "").split("|"), registry.lao_type)
+    catalog = find_missions(ledger.views())
+    missions = [m for m in catalog if applies((m["applies_to"] or "").split("|"), registry.lao_type)]
+    command = values.get("command", "")
+    # The chooser: to record, every mission that applies (those reported marked, and not to be
+    # chosen again); to amend, the LAO's records. Grouped by area, in the catalog's order of areas.
+    offered = missions if command == "record" else [m for m in catalog if m["mission_code"] in recorded]
+    groups = [
+        (area, [m for m in offered if m["area"] == area]) for area in AREAS if any(m["area"] == area for m in offered)
     ]
     return render(
         request,
@@ -230,6 +236,7 @@ def _page(
         records=records,
         may_write=may_write,
         missions=missions,
+        mission_groups=groups,
         recorded=recorded,
         commands=PAGE_COMMANDS,
         value_fields=_VALUE_FIELDS.get(values.get("command", ""), ()),

@@ -22,3 +22,32 @@
     }
   });
 })();
+
+// The mission chooser, searchable: typing part of a code or a Thai name keeps the options that
+// match (spaces and case forgiven) and hides the areas left empty. Without JavaScript the search
+// box stays hidden and the grouped list works as it is.
+(function () {
+  function normal(text) {
+    return text.toLowerCase().replace(/[\s\-_.]/g, "");
+  }
+  function wire() {
+    var box = document.getElementById("mission-search");
+    var list = document.getElementById("choose-mission");
+    if (!box || !list) return;
+    box.closest(".mission-search").hidden = false;
+    box.addEventListener("input", function () {
+      var wanted = normal(box.value);
+      list.querySelectorAll("optgroup").forEach(function (group) {
+        var shown = 0;
+        group.querySelectorAll("option").forEach(function (option) {
+          var keep = !wanted || normal(option.textContent).indexOf(wanted) !== -1;
+          option.hidden = !keep;
+          if (keep) shown += 1;
+        });
+        group.hidden = shown === 0;
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", wire);
+  document.body.addEventListener("htmx:afterSwap", wire);
+})();

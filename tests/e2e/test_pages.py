@@ -306,6 +306,23 @@ def test_a_refused_save_on_a_phone_opens_at_the_error_summary(
     context.close()
 
 
+def test_a_clerk_finds_a_mission_by_typing_part_of_its_name(site: Site, person: Any) -> None:
+    page = person.new_page()
+    sign_in_with_token(page, site, "khaothong.clerk")
+    chooser = page.locator("#choose-mission")
+    everything = chooser.locator("option:not([value=''])").count()
+    assert chooser.locator("optgroup").count() >= 2  # grouped by area
+    page.get_by_label("ค้นหาภารกิจ").fill("ศูนย์ พัฒนา")  # spaces forgiven
+    shown = [t.strip() for t in chooser.locator("option:not([hidden]):not([value=''])").all_inner_texts()]
+    assert shown and len(shown) < everything
+    assert all("ศูนย์พัฒนา" in t for t in shown), shown
+    page.get_by_label("ค้นหาภารกิจ").fill("inf-0")  # a code, any case
+    shown = chooser.locator("option:not([hidden]):not([value=''])").all_inner_texts()
+    assert shown and all(t.strip().startswith("INF-0") for t in shown), shown
+    choose(page, "ภารกิจ", shown[0].split()[0])
+    expect(page.locator("#command-form input[name=mission]")).to_have_value(shown[0].split()[0])
+
+
 def test_an_unknown_mission_is_refused_beside_the_chooser(site: Site, person: Any) -> None:
     page = person.new_page()
     sign_in_with_token(page, site, "khaokram.clerk")

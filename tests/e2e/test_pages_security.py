@@ -243,8 +243,13 @@ def test_a_clerk_is_offered_every_mission_the_catalogs_rule_gives_her_lao(pages:
     catalog = parse_catalog(read_csv_text(package_data("sample_catalog.csv"), name="c"), name="c")
     clerk = pages.sign_in(pages.served.tokens["clerk"])
     page = clerk.get(f"/lao/{IN_LAO}", params={"command": "record"}).text
-    offered = set(re.findall(r'<option value="([A-Z]+-[0-9]+)"', page))
-    # อบต. (sao): the missions for sao, and every mission that names no type — less those reported.
+    offered = set(re.findall(r'<option value="([A-Z]+-[0-9]+)">', page))
+    reported = set(re.findall(r'<option value="([A-Z]+-[0-9]+)" disabled>', page))
+    # อบต. (sao): the missions for sao, and every mission that names no type; those reported are
+    # shown, marked, and cannot be chosen to record again.
     due = {m.mission_code for m in catalog if m.applies("sao")} - {"INF-01"}
     assert offered == due, (sorted(due - offered), sorted(offered - due))
+    assert reported == {"INF-01"}
+    # Grouped by the catalog's areas, in Thai.
+    assert '<optgroup label="ด้านโครงสร้างพื้นฐาน">' in page
     assert any(not m.applies_to for m in catalog if m.mission_code in offered)
