@@ -134,11 +134,12 @@ def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
 
     It writes mission-ledger-demo.db (replaced on every run), or the --db given, which must
     not hold a ledger already. With --serve it then adds a demo admin, a Krabi officer, an LAO
-    clerk, an auditor and an integration, prints a token for each, and serves the ledger.
+    clerk, an auditor and an integration, prints a token for each, and serves the ledger, signing
+    with a demo key (it seals the round, whose deadline has passed).
 
     Example: mission-ledger demo --serve
     """
-    from cli.demo import add_demo_principals, print_demo_tokens, run_demo
+    from cli.demo import add_demo_principals, demo_key, demo_verifier, print_demo_tokens, run_demo
 
     parent = ctx.parent
     assert parent is not None
@@ -152,4 +153,10 @@ def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
         ctx.obj = Settings(str(path), None, given.actor, given.lang)  # the demo ledger, its own views
         url = f"http://127.0.0.1:{port}"
         print_demo_tokens(url, add_demo_principals(path, link_base=url))
-        ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=None)
+        # A demo key signs: the service seals the round (its deadline has passed) as it starts,
+        # so that an auditor can prove the deadline's answers on the proof page.
+        key = demo_key(path)
+        click.echo(t(f"The service signs with the demo key {key}; its verifier key, for the proof page:"))
+        click.echo(f"  {demo_verifier(key)}")
+        click.echo(t(f"Prove a report against the round's seal: {url}/proof?position=95"))
+        ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=key)

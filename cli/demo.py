@@ -202,3 +202,20 @@ def print_demo_tokens(url: str, tokens: list[tuple[str, list[str], str, str | No
         for name, link in links:
             click.echo(f"  {name:<15} {link}")
     click.echo(f"  curl -H 'Authorization: Bearer <token>' {url}/api/v1/records/6810103/INF-01")
+
+
+def demo_key(ledger: Path) -> Path:
+    """demo_key writes a new signing key beside the demo ledger (NAME.key, replaced every run)."""
+    from ledger.integrity.checkpoint import Signer
+
+    key = ledger.with_suffix(".key")
+    key.write_text(Signer.generate("mission-ledger-demo").format() + "\n", encoding="utf-8")
+    key.chmod(0o600)
+    return key
+
+
+def demo_verifier(key: Path) -> str:
+    """demo_verifier is the verifier key of the demo's signing key (what an auditor pastes)."""
+    from ledger.integrity.checkpoint import parse_signer
+
+    return parse_signer(key.read_text(encoding="utf-8")).verifier().format()

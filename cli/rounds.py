@@ -4,12 +4,14 @@ itself answerable as of any time (`report completeness` and the dashboard defaul
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 
 from cli.base import Settings, cli, pass_settings
 from cli.options import date_callback, instant_callback
 from cli.output import echo_json, echo_table, voice
+from ledger.errors import BadInput
 
 
 @cli.group("round")
@@ -75,3 +77,42 @@ def round_list(settings: Settings, known_at: datetime | None, as_json: bool) -> 
         [(named(r.name, r.start), r.start, r.deadline, r.province_code, r.opened_at) for r in found],
         calendar=settings.calendar,
     )
+
+
+@round_group.command("seal")
+@click.argument("name")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="MISSION_LEDGER_KEY",
+    required=True,
+    help="The signer key file (from keygen); or MISSION_LEDGER_KEY.",
+)
+@pass_settings
+def round_seal(settings: Settings, name: str, key_file: Path) -> None:
+    """Seal a round whose deadline has passed: sign a checkpoint of exactly the events recorded
+    by the deadline and keep it as the round's seal. A served ledger seals its rounds itself;
+    sealing twice changes nothing.
+
+    Example: mission-ledger round seal fy2568 --key krabi-ppao.key
+    """
+    from ledger.integrity.checkpoint import parse_signer
+    from ledger.rounds import Rounds
+
+    try:
+        signer = parse_signer(key_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"cannot read key {key_file}: {e}") from e
+    with settings.writing() as app:
+        rounds = Rounds(app)
+        found = rounds.named(name)
+        seal = rounds.seal(name, signer)
+    said = voice()
+    click.echo(
+        said(
+            f"round {said.round(found.name, found.start)} sealed: the {seal.size} events recorded by "
+            f"{said.when(found.deadline_instant)}, root {seal.root}"
+        )
+    )
+    click.echo(seal.checkpoint, nl=False)

@@ -8,12 +8,15 @@ to date from the log's tail (an append elsewhere costs one short read, not a sca
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from ledger.domain.events import RoundOpened, decode_event, round_id
+from ledger.domain.events import RoundOpened, RoundSealed, decode_event, round_id
 from ledger.domain.rounds import Round, check_province_code, check_round, check_round_name, fold_rounds, round_for
-from ledger.errors import NotFound, Refused
+from ledger.errors import Conflict, NotFound, Refused
+from ledger.integrity.audit import LedgerAuditor
+from ledger.integrity.checkpoint import Signer, parse_checkpoint
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -73,6 +76,43 @@ class Rounds:
     def rounds(self, known_at: datetime | None = None) -> list[Round]:
         """rounds lists the rounds opened by `known_at` (None: now), oldest start first."""
         return fold_rounds(self._refresh(), known_at)
+
+    def seal_of(self, name: str) -> RoundSealed | None:
+        """seal_of is the round's seal, or None while it has none."""
+        self.named(name)
+        return next((e for e in self.app.stream(round_id(name)) if isinstance(e, RoundSealed)), None)
+
+    def seal(self, name: str, signer: Signer) -> RoundSealed:
+        """seal signs a checkpoint of exactly the events recorded by the round's deadline and keeps
+        it as the round's seal (`round_sealed`). Refused before the deadline has passed; a round
+        already sealed keeps its seal (sealing twice changes nothing, also when two race)."""
+        self.app.authorize("sign_checkpoint")
+        found = self.named(name)
+        existing = self.seal_of(name)
+        if existing is not None:
+            return existing
+        now = self.app.clock.now()
+        if now <= found.deadline_instant:
+            raise Refused(
+                f"round {name}: its deadline {found.deadline.isoformat()} has not passed; a round is sealed after it"
+            )
+        auditor = LedgerAuditor(self.app.ledger_recorder)
+        size = auditor.size_at(found.deadline_instant)
+        note = auditor.sign_checkpoint_at(signer, size, now)
+        root = parse_checkpoint(note).root.hex()
+
+        def decide(at: datetime) -> list[Envelope]:
+            stream = self.app.stream(round_id(name))
+            if any(isinstance(e, RoundSealed) for e in stream):
+                return []  # sealed by another process meanwhile: its seal stands
+            event = RoundSealed(name=name, size=size, root=root, checkpoint=note, **self.app.meta(at, None))
+            return [Envelope(round_id(name), len(stream) + 1, event)]
+
+        with contextlib.suppress(Conflict):  # another process sealed it first: its seal stands
+            self.app.append(decide, conflict=f"round {name!r} was sealed by someone else at the same time")
+        sealed = self.seal_of(name)
+        assert sealed is not None
+        return sealed
 
     def named(self, name: str) -> Round:
         """named is the round opened under `name`, or NotFound naming the rounds there are."""

@@ -8,11 +8,12 @@ calls in each worker process (`mission-ledger serve` sets the environment).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from typing import Any
+from typing import Any, Final
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -29,7 +30,7 @@ from litestar.types import ASGIApp
 from ledger.errors import LedgerError
 from service.api import feed, imports, integrity, reading, records
 from service.auth import bearer_guard, ledger_of, signed_in
-from service.hardening import FORM_BYTES, guarded
+from service.hardening import FORM_BYTES, escaped, guarded
 from service.pages import pages_router
 from service.pages.web import STATIC, environment, page_error
 from service.problems import http_error, ledger_error, unforeseen
@@ -74,16 +75,34 @@ def refusal(request: Request[Any, Any, Any], error: HTTPException) -> Response[A
     return page_error(request, error)
 
 
+#: How often a worker checks for a round whose deadline has passed unsealed (seconds).
+SEAL_EVERY: Final = 60.0
+
+
 def create_app(config: ServiceConfig) -> Litestar:
     """create_app builds the service for one worker over the ledger `config` names."""
     service = LedgerService(config)
 
+    async def sealing() -> None:
+        # A round is sealed once its deadline has passed (ledger.rounds.Rounds.seal): checked at
+        # start and every SEAL_EVERY seconds, off the event loop.
+        while True:
+            try:
+                sealed = await asyncio.to_thread(service.seal_due)
+                for name in sealed:
+                    logging.getLogger("mission_ledger.service").info("sealed round %s", escaped(name))
+            except Exception as e:  # a store fault now is retried at the next check
+                logging.getLogger("mission_ledger.service").warning("sealing rounds failed: %s", escaped(str(e), 300))
+            await asyncio.sleep(SEAL_EVERY)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         service.tail.start()
+        seals = asyncio.create_task(sealing())
         try:
             yield
         finally:
+            seals.cancel()
             await service.tail.stop()
             service.close()
 

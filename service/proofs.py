@@ -20,8 +20,8 @@ def checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> st
     recorded = ledger.app.ledger_recorder.checkpoints()
     if not recorded:
         raise NotFound("no checkpoint has been signed yet (POST /api/v1/checkpoints, or `mission-ledger checkpoint`)")
-    if size is None:
-        return recorded[-1][2]
+    if size is None:  # the largest (a round's seal, signed later, may be smaller)
+        return max(enumerate(recorded), key=lambda c: (c[1][0], c[0]))[1][2]
     for found, _, note in reversed(recorded):
         if found == size:
             return note

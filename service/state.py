@@ -157,6 +157,23 @@ class LedgerService:
         self.rounds.rounds()
         self.importer = Importer()
 
+    def seal_due(self) -> list[str]:
+        """seal_due seals every round whose deadline has passed and that has no seal yet, with the
+        service's key (none: nothing is sealed): a service that was down at a deadline seals on
+        start, the same tree (the events recorded by the deadline). Several workers may try at
+        once; a round keeps one seal. Returns the names of the rounds sealed now."""
+        if not self.config.key:
+            return []
+        from ledger.integrity.checkpoint import parse_signer
+
+        signer = parse_signer(Path(self.config.key).read_text(encoding="utf-8"))
+        now, sealed = self.app.clock.now(), []
+        for found in self.rounds.rounds():
+            if now > found.deadline_instant and self.rounds.seal_of(found.name) is None:
+                self.rounds.seal(found.name, signer)
+                sealed.append(found.name)
+        return sealed
+
     def views(self) -> sqlite_utils.Database:
         """views is the views database, caught up with the ledger first (other writers too)."""
         if self.projector.position() < self.app.ledger_recorder.log_size():

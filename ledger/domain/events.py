@@ -251,6 +251,17 @@ class RoundOpened(Event, frozen=True, kw_only=True, tag="round_opened"):
     province_code: str | None = None
 
 
+class RoundSealed(Event, frozen=True, kw_only=True, tag="round_sealed"):
+    """RoundSealed keeps a round's seal: a checkpoint, signed once the deadline had passed, of
+    exactly the events recorded by the deadline (the first `size` of the log). What DLA allocates
+    from is the ledger as it stood then, and anyone can prove an answer against this checkpoint."""
+
+    name: str
+    size: int
+    root: str  # the Merkle root of the first `size` events, hex
+    checkpoint: str  # the signed note (C2SP), as `checkpoint` and `verify` read it
+
+
 LedgerEvent = (
     Recorded
     | Corrected
@@ -270,6 +281,7 @@ LedgerEvent = (
     | TokenRevoked
     | LinkIssued
     | RoundOpened
+    | RoundSealed
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
 #: The kinds that say who may do what (their stream is `principal/<name>`).
@@ -283,6 +295,7 @@ EVENT_TYPES: Final = (
     BatchImported,
     *ACCESS_EVENT_TYPES,
     RoundOpened,
+    RoundSealed,
 )
 KINDS: Final = {str(cls.__struct_config__.tag): cls for cls in EVENT_TYPES}
 RECORD_KINDS: Final = tuple(str(cls.__struct_config__.tag) for cls in RECORD_EVENT_TYPES)
@@ -354,7 +367,7 @@ def stream_id(event: LedgerEvent) -> str:
         return batch_id(event.batch_id)
     if isinstance(event, ACCESS_EVENT_TYPES):
         return principal_id(event.name)
-    if isinstance(event, RoundOpened):
+    if isinstance(event, (RoundOpened, RoundSealed)):
         return round_id(event.name)
     return mission_id(event.mission_code)
 

@@ -108,13 +108,43 @@ class LedgerAuditor:
 
     # --- checkpoints --------------------------------------------------------------------------
 
+    def sign_checkpoint_at(self, signer: Signer, size: int, now: datetime) -> str:
+        """sign_checkpoint_at signs the first `size` events — a prefix of the log, such as
+        everything recorded by a round's deadline — and records the checkpoint. Its root is
+        recomputed from the leaves; a size the log does not have is refused."""
+        if not 0 <= size <= self.recorder.log_size():
+            raise BadInput(f"size {size}: the log has {self.recorder.log_size()} events")
+        checkpoint = Checkpoint(self.origin(), size, self.root_at(size))
+        for signed, root, _ in self.recorder.checkpoints():
+            if signed <= size and self.root_at(signed) != root:
+                raise Refused(f"the log is not consistent with the checkpoint signed at size {signed}: run `verify`")
+        note = signer.sign(checkpoint.text())
+        self.recorder.record_checkpoint(checkpoint.size, checkpoint.root, note, now)
+        return note
+
+    def size_at(self, instant: datetime) -> int:
+        """size_at is how many events the log had recorded by `instant` (recorded_at ≤ it): the
+        recorder stamps events in log order, so they are a prefix, found by halving."""
+        from ledger.stamps import format_stamp
+
+        wanted = format_stamp(instant)
+        lo, hi = 0, self.recorder.log_size()  # the answer is in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            (row,) = self.recorder.audit_rows(mid - 1, 1)
+            if row[2] <= wanted:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
     def sign_checkpoint(self, signer: Signer, now: datetime) -> str:
         """sign_checkpoint signs the whole log as it stands and records the checkpoint; it never
         signs a tree that is not an extension of the last checkpoint it signed."""
         tree = self.recorder.tree()
         previous = self.recorder.checkpoints()
         if previous:
-            size, root, _ = previous[-1]
+            size, root, _ = max(previous, key=lambda c: c[0])  # a seal may be signed after a larger one
             if size > tree.size or self.root_at(size) != root:
                 raise Refused(
                     f"the log is not consistent with the checkpoint signed at size {size}: "

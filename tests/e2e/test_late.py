@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,14 +17,30 @@ from click.testing import CliRunner
 from cli.main import cli
 from ledger.application import MissionLedger
 from ledger.clock import FixedClock
+from ledger.domain.events import RoundSealed
 from ledger.domain.thai import end_of_day
 from ledger.domain.values import Fields
 from ledger.identity import Identity
+from ledger.integrity.checkpoint import Signer
 from ledger.rounds import Rounds
 from tests.conftest import package_data
 from tests.support.served import Served, ledger_location, sign_in
 
 DEADLINE = date(2024, 12, 30)
+
+
+def _seal_within(location: str, *, seconds: float) -> RoundSealed:
+    give_up = time.monotonic() + seconds
+    while True:
+        app = MissionLedger(location, create_tables=False)
+        try:
+            found = Rounds(app).seal_of("fy2568")
+        finally:
+            app.close()
+        if found is not None:
+            return found
+        assert time.monotonic() < give_up, "the service did not seal the round"
+        time.sleep(0.2)
 
 
 def _a_round_with_late_work(location: str) -> tuple[str, list[int]]:
@@ -69,10 +86,16 @@ def test_the_command_line_the_api_and_the_dashboard_give_one_late_list(backend: 
         assert result.exit_code == 0, result.output
         by_cli = [e["position"] for e in json.loads(result.output)]
         kinds = {e["kind"] for e in json.loads(result.output)}
-        served = Served(location, tmp_path)
+        key = tmp_path / "server.key"
+        key.write_text(Signer.generate("test-late").format(), encoding="utf-8")
+        served = Served(location, tmp_path, env={"MISSION_LEDGER_KEY": str(key)})
         served.tokens = {"krabi": token}
         served.start()
         try:
+            # The service seals the round whose deadline passed while nobody served it, on start:
+            # the events recorded by the deadline, not the late ones.
+            seal = _seal_within(location, seconds=20)
+            assert seal.size == late[0] - 1
             # The API.
             with served.client("krabi") as http:
                 answer = http.get("/changes", params={"round": "fy2568", "late": "true", "province": "81"})

@@ -122,3 +122,53 @@ def test_token_issue_link_prints_a_one_time_link_with_the_token_in_its_fragment(
     assert "once" in issued.output
     bad = ml("token", "issue", "somchai", "--link", "ledger.example.go.th")
     assert bad.exit_code != 0 and "--link" in bad.output
+
+
+# --- the deadline seal ---------------------------------------------------------------------------
+
+
+def test_a_round_is_sealed_once_at_exactly_what_was_recorded_by_its_deadline(ledger, clock) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from ledger.application import MissionLedger
+    from ledger.domain.thai import end_of_day
+    from ledger.domain.values import Fields
+    from ledger.errors import Refused
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import Signer, parse_checkpoint
+    from ledger.rounds import Rounds
+
+    signer = Signer.generate("krabi-ppao")
+    deadline = date(2024, 12, 30)
+    rounds = Rounds(ledger)
+    rounds.open("fy2568", date(2024, 10, 1), deadline)
+    ledger.record("6810103", "INF-01", effective_from=date(2024, 10, 1), values=Fields(status="operating"))
+    with pytest.raises(Refused, match="has not passed"):
+        rounds.seal("fy2568", signer)
+    clock.at = end_of_day(deadline)  # the last microsecond: on time
+    ledger.record("6810104", "INF-01", effective_from=date(2024, 10, 1), values=Fields(status="operating"))
+    on_time = ledger.ledger_recorder.log_size()
+    clock.advance(days=3)
+    ledger.record("6810105", "INF-01", effective_from=date(2024, 10, 1), values=Fields(status="operating"))
+    # Two processes seal at once (a served ledger's workers): one seal stands.
+    other = MissionLedger(ledger.location, clock=clock)
+    seals: list[object] = []
+    threads = [
+        threading.Thread(target=lambda a=a: seals.append(Rounds(a).seal("fy2568", signer))) for a in (ledger, other)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert len(seals) == 2 and seals[0] == seals[1]
+    seal = rounds.seal_of("fy2568")
+    assert seal is not None and seal.size == on_time  # not the late report after it
+    checkpoint = parse_checkpoint(seal.checkpoint)
+    signer.verifier().check(seal.checkpoint)  # raises unless this key signed it
+    assert checkpoint.size == on_time
+    assert checkpoint.root == LedgerAuditor(ledger.ledger_recorder).root_at(on_time) == bytes.fromhex(seal.root)
+    # Sealing again changes nothing: no new event.
+    size = ledger.ledger_recorder.log_size()
+    assert rounds.seal("fy2568", signer) == seal and ledger.ledger_recorder.log_size() == size
+    assert sum(isinstance(e, type(seal)) for e in ledger.stream("round/fy2568")) == 1
