@@ -45,6 +45,9 @@ class ServiceConfig:
     views: str | None = None
     key: str | None = None
     heartbeat: float = 15.0
+    #: Whether the service seals rounds whose deadline has passed (with `key`); off, a person seals
+    #: them with `round seal` (MISSION_LEDGER_SEAL=off).
+    seal: bool = True
 
     @classmethod
     def from_environment(cls) -> ServiceConfig:
@@ -55,6 +58,7 @@ class ServiceConfig:
             views=os.environ.get("MISSION_LEDGER_VIEWS") or None,
             key=os.environ.get("MISSION_LEDGER_KEY") or None,
             heartbeat=float(heartbeat) if heartbeat else 15.0,
+            seal=os.environ.get("MISSION_LEDGER_SEAL", "on").lower() not in ("off", "0", "no"),
         )
 
 
@@ -162,7 +166,7 @@ class LedgerService:
         service's key (none: nothing is sealed): a service that was down at a deadline seals on
         start, the same tree (the events recorded by the deadline). Several workers may try at
         once; a round keeps one seal. Returns the names of the rounds sealed now."""
-        if not self.config.key:
+        if not self.config.key or not self.config.seal:
             return []
         from ledger.integrity.checkpoint import parse_signer
 

@@ -43,7 +43,9 @@ def demo_service(folder: Path) -> Served:
     LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, datetime.fromisoformat(CLOCK))
     app.close()
     tokens = add_demo_principals(path, clock=FixedClock(datetime.fromisoformat(CLOCK)))
-    served = Served(str(path), folder, env={"MISSION_LEDGER_CLOCK": CLOCK, "MISSION_LEDGER_KEY": str(key)})
+    # The documented answers name positions: the round is left unsealed (a seal would take one).
+    env = {"MISSION_LEDGER_CLOCK": CLOCK, "MISSION_LEDGER_KEY": str(key), "MISSION_LEDGER_SEAL": "off"}
+    served = Served(str(path), folder, env=env)
     served.tokens = {TOKEN_NAMES[name]: token for name, _, token, _ in tokens}
     return served
 
