@@ -64,8 +64,8 @@ def as_of_command(
     from projections.queries import Scope, as_of, as_of_times
 
     one_format(as_json, as_csv)
-    if sum(x is not None for x in (at_seq, known_at, checkpoint_file)) > 1:
-        raise click.UsageError("give one of --known-at, --at-seq, --checkpoint")
+    if at_seq is not None and (known_at is not None or checkpoint_file is not None):
+        raise click.UsageError("--at-seq goes alone: give --known-at, --checkpoint, or both")
     app = settings.open()
     scope = Scope(lao=lao, district=district, province=province)
     rows: Iterator[tuple[dict[str, Any], dict[str, Any]]]
@@ -76,10 +76,12 @@ def as_of_command(
         from projections.attested import as_of_checkpoint
 
         checkpoint = LedgerAuditor(app.ledger_recorder).checked_checkpoint(checkpoint_file.read_text(encoding="utf-8"))
-        if valid_on is None:
+        if valid_on is None and known_at is not None:
+            valid_on = bangkok_date(known_at)
+        elif valid_on is None:
             stamp = app.ledger_recorder.select_log(checkpoint.size - 1, 1)[0].recorded_at if checkpoint.size else None
             valid_on = bangkok_date(stamp) if stamp else bangkok_date(app.clock.now())
-        rows = as_of_checkpoint(app.ledger_recorder, checkpoint, valid_on=valid_on, scope=scope)
+        rows = as_of_checkpoint(app.ledger_recorder, checkpoint, valid_on=valid_on, scope=scope, known_at=known_at)
     else:
         projector = settings.views_of(app)
         known_at, at_seq, valid_on = as_of_times(

@@ -10,17 +10,19 @@ so every value it prints is bound by the signature. It folds the records in scop
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ledger.domain.catalog import Mission, fold_mission
 from ledger.domain.events import LaoAmended, LaoRegistered, MissionAmended, MissionDefined, RecordEvent, decode_event
 from ledger.domain.registry import Lao, fold_lao
+from ledger.domain.thai import format_instant
 from ledger.domain.timeline import RECORD_KEYS, RecordState, RecordView, apply
 from ledger.errors import NotFound, Refused
 from ledger.integrity.checkpoint import Checkpoint
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange
+from ledger.stamps import format_stamp
 from ledger.store.contract import LedgerLog
 from projections.queries import Scope
 
@@ -36,12 +38,27 @@ def _in_scope(lao: Lao, scope: Scope) -> bool:
 
 
 def as_of_checkpoint(
-    recorder: LedgerLog, checkpoint: Checkpoint, *, valid_on: date, scope: Scope | None = None
+    recorder: LedgerLog,
+    checkpoint: Checkpoint,
+    *,
+    valid_on: date,
+    scope: Scope | None = None,
+    known_at: datetime | None = None,
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """as_of_checkpoint yields, in code order, every record in scope as the ledger stood at the
     checkpoint, valid on `valid_on` — the rows `as_of` gives at `at_seq=checkpoint.size` — after
-    checking that the events read hash to the checkpoint's root (Refused otherwise)."""
+    checking that the events read hash to the checkpoint's root (Refused otherwise). With
+    `known_at`, as the ledger knew it then, from the checkpoint's events recorded by that time:
+    allowed for any time the checkpoint covers whole (no event after it was recorded by then)."""
     scope = scope or Scope()
+    cutoff = format_stamp(known_at) if known_at is not None else None
+    if known_at is not None and cutoff is not None and checkpoint.size < recorder.log_size():
+        (following,) = recorder.audit_rows(checkpoint.size, 1)
+        if following[2] <= cutoff:
+            raise Refused(
+                f"the checkpoint covers the first {checkpoint.size} events; event {checkpoint.size + 1} was "
+                f"recorded by {format_instant(known_at)} too, so the checkpoint cannot attest that time"
+            )
     if sum(v is not None for v in (scope.lao, scope.district, scope.province)) > 1:
         raise Refused("give at most one of --lao, --district, --province")
     laos: dict[str, Lao] = {}
@@ -56,11 +73,13 @@ def as_of_checkpoint(
         rows = recorder.audit_rows(after, min(5000, checkpoint.size - tree.size))
         if not rows:
             break
-        for position, _, _, _, stream, version, topic, state in rows:
+        for position, _, recorded, _, stream, version, topic, state in rows:
             if position != tree.size + 1 or stream is None:
                 raise Refused(f"the ledger is missing the event at position {tree.size + 1}: run `verify`")
             tree = tree.append(event_leaf(position, stream, version, topic, bytes(state)))
             after = position
+            if cutoff is not None and recorded > cutoff:
+                continue  # in the checkpoint, but recorded after the time asked: hashed, not folded
             kind, _, rest = str(stream).partition("/")
             if kind == "record":
                 lao_code, _, mission_code = rest.partition("/")

@@ -5,7 +5,7 @@ links, issued from the command line."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,6 +168,18 @@ def test_a_round_is_sealed_once_at_exactly_what_was_recorded_by_its_deadline(led
     signer.verifier().check(seal.checkpoint)  # raises unless this key signed it
     assert checkpoint.size == on_time
     assert checkpoint.root == LedgerAuditor(ledger.ledger_recorder).root_at(on_time) == bytes.fromhex(seal.root)
+    # The seal attests any time it covers whole: as known at the deadline (both reports), before
+    # the last on-time one (one report); not after the late report, which the seal does not hold.
+    from projections.attested import as_of_checkpoint
+
+    def known(at: datetime) -> list[str]:
+        rows = as_of_checkpoint(ledger.ledger_recorder, checkpoint, valid_on=deadline, known_at=at)
+        return [r["lao_code"] for r, _ in rows]
+
+    assert known(end_of_day(deadline)) == ["6810103", "6810104"]
+    assert known(end_of_day(deadline) - timedelta(seconds=1)) == ["6810103"]
+    with pytest.raises(Refused, match="cannot attest"):
+        known(end_of_day(deadline) + timedelta(days=4))
     # Sealing again changes nothing: no new event.
     size = ledger.ledger_recorder.log_size()
     assert rounds.seal("fy2568", signer) == seal and ledger.ledger_recorder.log_size() == size
