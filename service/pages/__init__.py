@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from ledger.errors import LedgerError
-from service.pages import dashboard, imports, lao, proof, reading, sessions, signin
+from service.pages import dashboard, imports, lao, letter, proof, reading, sessions, signin
 from service.pages.web import csrf_guard, page_error, page_session
 
 
@@ -19,6 +19,7 @@ def pages_router() -> Router:
         route_handlers=[
             *signin.ROUTES,
             *dashboard.ROUTES,
+            *letter.ROUTES,
             *lao.ROUTES,
             *reading.ROUTES,
             *imports.ROUTES,

@@ -112,7 +112,9 @@ if (form) {
     const position = Number(form.position.value);
     out.className = "verdict";
     if (!Number.isSafeInteger(position) || position < 1) { out.textContent = say.position_bad; return; }
-    const answer = await fetch(`/proof/${position}/inclusion.json`, { credentials: "same-origin" });
+    // Against a round's seal when the page was opened for one (the letter's QR code), else the latest.
+    const size = form.dataset.size ? `?size=${encodeURIComponent(form.dataset.size)}` : "";
+    const answer = await fetch(`/proof/${position}/inclusion.json${size}`, { credentials: "same-origin" });
     if (!answer.ok) { out.textContent = say.fetch_failed; return; }
     form.proof.value = await answer.text();
     out.textContent = say.fetched;
