@@ -59,7 +59,9 @@ def _role_words(app: MissionLedger, role: str) -> str:
 
 @principal.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, help="admin, auditor, integration[:PP], province:PP or lao:CODE.")
+@click.option(
+    "--role", "roles", multiple=True, help="admin, auditor, integration[:PP], province:PP, district:DDDD or lao:CODE."
+)
 @click.option("--display-name", help="The person's or program's name as people read it (Thai welcome).")
 @pass_settings
 def principal_add(settings: Settings, name: str, roles: tuple[str, ...], display_name: str | None) -> None:

@@ -251,10 +251,12 @@ class MissionLedger(Application[str], Appending, ReferenceData):
             province_code = lao.province_code if lao is not None else None
         authorize(self.principal, "write_record", lao=lao_code, province=province_code)
 
-    def authorize(self, operation: Operation, *, province: str | None = None, lao: str | None = None) -> None:
+    def authorize(
+        self, operation: Operation, *, province: str | None = None, lao: str | None = None, district: str | None = None
+    ) -> None:
         """authorize refuses (Forbidden) an operation the signed-in principal may not do, by the one
         rule (ledger.domain.access.permits); the operator's own CLI (no principal) may do anything."""
-        authorize(self.principal, operation, province=province, lao=lao)
+        authorize(self.principal, operation, province=province, lao=lao, district=district)
 
     def _decide_on_record(
         self,

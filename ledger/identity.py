@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ledger.domain.access import Principal, check_principal_name, fold_principal, parse_role
+from ledger.domain.access import Principal, Role, check_principal_name, fold_principal, parse_role
 from ledger.domain.events import (
     Event,
     LinkIssued,
@@ -132,7 +132,7 @@ class Identity:
         """add enters a new principal with its roles; refused when the name is taken."""
         self.app.authorize("manage_principals")
         name = check_principal_name(name)
-        parsed = sorted({parse_role(r) for r in roles})
+        parsed = sorted({self._known(parse_role(r)) for r in roles})
         shown = check_text(display_name, what="display name") if display_name else None
 
         def decide(now: datetime) -> list[Envelope]:
@@ -145,10 +145,23 @@ class Identity:
 
         return self.app.append(decide, conflict=f"principal {name!r} was added by someone else at the same time")
 
+    def _known(self, role: Role) -> Role:
+        """_known refuses a role that names a place there is none of: an LAO the registry does not
+        have, a province that is none of the 77, a district outside them."""
+        from ledger.domain.provinces import PROVINCES
+
+        if role.kind == "lao" and role.scope is not None:
+            self.app.lao(role.scope)  # NotFound, naming the closest codes
+        elif role.kind in ("province", "integration") and role.scope is not None and role.scope not in PROVINCES:
+            raise BadInput(f"role {role}: {role.scope} is no province's code (10 Bangkok … 96 Narathiwat)")
+        elif role.kind == "district" and role.scope is not None and role.scope[:2] not in PROVINCES:
+            raise BadInput(f"role {role}: {role.scope} is in no province (a district code starts with its province's)")
+        return role
+
     def grant(self, name: str, role: str) -> Receipt:
         """grant gives a principal one more role; refused when it holds it already."""
         self.app.authorize("manage_principals")
-        parsed = parse_role(role)
+        parsed = self._known(parse_role(role))
         return self._change(
             name,
             lambda p, meta: None if parsed in p.roles else RoleGranted(name=name, role=str(parsed), **meta),

@@ -58,16 +58,21 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 def requires(operation: Operation) -> Guard:
     """requires is the guard of a route that does `operation`: the application's one rule
     (ledger.domain.access.authorize) decides, on the scope the route's path names — an LAO
-    (`lao`, whose province the registry gives) or a province (`province`)."""
+    (`lao`, whose province and district the registry gives), a district or a province."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         lao = connection.path_params.get("lao")
+        district = connection.path_params.get("district")
         province = connection.path_params.get("province")
-        if lao is not None and province is None:
+        if (lao is not None or district is not None) and province is None:
             from service.params import province_lookup
 
-            province = province_lookup(connection.app.state.ledger.views())("lao", lao)
-        authorize(principal, operation, province=province, lao=lao)
+            where = province_lookup(connection.app.state.ledger.views())
+            if lao is not None:
+                province, district = where("lao", lao), where("lao-district", lao)
+            elif district is not None:
+                province = where("district", district)
+        authorize(principal, operation, province=province, lao=lao, district=district)
 
     return guard

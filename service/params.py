@@ -30,9 +30,13 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 
 
 def province_lookup(views: Any) -> Callable[[str, str], str | None]:
-    """province_lookup gives the province of an LAO or a district, from the views' registry."""
+    """province_lookup gives the province of an LAO (`lao`) or a district (`district`), and the
+    district of an LAO (`lao-district`), from the views' registry."""
 
     def province_of(kind: str, code: str) -> str | None:
+        if kind == "lao-district":
+            row = views.execute("SELECT district_code FROM laos WHERE lao_code = ? LIMIT 1", (code,)).fetchone()
+            return str(row[0]) if row else None
         return province_of_scope(views, Scope(lao=code) if kind == "lao" else Scope(district=code))
 
     return province_of

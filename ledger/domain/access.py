@@ -7,6 +7,7 @@ service, the pages). The local CLI is the operator's own tool and asks nothing o
 |---------------------|--------------------------------------------------|-------------------------------------|
 | `admin`             | everything                                       | registry, catalog, principals, any  |
 | `province:PP`       | records, history, views, reports of PP's LAOs    | records of PP's LAOs, imports       |
+| `district:DDDD`     | records, history, reports of the district's LAOs | nothing (it reads, and chases)      |
 | `lao:CODE`          | its own LAO's records and history                | its own LAO's records               |
 | `auditor`           | everything, proofs, the feed                     | nothing                             |
 | `integration[:PP]`  | the feed (of PP), schema, checkpoints, proofs    | nothing                             |
@@ -32,11 +33,12 @@ from ledger.domain.events import (
 from ledger.domain.values import parse_lao_code
 from ledger.errors import BadInput, Forbidden
 
-RoleKind = Literal["admin", "auditor", "integration", "province", "lao"]
+RoleKind = Literal["admin", "auditor", "integration", "province", "district", "lao"]
 #: The forms a role is written in, for messages.
-ROLE_FORMS: Final = "'admin', 'auditor', 'integration', 'integration:PP', 'province:PP', 'lao:CODE'"
+ROLE_FORMS: Final = "'admin', 'auditor', 'integration', 'integration:PP', 'province:PP', 'district:DDDD', 'lao:CODE'"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 _PROVINCE = re.compile(r"[0-9]{2}")
+_DISTRICT = re.compile(r"[0-9]{4}")
 
 
 @dataclass(frozen=True, order=True)
@@ -60,12 +62,14 @@ def parse_role(text: str) -> Role:
         return Role("integration")
     if kind in ("province", "integration") and _PROVINCE.fullmatch(scope):
         return Role(kind, scope)  # type: ignore[arg-type]
+    if kind == "district" and _DISTRICT.fullmatch(scope):
+        return Role("district", scope)
     if kind == "lao" and scope:
         try:
             return Role("lao", parse_lao_code(scope))
         except BadInput:
             pass
-    raise BadInput(f"role {text!r} is not one of: {ROLE_FORMS} (PP: a 2-digit province code)")
+    raise BadInput(f"role {text!r} is not one of: {ROLE_FORMS} (PP: a 2-digit province code, DDDD: a district's 4)")
 
 
 def check_principal_name(name: str) -> str:
@@ -122,6 +126,10 @@ class Principal:
         """provinces are the province codes of the principal's roles of this kind."""
         return frozenset(r.scope for r in self.roles if r.kind == kind and r.scope is not None)
 
+    def districts(self) -> frozenset[str]:
+        """districts are the district codes of the principal's `district:` roles."""
+        return frozenset(r.scope for r in self.roles if r.kind == "district" and r.scope is not None)
+
     def laos(self) -> frozenset[str]:
         """laos are the LAO codes of the principal's `lao:` roles."""
         return frozenset(r.scope for r in self.roles if r.kind == "lao" and r.scope is not None)
@@ -134,9 +142,20 @@ class Principal:
             or (province_code is not None and province_code in self.provinces())
         )
 
-    def may_read_record(self, lao_code: str, province_code: str | None) -> bool:
-        """may_read_record: who may write it, and the auditor."""
-        return self.reads_everything or self.may_write_record(lao_code, province_code)
+    def may_read_record(self, lao_code: str, province_code: str | None, district_code: str | None = None) -> bool:
+        """may_read_record: who may write it, the auditor, and the LAO's district officer."""
+        return (
+            self.reads_everything
+            or self.may_write_record(lao_code, province_code)
+            or (district_code is not None and district_code in self.districts())
+        )
+
+    def may_read_district(self, district_code: str, province_code: str | None) -> bool:
+        """may_read_district: the reports of a district — its own officer, its province's, the
+        auditor and the admin."""
+        return (
+            self.may_read_province(province_code) if province_code is not None else self.reads_everything
+        ) or district_code in self.districts()
 
     def may_read_province(self, province_code: str) -> bool:
         """may_read_province: the views and reports of a whole province (or a district of it)."""
@@ -212,29 +231,34 @@ def readable_scope(
 ) -> tuple[str | None, str | None, str | None]:
     """readable_scope is the scope (lao, district, province) a principal may read views and reports
     of: the one it asked, when its roles cover it, or — when it asked none and its roles name
-    exactly one province or one LAO — that one. Forbidden otherwise. `province_of(kind, code)`
-    gives the province of an LAO (`lao`) or a district (`district`), None when unknown."""
+    exactly one province, one district or one LAO — that one. Forbidden otherwise.
+    `province_of(kind, code)` gives the province of an LAO (`lao`) or a district (`district`), and
+    the district of an LAO (`lao-district`), None when unknown."""
     if principal.reads_everything:
         return lao, district, province
     if lao is not None:
-        if principal.may_read_record(lao, province_of("lao", lao)):
+        if principal.may_read_record(lao, province_of("lao", lao), province_of("lao-district", lao)):
             return lao, None, None
         raise Forbidden(f"{principal.name} may not read LAO {lao}")
     if district is not None:
         where = province_of("district", district)
-        if where is not None and principal.may_read_province(where):
+        if where is not None and principal.may_read_district(district, where):
             return None, district, None
         raise Forbidden(f"{principal.name} may not read district {district}")
     if province is not None:
         if principal.may_read_province(province):
             return None, None, province
         raise Forbidden(f"{principal.name} may not read province {province}")
-    provinces, laos = principal.provinces(), principal.laos()
-    if len(provinces) == 1 and not laos:
+    provinces, districts, laos = principal.provinces(), principal.districts(), principal.laos()
+    if len(provinces) == 1 and not laos and not districts:
         return None, None, next(iter(provinces))
-    if len(laos) == 1 and not provinces:
+    if len(districts) == 1 and not laos and not provinces:
+        return None, next(iter(districts)), None
+    if len(laos) == 1 and not provinces and not districts:
         return next(iter(laos)), None, None
-    covered = ", ".join(sorted([*(f"province={p}" for p in provinces), *(f"lao={x}" for x in laos)])) or "none"
+    covered = ", ".join(sorted([
+        *(f"province={p}" for p in provinces), *(f"district={d}" for d in districts), *(f"lao={x}" for x in laos)
+    ])) or "none"  # fmt: skip
     raise Forbidden(f"{principal.name} may not read every LAO: give a scope its roles cover ({covered})")
 
 
@@ -245,6 +269,7 @@ Operation = Literal[
     "write_record",
     "import",
     "read_province",
+    "read_district",
     "read_nation",
     "read_feed",
     "read_event",
@@ -263,6 +288,7 @@ _SAID: Final = {
     "write_record": "write records of LAO {lao}",
     "import": "import (admin, province officers and LAO clerks)",
     "read_province": "read province {province}",
+    "read_district": "read district {district}",
     "read_nation": "read the whole country",
     "read_feed": "follow the feed of {where}",
     "read_event": "read that event (outside its feed)",
@@ -276,11 +302,19 @@ _SAID: Final = {
 }
 
 
-def permits(principal: Principal, operation: Operation, *, province: str | None = None, lao: str | None = None) -> bool:
-    """permits says whether a principal may do an operation, on an LAO (and its province) or a
-    province where the operation has a scope. The one rule of who may do what."""
+def permits(
+    principal: Principal,
+    operation: Operation,
+    *,
+    province: str | None = None,
+    lao: str | None = None,
+    district: str | None = None,
+) -> bool:
+    """permits says whether a principal may do an operation, on an LAO (and its province and
+    district, as the registry has them), a district (and its province) or a province, where the
+    operation has a scope. The one rule of who may do what."""
     if operation == "read_record":
-        return lao is not None and principal.may_read_record(lao, province)
+        return lao is not None and principal.may_read_record(lao, province, district)
     if operation == "write_record":
         return lao is not None and principal.may_write_record(lao, province)
     if operation == "import":
@@ -288,6 +322,8 @@ def permits(principal: Principal, operation: Operation, *, province: str | None 
         return principal.may_administer() or bool(principal.provinces()) or bool(principal.laos())
     if operation == "read_province":
         return province is not None and principal.may_read_province(province)
+    if operation == "read_district":
+        return district is not None and principal.may_read_district(district, province)
     if operation == "read_nation":
         return principal.may_read_nation()
     if operation == "read_feed":
@@ -301,14 +337,19 @@ def permits(principal: Principal, operation: Operation, *, province: str | None 
 
 
 def authorize(
-    principal: Principal | None, operation: Operation, *, province: str | None = None, lao: str | None = None
+    principal: Principal | None,
+    operation: Operation,
+    *,
+    province: str | None = None,
+    lao: str | None = None,
+    district: str | None = None,
 ) -> None:
     """authorize refuses (Forbidden, one line naming who and what) an operation the principal may
     not do; None is the operator at the server's own command line, who may do everything."""
-    if principal is None or permits(principal, operation, province=province, lao=lao):
+    if principal is None or permits(principal, operation, province=province, lao=lao, district=district):
         return
     where = f"province {province}" if province else "the whole country"
-    said = _SAID[operation].format(lao=lao, province=province, where=where)
+    said = _SAID[operation].format(lao=lao, province=province, where=where, district=district)
     if operation in ("read_record", "write_record") and province:
         said += f" (province {province})"
     raise Forbidden(f"{principal.name} may not {said}")

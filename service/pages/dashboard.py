@@ -15,7 +15,7 @@ from litestar.response import Template
 
 from ledger.domain.rounds import Round
 from ledger.identity import Session
-from projections.completeness import CompletenessReport, completeness, round_known_at
+from projections.completeness import CompletenessReport, completeness, province_of_scope, round_known_at
 from projections.queries import Scope, provinces
 from projections.queries import late as late_events
 from projections.sheets import plain_cell, write_xlsx
@@ -139,6 +139,32 @@ _EXCEL_HEADERS: Final = (
 )  # fmt: skip
 
 
+@get("/district/{district:str}", sync_to_thread=False, guards=[requires("read_district")])
+def district_page(
+    request: Request[Any, Any, Any],
+    district: str,
+    ledger: LedgerService,
+    session: Session,
+    known_at: str | None = None,
+) -> Template:
+    """A district's page — the province dashboard drilled down, and the district officer's own:
+    its LAOs' completeness as of a time (the round's deadline by default), those to chase first."""
+    views = ledger.views()
+    scope = Scope(district=district)
+    scope.check(views)
+    province = province_of_scope(views, scope)
+    asked = instant("known_at", known_at)
+    found = ledger.rounds.current(province, asked)
+    when = round_known_at(found, ledger.app.clock.now(), asked)
+    report = completeness(views, known_at=when, scope=scope, round=found)
+    order = {"no_records": 0, "incomplete": 1, "complete": 2}
+    laos = sorted(report.laos, key=lambda lao: (order.get(lao.verdict, 3), lao.lao_code))
+    return render(
+        request, "district.html", session=session, report=report, round=found, when=when, laos=laos,
+        district=report.districts[0] if report.districts else None, province=province, asked_known_at=known_at or "",
+    )  # fmt: skip
+
+
 @get("/nation", sync_to_thread=False, guards=[requires("read_nation")])
 def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Session) -> Template:
     """The provinces of the registry, for those who read the whole country."""
@@ -146,4 +172,4 @@ def nation(request: Request[Any, Any, Any], ledger: LedgerService, session: Sess
     return render(request, "nation.html", session=session, provinces=found, rounds=ledger.rounds.rounds())
 
 
-ROUTES: Final = [province_dashboard, province_export, nation]
+ROUTES: Final = [province_dashboard, province_export, district_page, nation]

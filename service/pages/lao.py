@@ -48,11 +48,12 @@ def _lao_and_rights(ledger: LedgerService, session: Session, lao: str) -> tuple[
     """The LAO's registry entry and whether the person may write its records; 403 when they may
     not even read them (404 for an LAO the registry does not know)."""
     views = ledger.views()
-    province = province_lookup(views)("lao", lao)
+    where = province_lookup(views)
+    province = where("lao", lao)
     if province is None:
         Scope(lao=lao).check(views)  # NotFound with a suggestion
     principal = session.principal
-    authorize(principal, "read_record", lao=lao, province=province)
+    authorize(principal, "read_record", lao=lao, province=province, district=where("lao-district", lao))
     return ledger.app.lao(lao), permits(principal, "write_record", lao=lao, province=province)
 
 

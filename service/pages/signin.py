@@ -36,10 +36,12 @@ _YEAR: Final = 365 * 24 * 3600
 
 
 def home_of(principal: Principal) -> str:
-    """home_of is where a principal starts: its province's dashboard, its LAO's page, or (for
-    the whole country) the list of provinces."""
+    """home_of is where a principal starts: its province's dashboard, its district's page, its
+    LAO's page, or (for the whole country) the list of provinces."""
     if principal.provinces():
         return f"/province/{min(principal.provinces())}"
+    if principal.districts():
+        return f"/district/{min(principal.districts())}"
     if principal.laos():
         return f"/lao/{min(principal.laos())}"
     if principal.reads_everything:

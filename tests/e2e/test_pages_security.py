@@ -253,3 +253,42 @@ def test_a_clerk_is_offered_every_mission_the_catalogs_rule_gives_her_lao(pages:
     # Grouped by the catalog's areas, in Thai.
     assert '<optgroup label="ด้านโครงสร้างพื้นฐาน">' in page
     assert any(not m.applies_to for m in catalog if m.mission_code in offered)
+
+
+def test_a_district_officer_reads_and_chases_her_districts_laos_and_nothing_more(pages: Pages) -> None:
+    """district:DDDD (issue 24): the district's local-government officer reads its LAOs' records
+    and its completeness — her home is the district's page — and writes nothing, reads no other
+    district and not the whole province; her own scope is the API's default."""
+    from ledger.errors import BadInput, NotFound
+
+    app = MissionLedger(pages.served.location, actor="test")
+    identity = Identity(app)
+    name = f"amphoe.{id(pages)}"
+    identity.add(name, ["district:8101"], "ท้องถิ่นอำเภอเมืองกระบี่")
+    token = identity.issue(name).token
+    with pytest.raises(NotFound):  # a role names only places the registry has
+        identity.grant(name, "lao:6810199")
+    with pytest.raises(BadInput, match="no province"):
+        identity.grant(name, "district:9901")
+    app.close()
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"{pages.served.url}/api/v1", headers=headers, timeout=30) as api:
+        assert api.get(f"/records/{IN_LAO}/INF-01").status_code == 200  # 6810103, district 8101
+        assert api.get("/records/6820101/INF-01").status_code == 403  # Phang Nga
+        wrote = api.post(f"/records/{IN_LAO}/INF-01/correct", json={"set": {"staff": "9"}, "reason": "x"})
+        assert wrote.status_code == 403
+        mine = api.get("/reports/completeness")  # her district by default
+        assert mine.status_code == 200, mine.text
+        assert {x["district_code"] for x in mine.json()["laos"]} == {"8101"}
+        assert api.get("/reports/completeness", params={"province": "81"}).status_code == 403
+        assert api.get("/reports/completeness", params={"district": "8102"}).status_code == 403
+    person = pages.sign_in(token)
+    home = person.get("/")
+    assert home.status_code in (302, 303) and home.headers["location"] == "/district/8101"
+    page = person.get("/district/8101")
+    assert page.status_code == 200 and "อำเภอเมืองกระบี่" in page.text and "จังหวัดกระบี่" in page.text
+    assert f'href="/lao/{IN_LAO}"' in page.text
+    assert person.get("/district/8102").status_code == 403
+    assert person.get("/province/81").status_code == 403
+    assert person.get(f"/lao/{IN_LAO}").status_code == 200
+    assert person.get("/lao/6810202").status_code == 403  # an LAO of district 8102

@@ -19,9 +19,10 @@ from tests.conftest import package_data
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
 #: The roles of the table's columns, as granted in the tests: their own province is 81 (Krabi),
 #: their own LAO 6810103 (in 81); the other scope is province 82 and its LAO 6820101.
-ROLES = {"admin": "admin", "province:PP": "province:81", "lao:CODE": "lao:6810103", "auditor": "auditor",
-         "integration": "integration", "integration:PP": "integration:81"}  # fmt: skip
-OWN, OTHER = ("81", "6810103"), ("82", "6820101")
+ROLES = {"admin": "admin", "province:PP": "province:81", "district:DDDD": "district:8101", "lao:CODE": "lao:6810103",
+         "auditor": "auditor", "integration": "integration", "integration:PP": "integration:81"}  # fmt: skip
+#: (province, LAO, district): the own LAO is in district 8101 of province 81.
+OWN, OTHER = ("81", "6810103", "8101"), ("82", "6820101", "8201")
 
 
 def table() -> dict[str, dict[str, str]]:
@@ -56,8 +57,8 @@ def test_the_table_names_every_operation_and_every_role() -> None:
 def test_the_rule_is_the_table(operation: str, column: str) -> None:
     cell = table()[operation][column]
     who = principal(ROLES[column])
-    own = permits(who, operation, province=OWN[0], lao=OWN[1])  # type: ignore[arg-type]
-    other = permits(who, operation, province=OTHER[0], lao=OTHER[1])  # type: ignore[arg-type]
+    own = permits(who, operation, province=OWN[0], lao=OWN[1], district=OWN[2])  # type: ignore[arg-type]
+    other = permits(who, operation, province=OTHER[0], lao=OTHER[1], district=OTHER[2])  # type: ignore[arg-type]
     expected = {"all": (True, True), "own": (True, False), "yes": (True, True), "—": (False, False)}[cell]
     assert (own, other) == expected, f"{column} {operation}: the table says {cell}"
 
@@ -83,9 +84,9 @@ def _values():  # type: ignore[no-untyped-def]
     return Fields(status="operating", staff=1)
 
 
-def _application_calls(app: MissionLedger, scope: tuple[str, str]) -> dict[str, object]:
+def _application_calls(app: MissionLedger, scope: tuple[str, str, str]) -> dict[str, object]:
     """The application's own doors for each operation it guards, on a scope."""
-    province, lao = scope
+    province, lao, _ = scope
     return {
         "write_record": lambda: app.correct(lao, "INF-01", set=_staff(), reason="x"),
         "load_registry": lambda: app.load_registry(package_data("krabi_laos.csv"), name="again.csv"),

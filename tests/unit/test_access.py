@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.domain.access import Role, fold_principal, parse_role, readable_scope
+from ledger.domain.access import Role, fold_principal, parse_role, permits, readable_scope
 from ledger.domain.events import PrincipalAdded, RoleGranted
 from ledger.errors import BadInput, Forbidden
 from tests.support.cli_session import krabi_session
@@ -79,16 +79,54 @@ def test_roles_parse_in_their_forms_and_thai_digits() -> None:
         parse_role("superuser")
 
 
+#: Where the registry puts the tests' LAOs and districts.
+WHERE = {
+    "lao": {"6810103": "81", "6810201": "81", "6820101": "82"},
+    "lao-district": {"6810103": "8101", "6810201": "8102", "6820101": "8201"},
+    "district": {"8101": "81", "8102": "81", "8201": "82"},
+}
+
+
+def test_a_district_officer_reads_her_districts_laos_and_writes_nothing() -> None:
+    from datetime import UTC, datetime
+
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    officer = fold_principal(
+        [PrincipalAdded(name="d", roles=("district:8101",), recorded_at=t, actor="a", source="cli")]
+    )
+    assert officer is not None
+
+    def province_of(kind: str, code: str) -> str | None:
+        return WHERE[kind].get(code)
+
+    # Her district by default; an LAO of it; nothing else — not her province, not another district.
+    assert readable_scope(officer, lao=None, district=None, province=None, province_of=province_of) == (
+        None,
+        "8101",
+        None,
+    )
+    assert readable_scope(officer, lao="6810103", district=None, province=None, province_of=province_of)[0] == "6810103"
+    for scope in ({"lao": "6810201"}, {"district": "8102"}, {"province": "81"}, {"lao": "6820101"}):
+        with pytest.raises(Forbidden):
+            readable_scope(
+                officer, **{"lao": None, "district": None, "province": None, **scope}, province_of=province_of
+            )
+    assert permits(officer, "read_record", lao="6810103", province="81", district="8101")
+    assert not permits(officer, "write_record", lao="6810103", province="81", district="8101")
+    assert not permits(officer, "import")
+    with pytest.raises(BadInput, match="DDDD"):
+        parse_role("district:81")
+
+
 def test_a_province_officer_reads_its_province_by_default_and_nothing_else() -> None:
     from datetime import UTC, datetime
 
     t = datetime(2025, 1, 1, tzinfo=UTC)
     officer = fold_principal([PrincipalAdded(name="o", roles=("province:81",), recorded_at=t, actor="a", source="cli")])
     assert officer is not None
-    where = {"lao": {"6810103": "81", "6820101": "82"}, "district": {"8101": "81", "8201": "82"}}
 
     def province_of(kind: str, code: str) -> str | None:
-        return where[kind].get(code)
+        return WHERE[kind].get(code)
 
     assert readable_scope(officer, lao=None, district=None, province=None, province_of=province_of) == (
         None,
