@@ -14,7 +14,7 @@ import base64
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -32,7 +32,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.thai import format_instant
 from ledger.domain.values import check_text
-from ledger.errors import BadInput, NotFound, Refused, Unauthenticated
+from ledger.errors import BadInput, Forbidden, NotFound, Refused, Unauthenticated
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -129,10 +129,11 @@ class Identity:
     # --- principals and roles --------------------------------------------------------------------
 
     def add(self, name: str, roles: list[str], display_name: str | None = None) -> Receipt:
-        """add enters a new principal with its roles; refused when the name is taken."""
-        self.app.authorize("manage_principals")
+        """add enters a new principal with its roles; refused when the name is taken. An admin adds
+        anyone; a province officer her LAOs' clerks and her districts' officers (delegate)."""
         name = check_principal_name(name)
         parsed = sorted({self._known(parse_role(r)) for r in roles})
+        self._may_manage(parsed, None)
         shown = check_text(display_name, what="display name") if display_name else None
 
         def decide(now: datetime) -> list[Envelope]:
@@ -158,10 +159,36 @@ class Identity:
             raise BadInput(f"role {role}: {role.scope} is in no province (a district code starts with its province's)")
         return role
 
+    def _province_of(self, role: Role) -> str | None:
+        """The province a delegable role lies in (an LAO's, by the registry; a district's, by its
+        code); None for a role only an admin grants (admin, auditor, integration, province)."""
+        if role.kind == "lao" and role.scope is not None:
+            return self.app.lao(role.scope).province_code
+        if role.kind == "district" and role.scope is not None:
+            return role.scope[:2]
+        return None
+
+    def _may_manage(self, roles: Iterable[Role], target: str | None) -> None:
+        """_may_manage refuses a change to accounts that the acting principal may not make: an
+        admin (or the operator's own command line) manages every account; a province officer only
+        accounts whose roles, before and after, are LAO and district roles of her own province —
+        never admin, auditor or integration, never another province's, never anyone else's account."""
+        acting = self.app.principal
+        if acting is None or acting.may_administer():
+            self.app.authorize("manage_principals")
+            return
+        held = fold_principal(self._events(target)) if target is not None else None
+        places = {self._province_of(r) for r in (*roles, *(held.roles if held else ()))}
+        if len(places) != 1 or None in places:
+            raise Forbidden(
+                f"{acting.name} may not manage principals beyond the LAO and district roles of her province"
+            )
+        self.app.authorize("delegate", province=places.pop())
+
     def grant(self, name: str, role: str) -> Receipt:
         """grant gives a principal one more role; refused when it holds it already."""
-        self.app.authorize("manage_principals")
         parsed = self._known(parse_role(role))
+        self._may_manage([parsed], name)
         return self._change(
             name,
             lambda p, meta: None if parsed in p.roles else RoleGranted(name=name, role=str(parsed), **meta),
@@ -170,13 +197,41 @@ class Identity:
 
     def revoke(self, name: str, role: str) -> Receipt:
         """revoke takes a role away; refused when the principal does not hold it."""
-        self.app.authorize("manage_principals")
         parsed = parse_role(role)
+        self._may_manage([parsed], name)
         return self._change(
             name,
             lambda p, meta: RoleRevoked(name=name, role=str(parsed), **meta) if parsed in p.roles else None,
             f"{name} does not hold role {parsed}",
         )
+
+    def disable(self, name: str, reason: str | None = None) -> Receipt:
+        """disable closes an account at once: every role it holds and every token it has are
+        revoked in one write, and the page sessions they opened end. History keeps what it held.
+        A province officer disables her delegated accounts; an admin any."""
+        self._may_manage([], name)
+        now = self.app.clock.now()
+
+        def decide(at: datetime) -> list[Envelope]:
+            events = self._events(name)
+            found = fold_principal(events)
+            if found is None:
+                raise NotFound(f"no principal {name!r}")
+            meta = self.app.meta(at, reason)
+            closing: list[Event] = [RoleRevoked(name=name, role=str(r), **meta) for r in sorted(found.roles)]
+            closing += [
+                TokenRevoked(name=name, token_id=t.token_id, **meta)
+                for t in found.tokens.values()
+                if t.revoked_at is None and t.expires_at > now
+            ]
+            if not closing:
+                raise Refused(f"{name} holds no role and no token: the account is closed already")
+            return [Envelope(principal_id(name), len(events) + 1 + i, e) for i, e in enumerate(closing)]
+
+        receipt = self.app.append(decide, conflict=f"principal {name!r} was changed at the same time; disable again")
+        for token_id in fold_principal(self._events(name)).tokens:  # type: ignore[union-attr]
+            self.app.ledger_recorder.end_sessions(token_id=token_id)
+        return receipt
 
     def _change(self, name: str, make: Callable[[Principal, dict[str, Any]], Event | None], unchanged: str) -> Receipt:
         def decide(now: datetime) -> list[Envelope]:
@@ -198,9 +253,12 @@ class Identity:
     ) -> IssuedToken:
         """issue makes a token for a principal: its hash goes into the store, then the
         `token_issued` event (without either) into the ledger; only then does it sign in.
-        A `one_time` token is a sign-in link: the pages exchange it once for a session."""
-        self.app.authorize("manage_principals")
+        A `one_time` token is a sign-in link: the pages exchange it once for a session. A province
+        officer hands her delegated accounts sign-in links, never long-lived tokens."""
         name = check_principal_name(name)
+        if not one_time or fold_principal(self._events(name)) is None:
+            self.app.authorize("manage_principals")
+        self._may_manage([], name)
         label = check_text(label, what="label") if label else None
         now = self.app.clock.now()
         expires = expires_at or now + timedelta(days=DEFAULT_LINK_DAYS if one_time else DEFAULT_TOKEN_DAYS)

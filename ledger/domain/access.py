@@ -279,6 +279,7 @@ Operation = Literal[
     "load_catalog",
     "open_round",
     "manage_principals",
+    "delegate",
     "manage_sessions",
 ]
 OPERATIONS: Final[tuple[str, ...]] = get_args(Operation)
@@ -298,6 +299,7 @@ _SAID: Final = {
     "load_catalog": "load the catalog (admin only)",
     "open_round": "open a reporting round (admin only)",
     "manage_principals": "add principals, grant roles or issue tokens (admin only)",
+    "delegate": "manage the accounts of {where} (its LAO clerks and district officers)",
     "manage_sessions": "see or end sessions (admin only)",
 }
 
@@ -333,6 +335,9 @@ def permits(
         return principal.may_read_event(province)
     if operation == "read_proofs":
         return principal.may_read_proofs()
+    if operation == "delegate":
+        # A province office keeps the accounts of its LAO clerks and district officers.
+        return principal.may_administer() or (province is not None and province in principal.provinces())
     return principal.may_administer()
 
 

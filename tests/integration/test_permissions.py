@@ -125,3 +125,48 @@ def test_the_application_acting_for_each_role_applies_the_table(ledger: MissionL
         with pytest.raises(Forbidden):
             Identity(acting).grant("victim", "admin")
         assert Role("admin") not in Identity(ledger).principal("victim").roles
+
+
+def test_a_province_officer_keeps_her_clerks_accounts_and_nothing_more(ledger: MissionLedger) -> None:
+    """Delegated accounts (issue 24): a province officer adds her LAOs' clerks and her districts'
+    officers, hands them one-time sign-in links, takes roles away and disables them — and every
+    way beyond that is refused: another province, admin or auditor, an account not hers, a
+    long-lived token, and any of it for a district officer or a clerk."""
+    from ledger.errors import Unauthenticated
+
+    people = Identity(ledger.acting_as(principal("province:81")))
+    people.add("clerk.new", ["lao:6810104"], "เจ้าหน้าที่ อบต.อ่าวนาง")
+    people.add("amphoe.new", ["district:8101"])
+    people.grant("clerk.new", "lao:6810105")
+    people.revoke("clerk.new", "lao:6810105")
+    link = people.issue("clerk.new", one_time=True)
+    refusals = {
+        "another province's LAO": lambda: people.add("x1", ["lao:6820101"]),
+        "an admin": lambda: people.add("x2", ["admin"]),
+        "an auditor": lambda: people.add("x3", ["auditor"]),
+        "a province officer": lambda: people.add("x4", ["province:81"]),
+        "an integration": lambda: people.add("x5", ["integration:81"]),
+        "mixed provinces": lambda: people.add("x6", ["lao:6810104", "lao:6820101"]),
+        "no role": lambda: people.add("x7", []),
+        "her clerk into Phang Nga": lambda: people.grant("clerk.new", "lao:6820101"),
+        "her clerk made admin": lambda: people.grant("clerk.new", "admin"),
+        "someone else's account": lambda: people.grant("victim", "lao:6810104"),
+        "a long-lived token": lambda: people.issue("clerk.new"),
+        "a link for an auditor": lambda: people.issue("victim", one_time=True),
+        "disabling an auditor": lambda: people.disable("victim"),
+    }
+    for what, attempt in refusals.items():
+        with pytest.raises(Forbidden):
+            attempt()
+            pytest.fail(f"a province officer could add {what}")
+    for role in ("district:8101", "lao:6810103", "auditor"):
+        with pytest.raises(Forbidden):
+            Identity(ledger.acting_as(principal(role))).add("x8", ["lao:6810104"])
+    # Disabled: no role, no token; the link no longer signs anyone in.
+    people.disable("clerk.new")
+    closed = Identity(ledger).principal("clerk.new")
+    assert not closed.roles and all(t.revoked_at is not None for t in closed.tokens.values())
+    with pytest.raises(Unauthenticated):
+        Identity(ledger).start_session(link.token)
+    # Every change is an event with its actor: the officer's name.
+    assert {e.actor for e in ledger.stream("principal/clerk.new")} == {"someone"}
