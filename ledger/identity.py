@@ -159,14 +159,20 @@ class Identity:
             raise BadInput(f"role {role}: {role.scope} is in no province (a district code starts with its province's)")
         return role
 
-    def _province_of(self, role: Role) -> str | None:
-        """The province a delegable role lies in (an LAO's, by the registry; a district's, by its
+    def place_of(self, role: Role) -> str | None:
+        """place_of is the province a delegable role lies in (an LAO's, by the registry; a district's, by its
         code); None for a role only an admin grants (admin, auditor, integration, province)."""
         if role.kind == "lao" and role.scope is not None:
             return self.app.lao(role.scope).province_code
         if role.kind == "district" and role.scope is not None:
             return role.scope[:2]
         return None
+
+    def accounts_of(self, province: str) -> list[Principal]:
+        """accounts_of lists the accounts a province office keeps: those whose roles are all LAO or
+        district roles of the province. Refused unless the acting principal may manage them."""
+        self.app.authorize("delegate", province=province)
+        return [a for a in self.principals() if a.roles and {self.place_of(r) for r in a.roles} == {province}]
 
     def _may_manage(self, roles: Iterable[Role], target: str | None) -> None:
         """_may_manage refuses a change to accounts that the acting principal may not make: an
@@ -178,7 +184,7 @@ class Identity:
             self.app.authorize("manage_principals")
             return
         held = fold_principal(self._events(target)) if target is not None else None
-        places = {self._province_of(r) for r in (*roles, *(held.roles if held else ()))}
+        places = {self.place_of(r) for r in (*roles, *(held.roles if held else ()))}
         if len(places) != 1 or None in places:
             raise Forbidden(
                 f"{acting.name} may not manage principals beyond the LAO and district roles of her province"

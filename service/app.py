@@ -28,7 +28,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp
 
 from ledger.errors import LedgerError
-from service.api import feed, imports, integrity, reading, records
+from service.api import accounts, feed, imports, integrity, reading, records
 from service.auth import bearer_guard, ledger_of, signed_in
 from service.hardening import FORM_BYTES, escaped, guarded
 from service.pages import pages_router
@@ -108,7 +108,14 @@ def create_app(config: ServiceConfig) -> Litestar:
 
     api = Router(
         path="/api/v1",
-        route_handlers=[*records.ROUTES, *reading.ROUTES, *feed.ROUTES, *integrity.ROUTES, *imports.ROUTES],
+        route_handlers=[
+            *records.ROUTES,
+            *reading.ROUTES,
+            *feed.ROUTES,
+            *integrity.ROUTES,
+            *imports.ROUTES,
+            *accounts.ROUTES,
+        ],
         dependencies={"principal": Provide(signed_in, sync_to_thread=False)},
         guards=[bearer_guard],
         security=[{"bearer": []}],

@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 
 from ledger.errors import LedgerError
-from service.pages import dashboard, imports, lao, letter, proof, reading, sessions, signin
+from service.pages import accounts, dashboard, imports, lao, letter, proof, reading, sessions, signin
 from service.pages.web import csrf_guard, page_error, page_session
 
 
@@ -20,6 +20,7 @@ def pages_router() -> Router:
             *signin.ROUTES,
             *dashboard.ROUTES,
             *letter.ROUTES,
+            *accounts.ROUTES,
             *lao.ROUTES,
             *reading.ROUTES,
             *imports.ROUTES,

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from litestar import Request, Response, get
 from litestar.response import Template
 
+from ledger.domain.access import permits
 from ledger.domain.rounds import Round
 from ledger.identity import Session
 from projections.completeness import CompletenessReport, completeness, province_of_scope, round_known_at
@@ -82,6 +83,7 @@ def province_dashboard(
         late=late,
         late_count=late_count,
         late_shown=LATE_SHOWN,
+        may_delegate=permits(session.principal, "delegate", province=province),
         names=names,
         chart=chart,
     )

@@ -57,7 +57,7 @@ class Site:
 
         app = MissionLedger(self.served.location, create_tables=False)
         try:
-            return app.ledger_recorder.checkpoints()[-1][2]
+            return max(app.ledger_recorder.checkpoints(), key=lambda c: c[0])[2]  # the latest, not the seal
         finally:
             app.close()
 
@@ -369,6 +369,47 @@ def test_the_letter_carries_the_seal_and_its_qr_code_opens_a_proof_the_browser_c
     auditor.context.close()
 
 
+def test_an_officer_adds_a_clerk_who_signs_in_with_her_link_and_reports(site: Site, person: Any, browser: Any) -> None:
+    """Issue 24's walk: the officer adds a clerk and hands her the printed link; the clerk opens it,
+    lands on her LAO and records a mission that applies to every type; the officer closes the
+    account and the clerk's next page is the sign-in page."""
+    from ledger.domain.catalog import parse_catalog
+    from ledger.domain.registry import read_csv_text
+    from tests.conftest import package_data
+
+    officer = person.new_page()
+    sign_in_with_token(officer, site, "krabi.officer")
+    officer.goto(f"{site.url}/province/81")
+    officer.get_by_role("link", name="บัญชีผู้ใช้").click()
+    officer.get_by_label("ชื่อบัญชี (อักษรอังกฤษพิมพ์เล็ก ตัวเลข . _ -)").fill("nuakhlong.clerk")
+    officer.get_by_label("ชื่อของผู้ใช้").fill("เจ้าหน้าที่ อบต.เหนือคลอง")
+    officer.get_by_label("บทบาท").select_option("lao:6810802")
+    officer.get_by_role("button", name="เพิ่มบัญชี").click()
+    expect(officer.locator("#done")).to_contain_text("nuakhlong.clerk")
+    officer.get_by_role("button", name="ลิงก์เข้าสู่ระบบของ nuakhlong.clerk").click()
+    link = officer.locator("#sign-in-link").inner_text()
+    assert link.startswith(f"{site.url}/signin#link=mlt_")
+    expect(officer.locator("figure.qr svg")).to_have_count(1)
+    clerk = browser.new_context(viewport=WIDTHS["phone"]).new_page()
+    clerk.goto(link)
+    clerk.get_by_role("button", name="เข้าสู่ระบบ").click()
+    expect(clerk).to_have_url(re.compile(r"/lao/6810802$"))
+    catalog = parse_catalog(read_csv_text(package_data("sample_catalog.csv"), name="c"), name="c")
+    for_all = next(m.mission_code for m in catalog if not m.applies_to)
+    choose(clerk, "ภารกิจ", for_all)
+    clerk.get_by_label("สถานะ").select_option("operating")
+    clerk.get_by_label("วันที่มีผล (วัน/เดือน/ปี พ.ศ.)").fill("1/10/2567")
+    clerk.get_by_label("เหตุผล (ต้องระบุ)").fill("รายงานครั้งแรก")
+    clerk.get_by_role("button", name="บันทึกลงสมุดบัญชี").click()
+    expect(clerk).to_have_url(re.compile(r"/receipt/\d+$"))
+    officer.goto(f"{site.url}/province/81/accounts")
+    officer.get_by_role("button", name="ปิดบัญชีของ nuakhlong.clerk").click()
+    expect(officer.locator("#done")).to_contain_text("nuakhlong.clerk")
+    clerk.goto(f"{site.url}/lao/6810802")
+    expect(clerk).to_have_url(re.compile(r"/signin"))
+    clerk.context.close()
+
+
 def test_an_unknown_mission_is_refused_beside_the_chooser(site: Site, person: Any) -> None:
     page = person.new_page()
     sign_in_with_token(page, site, "khaokram.clerk")
@@ -570,6 +611,8 @@ PAGES = {
     "forbidden": ("khaokram.clerk", "/province/81"),
     "sessions": ("demo.admin", "/sessions"),
     "letter": ("krabi.officer", "/province/81/letter"),
+    "accounts": ("krabi.officer", "/province/81/accounts"),
+    "district": ("krabi.officer", "/district/8101"),
 }
 
 

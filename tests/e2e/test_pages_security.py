@@ -292,3 +292,39 @@ def test_a_district_officer_reads_and_chases_her_districts_laos_and_nothing_more
     assert person.get("/province/81").status_code == 403
     assert person.get(f"/lao/{IN_LAO}").status_code == 200
     assert person.get("/lao/6810202").status_code == 403  # an LAO of district 8102
+
+
+def test_a_province_officer_keeps_her_clerks_accounts_through_the_api(pages: Pages) -> None:
+    """POST /api/v1/accounts and its changes (issue 24): the officer adds a clerk of her province
+    and hands a one-time link (shown once, never cached); everything beyond her province, an admin's
+    role or another's account is 403 and appends nothing; a clerk manages no one."""
+    served = pages.served
+    name = f"aonang.{served.port}"
+    with served.client("krabi") as api:
+        added = api.post("/accounts", json={"name": name, "roles": ["lao:6810104"], "display_name": "เจ้าหน้าที่"})
+        assert added.status_code == 201, added.text
+        assert added.json()["roles"] == ["lao:6810104"]
+        size = served.size()
+        for body in ({"name": "x1", "roles": ["lao:6820101"]}, {"name": "x2", "roles": ["admin"]},
+                     {"name": "x3", "roles": ["auditor"]}, {"name": "x4", "roles": ["province:81"]}):  # fmt: skip
+            assert api.post("/accounts", json=body).status_code == 403, body
+        assert api.post(f"/accounts/{name}/grant", json={"role": "admin"}).status_code == 403
+        assert api.post("/accounts/boss/disable").status_code == 403  # the admin's own account
+        assert api.post("/accounts/clerk/grant", json={"role": "lao:6810105"}).status_code == 200
+        assert served.size() == size + 1  # only the grant to a clerk of her province
+        link = api.post(f"/accounts/{name}/link")
+        assert link.status_code == 201 and link.headers["cache-control"] == "no-store"
+        assert link.json()["link"].startswith(f"{served.url}/signin#link=mlt_")
+        listed = api.get("/accounts").json()
+        assert name in {a["name"] for a in listed} and "boss" not in {a["name"] for a in listed}
+        assert api.get("/accounts", params={"province": "82"}).status_code == 403
+    with served.client("clerk") as api:
+        assert api.post("/accounts", json={"name": "x5", "roles": ["lao:6810103"]}).status_code == 403
+    # Closed, the account's link signs no one in.
+    token = link.json()["link"].split("#link=", 1)[1]
+    with served.client("krabi") as api:
+        closed = api.post(f"/accounts/{name}/disable", json={"reason": "ย้ายงาน"})
+        assert closed.status_code == 200 and closed.json()["roles"] == []
+    person = pages.browser()
+    answer = person.post("/signin", data={"csrf": pages.csrf(person, "/signin"), "token": token})
+    assert answer.status_code != 303, answer.headers
