@@ -34,8 +34,15 @@ def province_report(
 ) -> tuple[CompletenessReport, Round | None, datetime]:
     """province_report is the completeness of a province as of the time asked (the round's
     deadline by default), the round that applied then, and the time."""
+    return scope_report(ledger, Scope(province=province), province, known_at, round_start)
+
+
+def scope_report(
+    ledger: LedgerService, scope: Scope, province: str | None, known_at: str | None, round_start: str | None
+) -> tuple[CompletenessReport, Round | None, datetime]:
+    """scope_report is the completeness of a province's scope (itself, or a district of it) as of
+    the time asked (the province's round's deadline by default), that round, and the time."""
     views = ledger.views()
-    scope = Scope(province=province)
     asked = instant("known_at", known_at)
     found = ledger.rounds.current(province, asked)
     when = round_known_at(found, ledger.app.clock.now(), asked)
@@ -155,10 +162,7 @@ def district_page(
     scope = Scope(district=district)
     scope.check(views)
     province = province_of_scope(views, scope)
-    asked = instant("known_at", known_at)
-    found = ledger.rounds.current(province, asked)
-    when = round_known_at(found, ledger.app.clock.now(), asked)
-    report = completeness(views, known_at=when, scope=scope, round=found)
+    report, found, when = scope_report(ledger, scope, province, known_at, None)
     order = {"no_records": 0, "incomplete": 1, "complete": 2}
     laos = sorted(report.laos, key=lambda lao: (order.get(lao.verdict, 3), lao.lao_code))
     return render(
