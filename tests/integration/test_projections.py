@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cli.main import cli
 from ledger.application import MissionLedger
@@ -388,3 +390,54 @@ def test_a_rebuild_that_fails_leaves_the_old_views_as_they_were(sqlite_ledger, t
     projector.rebuild()
     assert projector.digest() == before
     projector.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["record", "correct", "change", "cancel", "reinstate", "void"]),
+            st.sampled_from(["6810103", "6810104", "4810102"]),
+            st.integers(min_value=0, max_value=4 * 24 * 60),  # minutes after the clock's start
+        ),
+        max_size=14,
+    ),
+    st.integers(min_value=0, max_value=4 * 24 * 60),
+)
+def test_late_is_every_record_event_after_the_deadline_whatever_happened(
+    sqlite_ledger: MissionLedger, tmp_path: Path, steps: list[tuple[str, str, int]], deadline_minute: int
+) -> None:
+    """The one definition of late (issue 24), as a property: for any writes around a deadline,
+    `late` lists exactly the record events recorded after the deadline's instant — whichever
+    kind, first reports and voids included — in ledger order, and nothing recorded by it."""
+    from datetime import timedelta
+
+    from ledger.errors import LedgerError
+    from projections.queries import late
+    from projections.runner import Projector
+
+    app, start = sqlite_ledger, sqlite_ledger.clock.now()
+    for kind, lao, minute in sorted(steps, key=lambda s: s[2]):
+        app.clock.at = max(app.clock.now(), start + timedelta(minutes=minute))  # type: ignore[attr-defined]
+        fields = Fields(status="operating", staff=minute % 7 + 1)
+        try:
+            if kind == "record":
+                app.record(lao, "QOL-01", effective_from=date(2024, 10, 1), values=fields)
+            elif kind in ("correct", "change"):
+                getattr(app, kind)(lao, "QOL-01", set=Fields(staff=minute % 7 + 2), reason="r",
+                                   **({"effective_from": date(2025, 1, 1)} if kind == "change" else {}))  # fmt: skip
+            else:
+                getattr(app, kind)(lao, "QOL-01", reason="r",
+                                   **({} if kind == "void" else {"effective_from": date(2025, 2, 1)}))  # fmt: skip
+        except LedgerError:
+            pass  # a write the rules refuse (correcting a record that does not exist) appends nothing
+    deadline = start + timedelta(minutes=deadline_minute)
+    views = Projector(app.ledger_recorder, tmp_path / f"v{deadline_minute}-{len(steps)}.db")
+    views.catch_up()
+    expected = [
+        logged.position
+        for logged in app.ledger_recorder.select_log(0, 10_000)
+        if logged.stream_id.startswith("record/") and logged.recorded_at is not None and logged.recorded_at > deadline
+    ]
+    assert [e.position for e in late(views.db, deadline=deadline)] == expected
+    views.close()
