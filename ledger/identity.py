@@ -24,6 +24,7 @@ from ledger.domain.events import (
     Event,
     LinkIssued,
     PrincipalAdded,
+    PrincipalRenamed,
     RoleGranted,
     RoleRevoked,
     TokenIssued,
@@ -209,6 +210,19 @@ class Identity:
             name,
             lambda p, meta: RoleRevoked(name=name, role=str(parsed), **meta) if parsed in p.roles else None,
             f"{name} does not hold role {parsed}",
+        )
+
+    def rename(self, name: str, display_name: str | None) -> Receipt:
+        """rename changes the name people read for a principal (its own name never changes);
+        refused when it is that already."""
+        shown = check_text(display_name, what="display name") if display_name else None
+        self._may_manage([], name)
+        return self._change(
+            name,
+            lambda p, meta: (
+                None if p.display_name == shown else PrincipalRenamed(name=name, display_name=shown, **meta)
+            ),
+            f"{name} is called {shown!r} already",
         )
 
     def disable(self, name: str, reason: str | None = None) -> Receipt:

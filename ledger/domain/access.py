@@ -25,6 +25,7 @@ from ledger.domain.events import (
     Event,
     LinkIssued,
     PrincipalAdded,
+    PrincipalRenamed,
     RoleGranted,
     RoleRevoked,
     TokenIssued,
@@ -206,6 +207,8 @@ def fold_principal(events: Iterable[Event], known_at: datetime | None = None) ->
             )
         elif found is None:
             continue
+        elif isinstance(event, PrincipalRenamed):
+            found = replace(found, display_name=event.display_name)
         elif isinstance(event, RoleGranted):
             found = replace(found, roles=found.roles | {parse_role(event.role)})
         elif isinstance(event, RoleRevoked):

@@ -196,6 +196,14 @@ class PrincipalAdded(Event, frozen=True, kw_only=True, tag="principal_added"):
     display_name: str | None = None
 
 
+class PrincipalRenamed(Event, frozen=True, kw_only=True, tag="principal_renamed"):
+    """PrincipalRenamed changes the name people read for a principal (a clerk who married, a
+    typo); the principal's own name — the actor of its writes — never changes."""
+
+    name: str
+    display_name: str | None = None
+
+
 class RoleGranted(Event, frozen=True, kw_only=True, tag="role_granted"):
     """RoleGranted gives a principal one more role (`province:81`, `lao:6810103`, `auditor`, …)."""
 
@@ -275,6 +283,7 @@ LedgerEvent = (
     | MissionAmended
     | BatchImported
     | PrincipalAdded
+    | PrincipalRenamed
     | RoleGranted
     | RoleRevoked
     | TokenIssued
@@ -285,7 +294,9 @@ LedgerEvent = (
 )
 RECORD_EVENT_TYPES: Final = (Recorded, Corrected, Changed, Cancelled, Reinstated, Voided)
 #: The kinds that say who may do what (their stream is `principal/<name>`).
-ACCESS_EVENT_TYPES: Final = (PrincipalAdded, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked, LinkIssued)
+ACCESS_EVENT_TYPES: Final = (
+    PrincipalAdded, PrincipalRenamed, RoleGranted, RoleRevoked, TokenIssued, TokenRevoked, LinkIssued
+)  # fmt: skip
 EVENT_TYPES: Final = (
     *RECORD_EVENT_TYPES,
     LaoRegistered,

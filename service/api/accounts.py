@@ -34,6 +34,12 @@ class RoleChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     role: str
 
 
+class Renaming(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Renaming is a POST /accounts/{name}/rename body."""
+
+    display_name: str | None = None
+
+
 class Closing(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Closing is a POST /accounts/{name}/disable body."""
 
@@ -79,7 +85,8 @@ async def add_account(request: Request[Any, Any, Any], ledger: LedgerService, pr
 async def change_account(
     name: str, change: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
 ) -> Response[bytes]:
-    """Change an account: `grant` or `revoke` a role ({"role": …}), `disable` it ({"reason": …}:
+    """Change an account: `grant` or `revoke` a role ({"role": …}), `rename` it ({"display_name":
+    …}: the name people read), `disable` it ({"reason": …}:
     every role and token revoked, its sessions ended), or issue its one-time sign-in `link`
     (answered once: the link is never shown again)."""
     identity = Identity(ledger.as_principal(principal))
@@ -88,6 +95,8 @@ async def change_account(
     if change in ("grant", "revoke"):
         role = json_body(content_type, body, RoleChange).role
         identity.grant(name, role) if change == "grant" else identity.revoke(name, role)
+    elif change == "rename":
+        identity.rename(name, json_body(content_type, body, Renaming).display_name)
     elif change == "disable":
         reason = json_body(content_type, body, Closing).reason if body else None
         identity.disable(name, reason)
@@ -102,7 +111,9 @@ async def change_account(
             headers={"Cache-Control": "no-store"},
         )
     else:
-        raise BadInput(f"{change!r} is not a change of an account (grant, revoke, disable, link)", field="change")
+        raise BadInput(
+            f"{change!r} is not a change of an account (grant, revoke, rename, disable, link)", field="change"
+        )
     return json_response(account_document(identity.principal(name)))
 
 

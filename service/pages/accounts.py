@@ -80,4 +80,12 @@ def disable_account(province: str, name: str, data: Form, ledger: LedgerService,
     return Redirect(f"/province/{province}/accounts?done={quote(name)}", status_code=303)
 
 
-ROUTES: Final = [accounts_page, add_account, account_link, disable_account]
+@post("/province/{province:str}/accounts/{name:str}/rename", sync_to_thread=False, status_code=303,
+      guards=[requires("delegate")])  # fmt: skip
+def rename_account(province: str, name: str, data: Form, ledger: LedgerService, session: Session) -> Redirect:
+    """Change the name people read for an account (its own name never changes)."""
+    Identity(ledger.as_principal(session.principal)).rename(name, (data.get("display_name") or "").strip() or None)
+    return Redirect(f"/province/{province}/accounts?done={quote(name)}", status_code=303)
+
+
+ROUTES: Final = [accounts_page, add_account, account_link, disable_account, rename_account]

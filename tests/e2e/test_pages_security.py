@@ -312,6 +312,9 @@ def test_a_province_officer_keeps_her_clerks_accounts_through_the_api(pages: Pag
         assert api.post("/accounts/boss/disable").status_code == 403  # the admin's own account
         assert api.post("/accounts/clerk/grant", json={"role": "lao:6810105"}).status_code == 200
         assert served.size() == size + 1  # only the grant to a clerk of her province
+        renamed = api.post(f"/accounts/{name}/rename", json={"display_name": "นางสาวสมใจ ใจดี"})
+        assert renamed.status_code == 200 and renamed.json()["display_name"] == "นางสาวสมใจ ใจดี"
+        assert api.post("/accounts/boss/rename", json={"display_name": "x"}).status_code == 403
         link = api.post(f"/accounts/{name}/link")
         assert link.status_code == 201 and link.headers["cache-control"] == "no-store"
         assert link.json()["link"].startswith(f"{served.url}/signin#link=mlt_")

@@ -139,6 +139,8 @@ def test_a_province_officer_keeps_her_clerks_accounts_and_nothing_more(ledger: M
     people.add("amphoe.new", ["district:8101"])
     people.grant("clerk.new", "lao:6810105")
     people.revoke("clerk.new", "lao:6810105")
+    people.rename("clerk.new", "นางสาวสมใจ ใจดี")
+    assert Identity(ledger).principal("clerk.new").display_name == "นางสาวสมใจ ใจดี"
     link = people.issue("clerk.new", one_time=True)
     refusals = {
         "another province's LAO": lambda: people.add("x1", ["lao:6820101"]),
@@ -154,6 +156,7 @@ def test_a_province_officer_keeps_her_clerks_accounts_and_nothing_more(ledger: M
         "a long-lived token": lambda: people.issue("clerk.new"),
         "a link for an auditor": lambda: people.issue("victim", one_time=True),
         "disabling an auditor": lambda: people.disable("victim"),
+        "renaming an auditor": lambda: people.rename("victim", "x"),
     }
     for what, attempt in refusals.items():
         with pytest.raises(Forbidden):
