@@ -89,6 +89,14 @@ def as_of_command(
             names=("--known-at", "--at-seq"),
         )  # fmt: skip
         rows = as_of(projector.db, known_at=known_at, at_seq=at_seq, valid_on=valid_on, scope=scope)
+        if not as_json and not as_csv:
+            from ledger.rounds import Rounds
+
+            sealed = Rounds(app).seal_at(known_at)
+            if sealed is not None:  # as known at a sealed deadline: the seal it can be proven against
+                said, (found, seal) = voice(calendar), sealed
+                named = said.round(found.name, found.start)
+                click.echo(said(f"As sealed for {named}: the first {seal.size} events, root {seal.root}"))
     if sort == "name":
         rows = iter(sorted(rows, key=lambda r: (thai_sort_key(r[1]["lao_name_th"] or ""), r[0]["mission_code"])))
     if as_json:
@@ -335,6 +343,13 @@ def export_command(
     stamp = voice(calendar).when(known_at)
     # Above an XLSX table: which ledger, as known when (the version column says each record's).
     title = t(f"Ledger {origin}, as known at {stamp}; the version column makes each row conditional on import")
+    from ledger.rounds import Rounds
+
+    sealed = Rounds(app).seal_at(known_at)
+    if sealed is not None:  # as known at a sealed deadline: the seal it can be proven against
+        said, (found, seal) = voice(calendar), sealed
+        named = said.round(found.name, found.start)
+        title += " · " + said(f"As sealed for {named}: the first {seal.size} events, root {seal.root}")
     if target is None:
         count = write_export(sys.stdout.buffer, cells, fmt=fmt, lang=lang, calendar=calendar)
     else:

@@ -82,6 +82,18 @@ class Rounds:
         self.named(name)
         return next((e for e in self.app.stream(round_id(name)) if isinstance(e, RoundSealed)), None)
 
+    def seal_at(self, known_at: datetime | None) -> tuple[Round, RoundSealed] | None:
+        """seal_at is the sealed round whose deadline is `known_at` exactly — an answer "as known at
+        the deadline" then names the seal it can be proven against — or None."""
+        if known_at is None:
+            return None
+        for found in self.rounds():
+            if found.deadline_instant == known_at:
+                sealed = self.seal_of(found.name)
+                if sealed is not None:
+                    return found, sealed
+        return None
+
     def seal(self, name: str, signer: Signer) -> RoundSealed:
         """seal signs a checkpoint of exactly the events recorded by the round's deadline and keeps
         it as the round's seal (`round_sealed`). Refused before the deadline has passed; a round

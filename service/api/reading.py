@@ -57,10 +57,17 @@ def as_of_scope(
         valid_on=day("valid_on", valid_on),
     )
     rows = as_of(views, known_at=known, at_seq=seq, valid_on=valid, scope=scope)
+    # As known at a sealed deadline: the answer names the seal it can be proven against.
+    sealed = ledger.rounds.seal_at(known)
+    headers = (
+        {"Mission-Ledger-Seal": f"round={sealed[0].name}; size={sealed[1].size}; root={sealed[1].root}"}
+        if sealed
+        else {}
+    )
     if "text/csv" in request.headers.get("accept", ""):
         body = _csv(RECORD_KEYS, ([r[k] for k in RECORD_KEYS] for r, _ in rows))
-        return Response(body, media_type="text/csv; charset=utf-8")
-    return json_response([r for r, _ in rows])
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return json_response([r for r, _ in rows], headers=headers)
 
 
 @get("/changes", sync_to_thread=False)

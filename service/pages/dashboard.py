@@ -91,6 +91,8 @@ def province_dashboard(
         late_count=late_count,
         late_shown=LATE_SHOWN,
         may_delegate=permits(session.principal, "delegate", province=province),
+        # The seal, when the dashboard is as known at its round's deadline (the default).
+        seal=ledger.rounds.seal_of(found.name) if found is not None and when == found.deadline_instant else None,
         names=names,
         chart=chart,
     )

@@ -61,6 +61,7 @@ def record_history(
         mission=ledger.app.mission(mission),
         entries=entries,
         round=found,
+        seal=ledger.rounds.seal_of(found.name) if found else None,
         rows=rows,
         at_deadline=at_deadline,
         known_now=known_now,

@@ -96,6 +96,17 @@ def test_the_command_line_the_api_and_the_dashboard_give_one_late_list(backend: 
             # the events recorded by the deadline, not the late ones.
             seal = _seal_within(location, seconds=20)
             assert seal.size == late[0] - 1
+            # An answer as known at the deadline names the seal it can be proven against.
+            with served.client("krabi") as http:
+                at_deadline = http.get("/as-of", params={"known_at": "2567-12-30", "province": "81"})
+                later = http.get("/as-of", params={"known_at": "2568-01-30", "province": "81"})
+            assert at_deadline.headers["mission-ledger-seal"] == f"round=fy2568; size={seal.size}; root={seal.root}"
+            assert "mission-ledger-seal" not in later.headers
+            said = CliRunner().invoke(cli, [*asked, "as-of", "--known-at", "2567-12-30", "--province", "81"])
+            assert (
+                f"As sealed for fiscal year 2025 (fy2568): the first {seal.size} events, root {seal.root}"
+                in said.output
+            )
             # The API.
             with served.client("krabi") as http:
                 answer = http.get("/changes", params={"round": "fy2568", "late": "true", "province": "81"})

@@ -429,6 +429,9 @@ def test_an_auditor_reads_the_history_and_the_deadline_beside_now(site: Site, pe
     sign_in_with_token(page, site, "demo.auditor")
     expect(page).to_have_url(re.compile(r"/nation$"))
     page.goto(f"{site.url}/record/6810103/INF-01")
+    # The deadline's column names the round's seal, and links to its check.
+    expect(page.locator("#seal-line")).to_contain_text("ตามตราของรอบปีงบประมาณ 2568: 98 เหตุการณ์แรก")
+    expect(page.locator("#seal-line a")).to_have_attribute("href", "/proof?round=fy2568")
     table = page.locator("#deadline-vs-now")
     quantity = table.locator("tr", has_text="จำนวน").first
     expect(quantity).to_have_class("changed")
