@@ -30,6 +30,7 @@ from litestar.types import ASGIApp
 from ledger.errors import LedgerError
 from service.api import accounts, feed, imports, integrity, reading, records
 from service.auth import bearer_guard, ledger_of, signed_in
+from service.conditional import conditional
 from service.hardening import FORM_BYTES, escaped, guarded
 from service.pages import pages_router
 from service.pages.web import STATIC, environment, page_error
@@ -155,4 +156,4 @@ def create_app_from_environment() -> ASGIApp:
     """create_app_from_environment is the worker's factory (uvicorn --factory): the application
     inside `guarded`, which sees every request — also those no route matches, which Litestar
     answers before any middleware of its own runs."""
-    return guarded(create_app(ServiceConfig.from_environment()))
+    return guarded(conditional(create_app(ServiceConfig.from_environment())))

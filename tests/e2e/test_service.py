@@ -391,3 +391,29 @@ def test_a_method_not_allowed_says_which_are(served: Served) -> None:
     with served.client("clerk") as http:
         answer = http.delete(f"/records/{IN_LAO}/INF-01")
     assert answer.status_code == 405 and set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+
+
+def test_a_get_answered_before_is_a_304_when_nothing_changed(signed: Served) -> None:
+    """Conditional GET (RFC 9110): every complete answer of the API gets a strong ETag, and the same
+    request with If-None-Match naming it is 304 without a body — until the answer changes."""
+    with signed.client("audit") as http:
+        first = http.get("/checkpoints/latest")
+        assert first.status_code == 200 and first.headers["etag"].startswith('"')
+        tag = first.headers["etag"]
+        again = http.get("/checkpoints/latest", headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+        assert http.get("/checkpoints/latest", headers={"If-None-Match": f'"x", W/{tag}'}).status_code == 304
+        assert http.get("/checkpoints/latest", headers={"If-None-Match": '"other"'}).status_code == 200
+        report = http.get("/reports/completeness", params={"province": "81", "known_at": "2567-12-30"})
+        assert http.get("/reports/completeness", params={"province": "81", "known_at": "2567-12-30"},
+                        headers={"If-None-Match": report.headers["etag"]}).status_code == 304  # fmt: skip
+    # A record keeps its own tag, its version (what If-Match names on the next write).
+    with signed.client("krabi") as http:
+        record = http.get(f"/records/{IN_LAO}/INF-01")
+        assert record.headers["etag"] == f'"{record.json()["version"]}"'
+    # The answer changes: the old tag no longer matches.
+    with signed.client("boss") as http:
+        with signed.client("krabi") as writer:
+            writer.post(f"/records/{IN_LAO}/INF-01/correct", json={"set": {"staff": str(next(_staff))}, "reason": "r"})
+        assert http.post("/checkpoints").status_code == 201
+        assert http.get("/checkpoints/latest", headers={"If-None-Match": tag}).status_code == 200
