@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,6 +15,9 @@ from cli.files import replacing
 from cli.options import out_options
 from cli.output import t
 from ledger.errors import BadInput, Refused
+
+if TYPE_CHECKING:
+    from ledger.integrity.checkpoint import Quorum
 
 F = TypeVar("F", bound=Callable[..., Any])
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -112,16 +115,46 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
     _write(note, out, settings, force=force, inputs=(key_file,))
 
 
+def key_options(help: str) -> Callable[[F], F]:
+    """key_options are --key (repeatable) and --min-signatures: how many of the keys must have
+    signed each checkpoint (a key rotation, a cosigner)."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--min-signatures", type=click.IntRange(1), default=1, show_default=True,
+            help="How many of the given keys must have signed each checkpoint.",
+        )(command)  # fmt: skip
+        return click.option("--key", "key_files", type=FILE, multiple=True, help=help)(command)
+
+    return decorate
+
+
+def _quorum(key_files: tuple[Path, ...], needed: int) -> Quorum | None:
+    """The keys given, and how many of them must have signed (None: no key given)."""
+    from ledger.integrity.checkpoint import Quorum, parse_verifier
+
+    if not key_files:
+        return None
+    if needed > len(key_files):
+        raise click.UsageError(f"--min-signatures {needed} needs at least {needed} --key")
+    return Quorum(tuple(parse_verifier(_read(k, "key")) for k in key_files), needed)
+
+
 @cli.command()
 @click.option(
     "--checkpoint", "checkpoints", type=FILE, multiple=True, help="A checkpoint held outside the ledger (repeatable)."
 )
-@click.option("--key", "key_file", type=FILE, help="A verifier key (.pub): check checkpoint signatures.")
+@key_options("A verifier key (.pub): check checkpoint signatures (repeatable: several keys).")
 @no_signature_option
 @click.option("--no-views", is_flag=True, help="Check the ledger only, not the views file.")
 @pass_settings
 def verify(
-    settings: Settings, checkpoints: tuple[Path, ...], key_file: Path | None, no_signature: bool, no_views: bool
+    settings: Settings,
+    checkpoints: tuple[Path, ...],
+    key_files: tuple[Path, ...],
+    min_signatures: int,
+    no_signature: bool,
+    no_views: bool,
 ) -> None:
     """Recompute every leaf from the stored events and the root at every checkpoint, and
     rebuild the views from the ledger and compare them with the views file; exit 0 with a
@@ -133,9 +166,8 @@ def verify(
     Example: mission-ledger verify --checkpoint 2567-12-30.checkpoint --key krabi-ppao.pub
     """
     from ledger.integrity.audit import LedgerAuditor
-    from ledger.integrity.checkpoint import parse_verifier
 
-    verifier = parse_verifier(_read(key_file, "key")) if key_file else None
+    verifier = _quorum(key_files, min_signatures)
     notes = [_read(p, "checkpoint") for p in checkpoints]
     app = settings.open()
     report = LedgerAuditor(app.ledger_recorder).verify(notes, verifier)
@@ -219,17 +251,16 @@ def prove_consistency_command(
 
 @cli.command("verify-proof")
 @click.argument("proof_file", type=FILE)
-@click.option("--key", "key_file", type=FILE, help="The verifier key (.pub) that signed the checkpoints.")
+@key_options("A verifier key (.pub) that signed the checkpoints (repeatable: several keys).")
 @no_signature_option
-def verify_proof(proof_file: Path, key_file: Path | None, no_signature: bool) -> None:
+def verify_proof(proof_file: Path, key_files: tuple[Path, ...], min_signatures: int, no_signature: bool) -> None:
     """Check a proof file offline, with no ledger at hand.
 
     Example: mission-ledger verify-proof 94.proof --key krabi-ppao.pub
     """
     from ledger.integrity.audit import check_proof_file
-    from ledger.integrity.checkpoint import parse_verifier
 
-    verifier = parse_verifier(_read(key_file, "key")) if key_file else None
+    verifier = _quorum(key_files, min_signatures)
     result = check_proof_file(_read(proof_file, "proof"), verifier)
     if verifier is None and not no_signature:
         raise Refused(

@@ -17,7 +17,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from ledger.errors import BadInput, Refused
-from ledger.integrity.checkpoint import Checkpoint, Signer, Verifier, parse_checkpoint
+from ledger.integrity.checkpoint import Checkpoint, Quorum, Signer, Verifier, parse_checkpoint
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import (
     BLOCK,
@@ -209,7 +209,7 @@ class LedgerAuditor:
 
     # --- verify -------------------------------------------------------------------------------
 
-    def verify(self, external: Sequence[str] = (), verifier: Verifier | None = None) -> VerifyReport:
+    def verify(self, external: Sequence[str] = (), verifier: Verifier | Quorum | None = None) -> VerifyReport:
         """verify recomputes every leaf, the root at every recorded and given checkpoint, and
         checks signatures (with `verifier`); the report names the first bad position."""
         report = VerifyReport()
@@ -351,7 +351,7 @@ class VerifyReport:
             self.ranges.add(len(self.problems))
         self.problems.append((position, what, detail))
 
-    def check_signature(self, verifier: Verifier, note: str, what: str) -> None:
+    def check_signature(self, verifier: Verifier | Quorum, note: str, what: str) -> None:
         """check_signature notes a bad signature on a checkpoint."""
         try:
             verifier.check(note)
@@ -387,7 +387,7 @@ class ProofResult:
     signed: bool = False
 
 
-def check_proof_file(text: str, verifier: Verifier | None = None) -> ProofResult:
+def check_proof_file(text: str, verifier: Verifier | Quorum | None = None) -> ProofResult:
     """check_proof_file checks an inclusion or consistency proof file with no ledger at hand;
     raises Refused (or BadInput for a malformed file) when it does not hold."""
     try:

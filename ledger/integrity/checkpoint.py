@@ -139,6 +139,38 @@ def parse_signer(text: str) -> Signer:
     return signer
 
 
+@dataclass(frozen=True)
+class Quorum:
+    """Quorum is several verifier keys and how many of them must have signed a note validly — a
+    key rotation, a cosigner, a witness. Signatures by other keys are not refused: they are named
+    (`others`). Checks a note as a Verifier does."""
+
+    verifiers: tuple[Verifier, ...]
+    needed: int = 1
+
+    def check(self, note: str) -> str:
+        """check returns the note's text when at least `needed` of the keys signed it validly."""
+        valid, failures, text = 0, [], ""
+        for verifier in self.verifiers:
+            try:
+                text = verifier.check(note)
+                valid += 1
+            except SignatureError as e:
+                failures.append(str(e))
+        if valid < self.needed:
+            why = "; ".join(failures)
+            raise SignatureError(
+                f"{valid} of the {len(self.verifiers)} keys signed it validly, {self.needed} needed: {why}"
+            )
+        return text
+
+    def others(self, note: str) -> list[str]:
+        """others are the names of the note's signatures by keys this quorum does not hold."""
+        _, signatures = split_note(note)
+        mine = {v.name for v in self.verifiers}
+        return sorted({name for name, _ in signatures} - mine)
+
+
 def parse_verifier(text: str) -> Verifier:
     """parse_verifier reads a verifier key string, checking its id."""
     parts = text.strip().split("+", 2)  # base64 may contain '+' too

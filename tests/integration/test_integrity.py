@@ -578,3 +578,36 @@ def test_as_of_a_checkpoint_equals_the_views_at_that_size(signed_file, db_path: 
         viewed = run.invoke(cli, ["--db", str(db_path), "as-of", "--at-seq", str(size), "--json", *scope])
         assert attested.exit_code == 0, attested.output
         assert attested.output == viewed.output
+
+
+def test_verify_takes_several_keys_and_a_minimum_of_signatures(ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A checkpoint cosigned by two keys (a rotation, a cosigner): `verify` takes both keys and the
+    number that must have signed; a signature by a key not given is not refused."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import Checkpoint, Signer
+
+    first, second, stranger = Signer.generate("krabi-ppao"), Signer.generate("dla-cosigner"), Signer.generate("x")
+    auditor = LedgerAuditor(ledger.ledger_recorder)
+    size = ledger.ledger_recorder.log_size()
+    text = Checkpoint(auditor.origin(), size, auditor.root_at(size)).text()
+    cosigned = first.sign(text) + second.sign(text)[len(text) + 1 :]
+    ledger.ledger_recorder.record_checkpoint(size, auditor.root_at(size), cosigned, ledger.clock.now())
+    keys = {}
+    for signer in (first, second, stranger):
+        keys[signer.name] = tmp_path / f"{signer.name}.pub"
+        keys[signer.name].write_text(signer.verifier().format(), encoding="utf-8")
+
+    def verify(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--db", str(ledger.location.url), "verify", "--no-views", *args])
+        return result.exit_code, result.output
+
+    both = ("--key", str(keys["krabi-ppao"]), "--key", str(keys["dla-cosigner"]))
+    assert verify(*both, "--min-signatures", "2")[0] == 0
+    assert verify("--key", str(keys["krabi-ppao"]))[0] == 0  # the cosigner's signature is not refused
+    code, said = verify("--key", str(keys["krabi-ppao"]), "--key", str(keys["x"]), "--min-signatures", "2")
+    assert code == 1 and "1 of the 2 keys signed it validly, 2 needed" in said
+    code, said = verify("--key", str(keys["krabi-ppao"]), "--min-signatures", "2")
+    assert code == 2 and "--min-signatures 2 needs at least 2 --key" in said
