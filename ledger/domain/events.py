@@ -13,7 +13,7 @@ Decimal, a datetime keeps its offset), which a schemaless JSON transcoder cannot
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -343,14 +343,36 @@ def json_schemas() -> dict[str, object]:
     with each kind's schema version."""
     schemas, components = msgspec.json.schema_components(EVENT_TYPES, ref_template="#/$defs/{name}")
     kinds = {
-        kind: {"version": SCHEMA_VERSIONS[kind], "schema": schema} for kind, schema in zip(KINDS, schemas, strict=True)
+        kind: {"version": SCHEMA_VERSIONS[kind], "schema": _strict(schema)}
+        for kind, schema in zip(KINDS, schemas, strict=True)
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "mission-ledger event data",
         "kinds": kinds,
-        "$defs": components,
+        "$defs": {name: _strict(schema) for name, schema in components.items()},
     }
+
+
+#: An exact decimal as the ledger writes it: `"12.5"`, `"-3"`, `"1250000.50"` (no grouping, no exponent).
+DECIMAL_PATTERN: Final = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _strict(schema: Any) -> Any:
+    """_strict makes a generated schema as strict as the ledger: a decimal is a pattern (`format:
+    decimal` is no JSON Schema format, so validators let `"abc"` through), and an object has no
+    properties but its own (`additionalProperties: false`)."""
+    if isinstance(schema, list):
+        return [_strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {k: _strict(v) for k, v in schema.items()}
+    if found.get("format") == "decimal":
+        del found["format"]
+        found["pattern"] = DECIMAL_PATTERN
+    if found.get("type") == "object" and "properties" in found:
+        found.setdefault("additionalProperties", False)
+    return found
 
 
 def record_id(lao_code: str, mission_code: str) -> str:

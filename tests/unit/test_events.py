@@ -7,13 +7,14 @@ import json
 from datetime import UTC, date, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import JSONTranscoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.events import EVENT_TYPES, KINDS, LedgerEvent, decode_event, encode_event, kind_of
+from ledger.domain.events import EVENT_TYPES, KINDS, LedgerEvent, decode_event, encode_event, json_schemas, kind_of
 from ledger.domain.values import Fields
 from ledger.store.mapper import Envelope, MsgspecMapper
 from tests.conftest import examples
@@ -111,3 +112,29 @@ def test_stored_event_ids_are_readable_stream_names(ledger) -> None:
     rows = ledger.ledger_recorder.select_log(0, 100)
     assert rows[0].stream_id == "lao/2810101"
     assert any(r.stream_id.startswith("mission/") for r in rows)
+
+
+def test_the_published_schema_accepts_every_released_event_and_rejects_what_the_ledger_rejects() -> None:
+    """The JSON Schema `schema` prints is as strict as the ledger (issue 25): every event of the
+    fixtures validates against its kind's schema; an event with a decimal that is no number, an
+    impossible date or a field the kind does not have does not."""
+    import jsonschema
+
+    document = json_schemas()
+
+    def validator(kind: str) -> Any:
+        schema = {**document["kinds"][kind]["schema"], "$defs": document["$defs"]}  # type: ignore[index]
+        return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+    lines = [json.loads(line) for fixture in FIXTURES for line in fixture.read_bytes().splitlines()]
+    for event in lines:
+        errors = list(validator(event["kind"]).iter_errors(event))
+        assert not errors, (event["kind"], [e.message for e in errors])
+    recorded = next(e for e in lines if e["kind"] == "recorded")
+    for mutated in (
+        {**recorded, "values": {**recorded["values"], "quantity": "abc"}},
+        {**recorded, "values": {**recorded["values"], "budget": "1,250,000"}},
+        {**recorded, "effective_from": "2024-13-01"},
+        {**recorded, "surprise": 1},
+    ):
+        assert list(validator("recorded").iter_errors(mutated)), mutated
