@@ -87,6 +87,12 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
                 f"FOR EACH ROW EXECUTE FUNCTION {q('ledger_refuse_change')}()"
                 for table in (self.events_table_name, *IMMUTABLE_TABLES)
             ),
+            # TRUNCATE fires no row trigger: a statement trigger refuses it the same way.
+            *(
+                f'CREATE OR REPLACE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON {q(table)} '
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {q('ledger_refuse_change')}()"
+                for table in (self.events_table_name, *IMMUTABLE_TABLES)
+            ),
         ):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
 

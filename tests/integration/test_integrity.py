@@ -611,3 +611,30 @@ def test_verify_takes_several_keys_and_a_minimum_of_signatures(ledger, tmp_path)
     assert code == 1 and "1 of the 2 keys signed it validly, 2 needed" in said
     code, said = verify("--key", str(keys["krabi-ppao"]), "--min-signatures", "2")
     assert code == 2 and "--min-signatures 2 needs at least 2 --key" in said
+
+
+def test_postgresql_refuses_update_delete_and_truncate(postgres_url: str) -> None:
+    """The same rule on PostgreSQL, TRUNCATE included (it fires no row trigger): only a superuser
+    dropping the triggers gets past it, and `verify` then finds what changed."""
+    import psycopg
+
+    from ledger.application import MissionLedger
+    from ledger.store.contract import IMMUTABLE_TABLES
+    from tests.conftest import package_data
+
+    app = MissionLedger(postgres_url, actor="test")
+    app.initialise("test/pg")
+    app.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")  # rows to refuse to remove
+    events = app.ledger_recorder.events_table_name  # type: ignore[attr-defined]
+    app.close()
+    base, _, schema = postgres_url.partition("?schema=")
+    with psycopg.connect(base, autocommit=True) as conn:
+        for table in (events, *IMMUTABLE_TABLES):
+            with pytest.raises(psycopg.errors.RaiseException, match="never changed or removed"):
+                conn.execute(f'TRUNCATE "{schema}"."{table}"')
+        for table in (events, "ledger_log"):  # tables with rows: the row triggers fire
+            with pytest.raises(psycopg.errors.RaiseException, match="never changed or removed"):
+                conn.execute(f'DELETE FROM "{schema}"."{table}"')
+            with pytest.raises(psycopg.errors.RaiseException, match="never changed or removed"):
+                conn.execute(f'UPDATE "{schema}"."{table}" SET position = position' if table == "ledger_log"
+                             else f'UPDATE "{schema}"."{table}" SET state = state')  # fmt: skip
