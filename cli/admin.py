@@ -158,5 +158,5 @@ def demo(ctx: click.Context, serve_it: bool, port: int) -> None:
         key = demo_key(path)
         click.echo(t(f"The service signs with the demo key {key}; its verifier key, for the proof page:"))
         click.echo(f"  {demo_verifier(key)}")
-        click.echo(t(f"Prove a report against the round's seal: {url}/proof?position=95"))
+        click.echo(t(f"Prove a report against the round's seal: {url}/proof?round=fy2568&position=95"))
         ctx.invoke(serve, host="127.0.0.1", port=port, workers=1, key_file=key)
