@@ -12,7 +12,7 @@ import click
 from cli.base import Settings, cli, pass_settings
 from cli.files import is_error_file, replacing
 from cli.options import date_callback
-from cli.output import t, text_of, voice, w, working_language
+from cli.output import t, text_of, voice, w
 from ledger.errors import BadInput
 
 if TYPE_CHECKING:
@@ -269,9 +269,7 @@ def _header(report: ImportReport, field: str) -> str:
 
 def _word(field: str, value: Any, calendar: str) -> str:
     """One value of a plan in the reader's words (ledger.i18n.voice)."""
-    from ledger.i18n.voice import Voice
-
-    return Voice(working_language(), calendar).value(field, value)
+    return voice(calendar).value(field, value)
 
 
 def write_csv_file(path: Path, header: list[str], rows: list[list[Any]]) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from ledger.i18n import word
 from ledger.i18n.voice import Voice
 from projections.documents import plain
 
@@ -47,8 +46,7 @@ def t(text: str) -> str:
 
 def w(text: str) -> str:
     """w is one word or label in the working language: a header, a status, a verdict."""
-    lang = working_language()
-    return text if lang == "en" else word(text, lang)
+    return voice().word(text)
 
 
 @functools.cache
@@ -75,7 +73,10 @@ def voice(calendar: str | None = None) -> Voice:
 def text_of(value: Any, *, calendar: str | None = None, field: str = "") -> str:
     """text_of is one value as a person reads it ('—' for nothing): words, dates and amounts
     from the presentation layer."""
-    said = voice(calendar)
+    return _said(voice(calendar), field, value)
+
+
+def _said(said: Voice, field: str, value: Any) -> str:
     text = said.value(field, value)
     # A word the ledger stores (a status, a kind, a verdict) is read in the reader's language.
     return said.word(text) if isinstance(value, str) and field not in _WORDED else text
@@ -101,7 +102,8 @@ def pad(text: str, columns: int) -> str:
 def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str | None = None) -> None:
     """echo_fields prints name: value lines, names aligned, names and values in the working
     language."""
-    named = [(w(k), text_of(v, calendar=calendar, field=k)) for k, v in pairs]
+    said = voice(calendar)
+    named = [(said.word(k), _said(said, k, v)) for k, v in pairs]
     cols = max((width(k) for k, _ in named), default=0)
     for key, value in named:
         click.echo(f"{pad(key, cols)}  {value}")
@@ -110,8 +112,9 @@ def echo_fields(pairs: Sequence[tuple[str, Any]], *, calendar: str | None = None
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, calendar: str | None = None) -> None:
     """echo_table prints rows under headers in aligned columns, headers and values in the working
     language (each value worded as its column's field)."""
-    cells = [[text_of(v, calendar=calendar, field=h) for v, h in zip(row, headers, strict=True)] for row in rows]
-    headers = [w(h) for h in headers]
+    said = voice(calendar)  # once for the table: a table of the whole country has 100,000s of cells
+    cells = [[_said(said, h, v) for v, h in zip(row, headers, strict=True)] for row in rows]
+    headers = [said.word(h) for h in headers]
     widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     click.echo("  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:

@@ -6,7 +6,7 @@ And, for those who read the whole country, the list of provinces."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -34,19 +34,18 @@ def province_report(
 ) -> tuple[CompletenessReport, Round | None, datetime]:
     """province_report is the completeness of a province as of the time asked (the round's
     deadline by default), the round that applied then, and the time."""
-    return scope_report(ledger, Scope(province=province), province, known_at, round_start)
+    asked, start = instant("known_at", known_at), day("round_start", round_start)
+    return scope_report(ledger, Scope(province=province), province, asked, start)
 
 
 def scope_report(
-    ledger: LedgerService, scope: Scope, province: str | None, known_at: str | None, round_start: str | None
+    ledger: LedgerService, scope: Scope, province: str | None, asked: datetime | None, round_start: date | None
 ) -> tuple[CompletenessReport, Round | None, datetime]:
     """scope_report is the completeness of a province's scope (itself, or a district of it) as of
     the time asked (the province's round's deadline by default), that round, and the time."""
-    views = ledger.views()
-    asked = instant("known_at", known_at)
     found = ledger.rounds.current(province, asked)
     when = round_known_at(found, ledger.app.clock.now(), asked)
-    report = completeness(views, known_at=when, round_start=day("round_start", round_start), scope=scope, round=found)
+    report = completeness(ledger.views(), known_at=when, round_start=round_start, scope=scope, round=found)
     return report, found, when
 
 
@@ -164,7 +163,7 @@ def district_page(
     scope = Scope(district=district)
     scope.check(views)
     province = province_of_scope(views, scope)
-    report, found, when = scope_report(ledger, scope, province, known_at, None)
+    report, found, when = scope_report(ledger, scope, province, instant("known_at", known_at), None)
     order = {"no_records": 0, "incomplete": 1, "complete": 2}
     laos = sorted(report.laos, key=lambda lao: (order.get(lao.verdict, 3), lao.lao_code))
     return render(

@@ -13,8 +13,9 @@ from litestar.response import Template
 
 from ledger.errors import NotFound
 from ledger.identity import Session
+from projections.queries import Scope
 from service.auth import requires
-from service.pages.dashboard import province_report
+from service.pages.dashboard import scope_report
 from service.pages.web import render
 from service.state import LedgerService
 
@@ -34,7 +35,7 @@ def province_letter(
     found = ledger.rounds.current(province)
     if found is None:
         raise NotFound("no reporting round has been opened: there is no deadline to report against")
-    report, _, when = province_report(ledger, province, found.deadline_instant.isoformat(), None)
+    report, _, when = scope_report(ledger, Scope(province=province), province, found.deadline_instant, None)
     seal = ledger.rounds.seal_of(found.name)
     proof = qr = None
     if seal is not None:
