@@ -69,8 +69,9 @@ class StaleVersion(Conflict):
 
 
 class Unprocessable(BadInput):
-    """Well-formed input that cannot be taken as sent (HTTP 422): an Idempotency-Key reused
-    for another request."""
+    """Well-formed input that cannot be taken as sent (HTTP 422): values that each parse but
+    not together (two scopes at once, old after new), an Idempotency-Key reused for another
+    request, a file of a kind the import does not read, a position outside the checkpoint."""
 
 
 class FormExpired(Forbidden):

@@ -17,7 +17,7 @@ from ledger.domain.events import RECORD_KINDS
 from ledger.domain.search import closest, matches
 from ledger.domain.thai import thai_sort_key
 from ledger.domain.timeline import RECORD_KEYS
-from ledger.errors import BadInput, NotFound
+from ledger.errors import BadInput, NotFound, Unprocessable
 from ledger.stamps import format_stamp, parse_stamp
 
 #: Kinds `changes` lists by default: everything after the first report.
@@ -47,7 +47,7 @@ class Scope:
                 hint = f"; did you mean {', '.join(near)}?" if near else ""
                 raise NotFound(f"{what} {value} is not in the registry{hint}")
         if sum(v is not None for v in (self.lao, self.district, self.province)) > 1:
-            raise BadInput("give at most one of --lao, --district, --province")
+            raise Unprocessable("give at most one of: an LAO, a district, a province")
 
     def where(self, alias: str = "l") -> tuple[str, list[str]]:
         """where is the SQL condition (on the laos table `alias`) and its parameters."""
@@ -128,13 +128,13 @@ def as_of_times(
     from ledger.domain.thai import bangkok_date
 
     if at_seq is not None and known_at is not None:
-        raise BadInput(f"give one of {names[0]}, {names[1]}", field=names[1])
+        raise Unprocessable(f"give one of {names[0]}, {names[1]}", field=names[1])
     if at_seq is None:
         known_at = known_at or now
         return known_at, None, valid_on or bangkok_date(known_at)
     size = recorder.log_size()
     if not 0 <= at_seq <= size:
-        raise BadInput(f"{names[1]} {at_seq} is beyond the ledger ({size} events)", field=names[1])
+        raise Unprocessable(f"{names[1]} {at_seq} is beyond the ledger ({size} events)", field=names[1])
     stamp = recorder.select_log(at_seq - 1, 1)[0].recorded_at if at_seq else None
     return None, at_seq, valid_on or bangkok_date(stamp or now)
 

@@ -21,7 +21,6 @@ from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -29,16 +28,35 @@ from litestar.types import ASGIApp
 
 from ledger.errors import LedgerError
 from service.api import accounts, feed, imports, integrity, reading, records
+from service.api.contract import JSON, PROBLEM, Answer, ContractDocument, declares
+from service.api.documents import Health, Problem
 from service.auth import bearer_guard, ledger_of, signed_in
 from service.conditional import conditional
 from service.hardening import FORM_BYTES, escaped, guarded
 from service.pages import pages_router
 from service.pages.web import STATIC, environment, page_error
+from service.params import once_each
 from service.problems import http_error, ledger_error, unforeseen
 from service.state import LedgerService, ServiceConfig
 
 
-@get("/healthz", sync_to_thread=False, include_in_schema=True)
+@get(
+    "/healthz",
+    sync_to_thread=False,
+    include_in_schema=True,
+    opt=declares(
+        "health",
+        Answer(200, Health, description="the service answers from its ledger"),
+        Answer(
+            503,
+            Health | Problem,
+            media=(JSON, PROBLEM),
+            headers=("Retry-After",),
+            description="the views cannot catch up (a Health), or the store does not answer (a problem)",
+        ),
+        always=(500,),
+    ),
+)
 def healthz(ledger: LedgerService) -> Response[dict[str, Any]]:
     """Whether the service can answer from its ledger (no token): 200 `ok` with the ledger's size
     and the views' position; 503 `views-behind` when the views cannot catch up (they then answer
@@ -119,6 +137,7 @@ def create_app(config: ServiceConfig) -> Litestar:
         ],
         dependencies={"principal": Provide(signed_in, sync_to_thread=False)},
         guards=[bearer_guard],
+        before_request=once_each,
         security=[{"bearer": []}],
     )
     logging.getLogger("mission_ledger.access").setLevel(logging.INFO)
@@ -143,7 +162,7 @@ def create_app(config: ServiceConfig) -> Litestar:
             version=metadata.version("mission-ledger"),
             description="The audit ledger of the missions transferred to Thai local administrative organizations.",
             path="/api/v1",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[ContractDocument()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="a token")}
             ),

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from ledger import errors
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, LedgerError
+from ledger.errors import BadInput, LedgerError, Unprocessable
 
 #: The file names an upload may have (the importer reads by extension).
 SUFFIXES: Final = (".csv", ".xlsx", ".jsonl", ".ndjson", ".json", ".txt", ".tsv")
@@ -65,7 +65,7 @@ def upload_name(raw: str | None) -> str:
     if not name:
         raise BadInput("choose a file to upload", field="file")
     if not name.lower().endswith(SUFFIXES):
-        raise BadInput(f"{name}: give a .csv, .xlsx or .jsonl file", field="file")
+        raise Unprocessable(f"{name}: give a .csv, .xlsx or .jsonl file", field="file")
     return name
 
 

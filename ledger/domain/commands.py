@@ -26,13 +26,15 @@ class CommandText(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     status: str | None = None
     effective: str | None = None
-    received_fy: str | int | None = None
-    quantity: str | int | None = None
+    # A JSON number with no fraction (12 or 12.0: JSON Schema's integer) is taken as its digits;
+    # one with a fraction is refused, for a sender's floats may have rounded it already.
+    received_fy: str | int | float | None = None
+    quantity: str | int | float | None = None
     unit: str | None = None
-    budget: str | int | None = None
-    staff: str | int | None = None
+    budget: str | int | float | None = None
+    staff: str | int | float | None = None
     note: str | None = None
-    set: dict[str, str | int | None] | None = None
+    set: dict[str, str | int | float | None] | None = None
     period_from: str | None = None
     period_to: str | None = None
     reason: str | None = None
@@ -51,8 +53,26 @@ TAKES: Final = {
 _VALUE_FIELDS: Final = ("received_fy", "quantity", "unit", "budget", "staff", "note")
 
 
-def _text(value: str | int | None) -> str | None:
+def _text(value: str | int | float | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _integral(value: Any, where: str) -> Any:
+    """_integral is a JSON number without a fraction as an int (12.0 → 12); one with a fraction
+    is refused: the sender's floats may have rounded it already."""
+    if not isinstance(value, float):
+        return value
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    raise BadInput(f'{where}: {value!r}: send a decimal as a string, e.g. "12.50", so that it stays exact', field=where)
+
+
+def _exact(body: CommandText) -> CommandText:
+    """_exact is the body with its numbers as ints (see _integral)."""
+    found = {n: _integral(getattr(body, n), n) for n in _VALUE_FIELDS}
+    if body.set is not None:
+        found["set"] = {k: _integral(v, f"set.{k}") for k, v in body.set.items()}
+    return msgspec.structs.replace(body, **found)
 
 
 def _field(name: str, text: str, where: str | None = None) -> Any:
@@ -67,6 +87,7 @@ def command_arguments(command: str, body: CommandText) -> dict[str, Any]:
     """command_arguments turns a command's text into MissionLedger.command's arguments, parsing
     every value as the CLI does; a field the command does not take, or a bad value, is BadInput
     naming it."""
+    body = _exact(body)
     given = {f for f in body.__struct_fields__ if getattr(body, f) is not None} - {"reason", "reported_at"}
     extra = sorted(given - TAKES[command])
     if extra:

@@ -29,7 +29,7 @@ from ledger.domain.events import (
     Voided,
 )
 from ledger.domain.values import FIELD_NAMES, Fields
-from ledger.errors import BadInput, Refused
+from ledger.errors import BadInput, Refused, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def _require_within(timeline: Timeline, day: date, what: str) -> None:
 def _check_units(timeline: Timeline) -> None:
     for p in timeline.periods:
         if p.values.quantity is not None and p.values.unit is None:
-            raise BadInput(
+            raise Unprocessable(
                 f"quantity {p.values.quantity} has no unit (from {p.valid_from.isoformat()}): give --unit or set unit"
             )
 

@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from ledger.errors import BadInput, Refused
+from ledger.errors import BadInput, Refused, Unprocessable
 from ledger.integrity.checkpoint import Checkpoint, Quorum, Signer, Verifier, parse_checkpoint
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import (
@@ -164,7 +164,7 @@ class LedgerAuditor:
         checkpoint = parse_checkpoint(note)
         self._checked_checkpoint(checkpoint)
         if not 1 <= position <= checkpoint.size:
-            raise BadInput(f"position {position} is not in the checkpoint (positions 1–{checkpoint.size})")
+            raise Unprocessable(f"position {position} is not in the checkpoint (positions 1–{checkpoint.size})")
         (row,) = self.recorder.audit_rows(position - 1, 1)
         proof = prove_inclusion(position - 1, checkpoint.size, self.subtree)
         try:  # the stored hashes are a cache: a proof that does not check is not handed out

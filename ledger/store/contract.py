@@ -44,15 +44,17 @@ IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
 #: The log's tables beside eventsourcing's events table, once for every backend: each column is
 #: (name, portable type, constraint); a backend maps the portable types onto its own
 #: (`log_table_statements`). Facts — the log, the nodes, the checkpoints, and the events
-#: themselves — are never changed or removed (IMMUTABLE_TABLES, guarded by triggers).
+#: themselves — are never changed or removed (IMMUTABLE_TABLES, guarded by triggers). CHECK
+#: constraints keep positions, sizes and hashes in their shape, so that a row written past the
+#: application (by hand, by another program) cannot hold what no ledger writes.
 LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]] = (
     (
         LOG_TABLE,
         (
-            ("position", "counter", "PRIMARY KEY"),
+            ("position", "counter", 'PRIMARY KEY CHECK ("position" >= 1)'),
             ("notification_id", "counter", "NOT NULL UNIQUE"),
             ("recorded_at", "text", ""),
-            ("leaf_hash", "bytes", "NOT NULL"),
+            ("leaf_hash", "bytes", "NOT NULL CHECK (length(leaf_hash) = 32)"),
         ),
         "",
     ),
@@ -62,8 +64,8 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
         CHECKPOINT_TABLE,
         (
             ("id", "serial", "PRIMARY KEY"),
-            ("size", "counter", "NOT NULL"),
-            ("root", "bytes", "NOT NULL"),
+            ("size", "counter", "NOT NULL CHECK (size >= 0)"),
+            ("root", "bytes", "NOT NULL CHECK (length(root) = 32)"),
             ("note", "text", "NOT NULL"),
             ("signed_at", "text", "NOT NULL"),
         ),
@@ -71,7 +73,11 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
     ),
     (
         NODES_TABLE,
-        (("level", "integer", "NOT NULL"), ("idx", "counter", "NOT NULL"), ("hash", "bytes", "NOT NULL")),
+        (
+            ("level", "integer", "NOT NULL CHECK (level >= 0 AND level < 64)"),
+            ("idx", "counter", "NOT NULL CHECK (idx >= 0)"),
+            ("hash", "bytes", "NOT NULL CHECK (length(hash) = 32)"),
+        ),
         "PRIMARY KEY (level, idx)",
     ),
     (

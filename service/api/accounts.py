@@ -8,42 +8,17 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import msgspec
-from litestar import Request, Response, get, post
+from litestar import HttpMethod, Request, Response, get, post, route
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput
+from ledger.errors import Unprocessable
 from ledger.identity import Identity
 from projections.documents import plain
+from service.api.contract import PROVINCE, WRITES, Answer, declares
+from service.api.documents import Account, Closing, NewAccount, Renaming, RoleChange, SignInLink
 from service.hardening import json_body
-from service.params import json_response
+from service.params import json_response, province_code
 from service.state import LedgerService
-
-
-class NewAccount(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """NewAccount is a POST /accounts body."""
-
-    name: str
-    roles: list[str]
-    display_name: str | None = None
-
-
-class RoleChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """RoleChange is a POST /accounts/{name}/grant or /revoke body."""
-
-    role: str
-
-
-class Renaming(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Renaming is a POST /accounts/{name}/rename body."""
-
-    display_name: str | None = None
-
-
-class Closing(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Closing is a POST /accounts/{name}/disable body."""
-
-    reason: str | None = None
 
 
 def account_document(found: Any) -> dict[str, Any]:
@@ -59,19 +34,33 @@ def account_document(found: Any) -> dict[str, Any]:
     }
 
 
-@get("/accounts", sync_to_thread=False)
+_NAME: Final = {
+    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$", "description": "the account's name"}
+}
+
+
+@get(
+    "/accounts",
+    sync_to_thread=False,
+    opt=declares("list_accounts", Answer(200, list[Account], headers=("ETag",)), params={"province": PROVINCE}),
+)
 def list_accounts(ledger: LedgerService, principal: Principal, province: str | None = None) -> Response[bytes]:
     """The accounts of a province's LAO clerks and district officers (default: the officer's)."""
+    province = province_code(province)
     if province is None:
         provinces = principal.provinces()
         if len(provinces) != 1:
-            raise BadInput("give the province whose accounts to list", field="province")
+            raise Unprocessable("give the province whose accounts to list", field="province")
         province = next(iter(provinces))
     found = Identity(ledger.as_principal(principal)).accounts_of(province)
     return json_response([account_document(a) for a in found])
 
 
-@post("/accounts", status_code=201)
+@post(
+    "/accounts",
+    status_code=201,
+    opt=declares("add_account", Answer(201, Account), errors=(409, *WRITES), body=NewAccount),
+)
 async def add_account(request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal) -> Response[bytes]:
     """Add an account with its roles: 201; 403 beyond the officer's province or for a role only
     an admin grants."""
@@ -81,40 +70,106 @@ async def add_account(request: Request[Any, Any, Any], ledger: LedgerService, pr
     return json_response(account_document(identity.principal(body.name)), status=201)
 
 
-@post("/accounts/{name:str}/{change:str}", status_code=200)
-async def change_account(
-    name: str, change: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+@route("/accounts", http_method=[HttpMethod.OPTIONS], sync_to_thread=False, include_in_schema=False)
+def accounts_options() -> Response[None]:
+    """The methods /accounts allows. Said here because Litestar (2.x) answers OPTIONS from the
+    first handler registered on a path, and would leave out the second's method."""
+    return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
+
+
+def _identity(ledger: LedgerService, principal: Principal) -> Identity:
+    return Identity(ledger.as_principal(principal))
+
+
+def _changed(name: str, body: Any) -> dict[str, Any]:
+    return declares(f"{name}_account", Answer(200, Account), errors=(404, 409, *WRITES), body=body, params=_NAME)
+
+
+@post("/accounts/{name:str}/grant", status_code=200, opt=_changed("grant", RoleChange))
+async def grant_role(
+    name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
 ) -> Response[bytes]:
-    """Change an account: `grant` or `revoke` a role ({"role": …}), `rename` it ({"display_name":
-    …}: the name people read), `disable` it ({"reason": …}:
-    every role and token revoked, its sessions ended), or issue its one-time sign-in `link`
-    (answered once: the link is never shown again)."""
-    identity = Identity(ledger.as_principal(principal))
-    body = await request.body()
-    content_type = request.headers.get("content-type")
-    if change in ("grant", "revoke"):
-        role = json_body(content_type, body, RoleChange).role
-        identity.grant(name, role) if change == "grant" else identity.revoke(name, role)
-    elif change == "rename":
-        identity.rename(name, json_body(content_type, body, Renaming).display_name)
-    elif change == "disable":
-        reason = json_body(content_type, body, Closing).reason if body else None
-        identity.disable(name, reason)
-    elif change == "link":
-        issued = identity.issue(name, one_time=True, label="sign-in link")
-        base = str(request.base_url).rstrip("/")
-        document = {"name": name, "token_id": issued.token_id, "expires_at": issued.expires_at}
-        # Shown once: never cached, never stored anywhere but in the answer.
-        return json_response(
-            {**plain(document), "link": f"{base}/signin#link={issued.token}"},
-            status=201,
-            headers={"Cache-Control": "no-store"},
-        )
-    else:
-        raise BadInput(
-            f"{change!r} is not a change of an account (grant, revoke, rename, disable, link)", field="change"
-        )
+    """Grant the account a role (`lao:CODE` of the officer's province, or `district:CODE`)."""
+    identity = _identity(ledger, principal)
+    identity.grant(name, json_body(request.headers.get("content-type"), await request.body(), RoleChange).role)
     return json_response(account_document(identity.principal(name)))
 
 
-ROUTES: Final = [list_accounts, add_account, change_account]
+@post("/accounts/{name:str}/revoke", status_code=200, opt=_changed("revoke", RoleChange))
+async def revoke_role(
+    name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+) -> Response[bytes]:
+    """Revoke a role of the account."""
+    identity = _identity(ledger, principal)
+    identity.revoke(name, json_body(request.headers.get("content-type"), await request.body(), RoleChange).role)
+    return json_response(account_document(identity.principal(name)))
+
+
+@post("/accounts/{name:str}/rename", status_code=200, opt=_changed("rename", Renaming))
+async def rename_account(
+    name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+) -> Response[bytes]:
+    """Rename the account: the name people read (null: none)."""
+    identity = _identity(ledger, principal)
+    identity.rename(name, json_body(request.headers.get("content-type"), await request.body(), Renaming).display_name)
+    return json_response(account_document(identity.principal(name)))
+
+
+@post(
+    "/accounts/{name:str}/disable",
+    status_code=200,
+    opt=declares(
+        "disable_account",
+        Answer(200, Account),
+        errors=(404, 409, *WRITES),
+        body=Closing,
+        body_required=False,
+        params=_NAME,
+    ),
+)
+async def disable_account(
+    name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+) -> Response[bytes]:
+    """Disable the account: every role and token revoked in one write, its sessions ended."""
+    identity = _identity(ledger, principal)
+    body = await request.body()
+    identity.disable(name, json_body(request.headers.get("content-type"), body, Closing).reason if body else None)
+    return json_response(account_document(identity.principal(name)))
+
+
+@post(
+    "/accounts/{name:str}/link",
+    status_code=201,
+    opt=declares(
+        "issue_link",
+        Answer(201, SignInLink, headers=("Cache-Control",), description="the link, shown once"),
+        errors=(404, 409, *WRITES),
+        params=_NAME,
+    ),
+)
+async def issue_link(
+    name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+) -> Response[bytes]:
+    """Issue the account's one-time sign-in link (answered once: the link is never shown again)."""
+    issued = _identity(ledger, principal).issue(name, one_time=True, label="sign-in link")
+    base = str(request.base_url).rstrip("/")
+    document = {"name": name, "token_id": issued.token_id, "expires_at": issued.expires_at}
+    # Shown once: never cached, never stored anywhere but in the answer.
+    return json_response(
+        {**plain(document), "link": f"{base}/signin#link={issued.token}"},
+        status=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+# The OPTIONS handler first: Litestar keeps the first OPTIONS handler it finds on a path.
+ROUTES: Final = [
+    accounts_options,
+    list_accounts,
+    add_account,
+    grant_role,
+    revoke_role,
+    rename_account,
+    disable_account,
+    issue_link,
+]

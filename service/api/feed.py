@@ -19,9 +19,12 @@ from litestar import Request, Response, get
 from litestar.response import Stream
 
 from ledger.domain.access import Principal, authorize
-from ledger.errors import BadInput, Refused
+from ledger.domain.values import parse_lao_code
+from ledger.errors import BadInput, NotFound, Refused, Unprocessable
 from projections.feed import FeedFilter, parse_sequence
-from service.params import province_lookup
+from service.api.contract import EVENTS, KINDS, LAO, PROVINCE, SEQUENCE, Answer, declares
+from service.api.documents import CloudEvent
+from service.params import province_code, province_lookup, whole
 from service.state import LedgerService, frame_of
 
 BATCH: Final = "application/cloudevents-batch+json"
@@ -34,12 +37,18 @@ def feed_filter(
 ) -> FeedFilter:
     """feed_filter is the filter a consumer asked, within what its roles let it follow: admin,
     auditor and a national integration follow everything; `integration:PP` only province PP."""
+    province = province_code(province)
     if province and lao:
-        raise BadInput("give one of province, lao", field="lao")
+        raise Unprocessable("give one of province, lao", field="lao")
     _, provinces = principal.feed_scope()
     if provinces is not None and len(provinces) == 1 and not (province or lao):
         province = next(iter(provinces))  # an integration of one province follows that one
-    where = province_lookup(ledger.views())("lao", lao) if lao else province or None
+    where = province or None
+    if lao:
+        lao = parse_lao_code(lao)
+        where = province_lookup(ledger.views())("lao", lao)
+        if where is None:
+            raise NotFound(f"LAO {lao} is not in the registry", field="lao")
     authorize(principal, "read_feed", province=where)
     return FeedFilter(province=province or None, lao=lao or None, kinds=tuple(types or ()))
 
@@ -61,31 +70,54 @@ def _after(ledger: LedgerService, text: str | None, name: str) -> int:
     return position
 
 
-@get("/feed", sync_to_thread=False)
+_FILTER: Final = {"province": PROVINCE, "lao": LAO, "type": KINDS | {"description": "CloudEvents types to keep"}}
+
+
+@get(
+    "/feed",
+    sync_to_thread=False,
+    opt=declares(
+        "feed_page",
+        Answer(
+            200,
+            list[CloudEvent],
+            media=(BATCH,),
+            headers=("Link", "Cache-Control", "ETag"),
+            description="at most `limit` events after `after`, in ledger order; Link's next resumes",
+        ),
+        errors=(409,),
+        params={
+            **_FILTER,
+            "after": SEQUENCE,
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 1000},
+        },
+    ),
+)
 def feed_page(
     ledger: LedgerService,
     principal: Principal,
     after: str | None = None,
-    limit: int = 1000,
+    limit: str | None = None,
     province: str | None = None,
     lao: str | None = None,
     type: list[str] | None = None,
 ) -> Response[bytes]:
     """The feed after sequence `after`: at most `limit` CloudEvents, in ledger order. The `Link`
     header's `next` resumes after the last event read (also when the filter kept none)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadInput(f"limit {limit}: give 1 to {MAX_LIMIT}", field="limit")
+    limit_of = whole("limit", limit, least=1) or 1000
+    if limit_of > MAX_LIMIT:
+        raise BadInput(f"limit {limit_of}: give 1 to {MAX_LIMIT}", field="limit")
     where = feed_filter(principal, ledger, province, lao, type)
     position = _after(ledger, after, "after")
     feed = ledger.tail.feed
     lines: list[Any] = []
     # Read pages until `limit` lines or the end: a narrow filter may keep few events of a page.
-    while len(lines) < limit:
+    while len(lines) < limit_of:
         logged = ledger.app.ledger_recorder.select_log(position, MAX_LIMIT)
         if not logged:
             break
         kept = feed.lines_of(logged, where)
-        room = limit - len(lines)
+        room = limit_of - len(lines)
         if len(kept) > room:
             lines += kept[:room]
             position = int(lines[-1].sequence)
@@ -93,14 +125,32 @@ def feed_page(
         lines += kept
         position = logged[-1].position
     # The next page keeps every parameter of this one (the filter, the limit), only `after` moves on.
-    query = [("after", str(position)), ("limit", str(limit))]
+    query = [("after", str(position)), ("limit", str(limit_of))]
     query += [(k, v) for k, v in (("province", province), ("lao", lao)) if v]
     query += [("type", t) for t in type or ()]
     headers = {"Link": f'</api/v1/feed?{urlencode(query)}>; rel="next"', "Cache-Control": "no-store"}
     return Response(_encoder.encode(lines), media_type=BATCH, headers=headers)
 
 
-@get("/feed/stream", sync_to_thread=False)
+@get(
+    "/feed/stream",
+    sync_to_thread=False,
+    opt=declares(
+        "feed_stream",
+        Answer(
+            200,
+            media=(EVENTS,),
+            headers=("Cache-Control",),
+            description="Server-Sent Events, without end: `id:` the sequence, `event:` the type, "
+            "`data:` the CloudEvent",
+        ),
+        errors=(409,),
+        params={**_FILTER, "after": SEQUENCE},
+        headers={
+            "Last-Event-ID": SEQUENCE | {"description": "resume after this sequence (what the last frame's id said)"}
+        },
+    ),
+)
 def feed_stream(
     request: Request[Any, Any, Any],
     ledger: LedgerService,

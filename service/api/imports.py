@@ -20,13 +20,43 @@ from litestar.params import Parameter
 
 from ledger.domain.access import Principal
 from ledger.domain.limits import MAX_UPLOAD_BYTES
+from service.api.contract import DATE, MULTIPART, WRITES, Answer, declares
+from service.api.documents import ImportReport, Upload
 from service.auth import requires
 from service.offload import ImportJob, boundary_of
 from service.params import day
 from service.state import LedgerService
 
 
-@post("/imports", status_code=200, request_max_body_size=MAX_UPLOAD_BYTES, guards=[requires("import")])
+@post(
+    "/imports",
+    status_code=200,
+    request_max_body_size=MAX_UPLOAD_BYTES,
+    guards=[requires("import")],
+    opt=declares(
+        "upload_import",
+        Answer(200, ImportReport, description="a dry run, or nothing appended: the report"),
+        Answer(201, ImportReport, description="appended as one batch: the report"),
+        errors=(409, *WRITES),
+        body=Upload,
+        body_media=MULTIPART,
+        params={
+            "as": {
+                "type": "string",
+                "enum": ["corrections", "changes"],
+                "default": "corrections",
+                "description": "how a row that differs from its record is taken",
+            },
+            "effective": DATE,
+            "override_conflicts": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 2000,
+                "description": "the reason to apply rows whose record changed since the export",
+            },
+        },
+    ),
+)
 async def upload_import(
     request: Request[Any, Any, Any],
     ledger: LedgerService,

@@ -10,23 +10,45 @@ from typing import Final
 from litestar import Response, get, post
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, Refused
+from ledger.errors import BadInput, Refused, Unprocessable
 from ledger.integrity.audit import LedgerAuditor
+from service.api.contract import POSITION, SIZE, Answer, declares
+from service.api.documents import ConsistencyProof, InclusionProof
 from service.auth import requires
-from service.params import json_response
+from service.params import json_response, whole
 from service.proofs import checkpoint_of_size, inclusion_document
 from service.state import LedgerService
 
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
 
 
-@get("/checkpoints/latest", sync_to_thread=False, guards=[requires("read_proofs")])
+_NOTE_DOC: Final = "a signed checkpoint (C2SP signed-note): origin, size, root hash (base64), a blank line, signatures"
+
+
+@get(
+    "/checkpoints/latest",
+    sync_to_thread=False,
+    guards=[requires("read_proofs")],
+    opt=declares(
+        "latest_checkpoint",
+        Answer(200, media=(NOTE + "; charset=utf-8",), headers=("ETag",), description=_NOTE_DOC),
+        errors=(404,),
+    ),
+)
 def latest_checkpoint(ledger: LedgerService) -> Response[bytes]:
     """The latest signed checkpoint, as the signed note `checkpoint --out` writes."""
     return Response(checkpoint_of_size(ledger, None, "size").encode("utf-8"), media_type=NOTE)
 
 
-@post("/checkpoints", sync_to_thread=False, status_code=201, guards=[requires("sign_checkpoint")])
+@post(
+    "/checkpoints",
+    sync_to_thread=False,
+    status_code=201,
+    guards=[requires("sign_checkpoint")],
+    opt=declares(
+        "sign_checkpoint", Answer(201, media=(NOTE + "; charset=utf-8",), description=_NOTE_DOC), errors=(409, 507)
+    ),
+)
 def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
     """Sign a checkpoint of the whole ledger with the server's key and record it (admin)."""
     if not ledger.config.key:
@@ -38,22 +60,44 @@ def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
     return Response(note.encode("utf-8"), media_type=NOTE, status_code=201)
 
 
-@get("/proofs/inclusion/{seq:int}", sync_to_thread=False)
-def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size: int | None = None) -> Response[bytes]:
+@get(
+    "/proofs/inclusion/{seq:int}",
+    sync_to_thread=False,
+    opt=declares(
+        "inclusion_proof",
+        Answer(200, InclusionProof, headers=("ETag",)),
+        errors=(404,),
+        params={"seq": POSITION, "size": POSITION},
+    ),
+)
+def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size: str | None = None) -> Response[bytes]:
     """Prove that the event at position `seq` is in the ledger of the checkpoint of `size` events
     (default the latest): the document of `prove inclusion`. The event must be within the
     principal's feed (an `integration:PP` reads its province's events only)."""
-    return json_response(inclusion_document(ledger, principal, seq, size))
+    return json_response(inclusion_document(ledger, principal, seq, whole("size", size, least=1)))
 
 
-@get("/proofs/consistency", sync_to_thread=False, guards=[requires("read_proofs")])
-def consistency_proof(ledger: LedgerService, old: int, new: int | None = None) -> Response[bytes]:
+@get(
+    "/proofs/consistency",
+    sync_to_thread=False,
+    guards=[requires("read_proofs")],
+    opt=declares(
+        "consistency_proof",
+        Answer(200, ConsistencyProof, headers=("ETag",)),
+        errors=(404, 409),
+        params={"old": SIZE, "new": SIZE},
+    ),
+)
+def consistency_proof(ledger: LedgerService, old: str, new: str | None = None) -> Response[bytes]:
     """Prove that the ledger of the checkpoint of `new` events (default the latest) extends the
     one of `old` events: the document of `prove consistency`."""
-    if new is not None and new < old:
-        raise BadInput(f"old={old} is after new={new}", field="old")
-    old_note = checkpoint_of_size(ledger, old, "old")
-    new_note = checkpoint_of_size(ledger, new, "new")
+    old_size, new_size = whole("old", old), whole("new", new)
+    if old_size is None:
+        raise BadInput("give old: the size of the checkpoint to prove the new one extends", field="old")
+    if new_size is not None and new_size < old_size:
+        raise Unprocessable(f"old={old_size} is after new={new_size}", field="old")
+    old_note = checkpoint_of_size(ledger, old_size, "old")
+    new_note = checkpoint_of_size(ledger, new_size, "new")
     return json_response(LedgerAuditor(ledger.app.ledger_recorder).consistency_proof(old_note, new_note))
 
 

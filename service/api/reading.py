@@ -18,12 +18,29 @@ from ledger.domain.access import Principal
 from ledger.domain.events import RECORD_KINDS, json_schemas
 from ledger.domain.thai import start_of_day
 from ledger.domain.timeline import RECORD_KEYS
-from ledger.errors import BadInput
+from ledger.errors import BadInput, Unprocessable
 from projections.completeness import completeness
 from projections.documents import plain
 from projections.queries import after_deadline, as_of, as_of_times, changes, find_laos, find_missions
 from projections.sheets import csv_lines
-from service.params import day, instant, json_response, scope_for
+from service.api.contract import (
+    CSV,
+    DATE,
+    DISTRICT,
+    INSTANT,
+    JSON,
+    KINDS,
+    LAO,
+    PROVINCE,
+    ROUND,
+    SEARCH,
+    SINCE,
+    SIZE,
+    Answer,
+    declares,
+)
+from service.api.documents import CompletenessReport, EventSchemas, HistoryEntry, LaoEntry, MissionEntry, RecordDocument
+from service.params import day, instant, json_response, scope_for, search_text, whole
 from service.state import LedgerService
 
 
@@ -33,14 +50,32 @@ def _csv(headers: tuple[str, ...], rows: Iterator[list[Any]]) -> bytes:
     return "".join(csv_lines(headers, texts)).encode("utf-8")
 
 
-@get("/as-of", sync_to_thread=False)
+_SCOPE: Final = {"province": PROVINCE, "district": DISTRICT, "lao": LAO}
+
+
+@get(
+    "/as-of",
+    sync_to_thread=False,
+    opt=declares(
+        "as_of",
+        Answer(
+            200,
+            list[RecordDocument],
+            media=(JSON, CSV),
+            headers=("ETag", "Mission-Ledger-Seal"),
+            description="the records (CSV, UTF-8 with a BOM, with `Accept: text/csv`)",
+        ),
+        errors=(404,),
+        params={**_SCOPE, "known_at": INSTANT, "valid_on": DATE, "at_seq": SIZE},
+    ),
+)
 def as_of_scope(
     request: Request[Any, Any, Any],
     ledger: LedgerService,
     principal: Principal,
     known_at: str | None = None,
     valid_on: str | None = None,
-    at_seq: int | None = None,
+    at_seq: str | None = None,
     province: str | None = None,
     district: str | None = None,
     lao: str | None = None,
@@ -53,7 +88,7 @@ def as_of_scope(
         ledger.app.ledger_recorder,
         ledger.app.clock.now(),
         known_at=instant("known_at", known_at),
-        at_seq=at_seq,
+        at_seq=whole("at_seq", at_seq),
         valid_on=day("valid_on", valid_on),
     )
     rows = as_of(views, known_at=known, at_seq=seq, valid_on=valid, scope=scope)
@@ -70,7 +105,16 @@ def as_of_scope(
     return json_response([r for r, _ in rows], headers=headers)
 
 
-@get("/changes", sync_to_thread=False)
+@get(
+    "/changes",
+    sync_to_thread=False,
+    opt=declares(
+        "changes",
+        Answer(200, list[HistoryEntry], headers=("ETag",)),
+        errors=(404,),
+        params={**_SCOPE, "since": SINCE, "until": INSTANT, "kind": KINDS, "round": ROUND},
+    ),
+)
 def changes_in_window(
     ledger: LedgerService,
     principal: Principal,
@@ -90,23 +134,38 @@ def changes_in_window(
     views = ledger.views()
     scope = scope_for(principal, views, lao, district, province)
     if late and round is None:
-        raise BadInput("late needs round: the round whose deadline it is late for", field="late")
-    if round is not None and since is not None:
-        raise BadInput("give since or round, not both", field="round")
+        raise Unprocessable("late needs round: the round whose deadline it is late for", field="late")
+    if round is not None and since:
+        raise Unprocessable("give since or round, not both", field="round")
     start: datetime | None
     if round is not None:
         found = ledger.rounds.named(round)
         start = after_deadline(found.deadline_instant) if late else start_of_day(found.start)
     else:
-        if since is None:
-            raise BadInput("give since, or round (late=true for after its deadline)", field="since")
+        if not since:
+            raise Unprocessable("give since, or round (late=true for after its deadline)", field="since")
         start = instant("since", since, day_starts=True)
     assert start is not None
     entries = changes(views, since=start, until=instant("until", until), kinds=tuple(kind or RECORD_KINDS), scope=scope)
     return json_response(list(entries))
 
 
-@get("/reports/completeness", sync_to_thread=False)
+@get(
+    "/reports/completeness",
+    sync_to_thread=False,
+    opt=declares(
+        "completeness_report",
+        Answer(200, CompletenessReport, headers=("ETag",)),
+        errors=(404,),
+        params={
+            "province": PROVINCE,
+            "district": DISTRICT,
+            "known_at": INSTANT,
+            "round_start": DATE,
+            "sort": {"type": "string", "enum": ["code", "name"], "default": "code"},
+        },
+    ),
+)
 def completeness_report(
     ledger: LedgerService,
     principal: Principal,
@@ -132,23 +191,37 @@ def completeness_report(
     return json_response(report.as_json())
 
 
-@get("/laos", sync_to_thread=False)
+@get(
+    "/laos",
+    sync_to_thread=False,
+    opt=declares(
+        "find_laos",
+        Answer(200, list[LaoEntry], headers=("ETag",)),
+        params={"q": SEARCH, "province": PROVINCE, "district": DISTRICT},
+    ),
+)
 def laos(
     ledger: LedgerService, principal: Principal, q: str | None = None, province: str | None = None,
     district: str | None = None,
 ) -> Response[bytes]:  # fmt: skip
     """Find LAOs by code or a fragment of the Thai name: the list of `laos --json` (the registry
     is reference data: every signed-in principal may search it)."""
-    return json_response(find_laos(ledger.views(), q, province=province or None, district=district or None))
+    return json_response(
+        find_laos(ledger.views(), search_text(q), province=province or None, district=district or None)
+    )
 
 
-@get("/missions", sync_to_thread=False)
+@get(
+    "/missions",
+    sync_to_thread=False,
+    opt=declares("find_missions", Answer(200, list[MissionEntry], headers=("ETag",)), params={"q": SEARCH}),
+)
 def missions(ledger: LedgerService, principal: Principal, q: str | None = None) -> Response[bytes]:
     """Find missions by code or a fragment of the Thai name: the list of `missions --json`."""
-    return json_response(find_missions(ledger.views(), q))
+    return json_response(find_missions(ledger.views(), search_text(q)))
 
 
-@get("/schema", sync_to_thread=False)
+@get("/schema", sync_to_thread=False, opt=declares("event_schemas", Answer(200, EventSchemas, headers=("ETag",))))
 def schema(principal: Principal) -> Response[bytes]:
     """The JSON Schema of every event kind's data, with its version: `schema`'s document."""
     return json_response(json_schemas())

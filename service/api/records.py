@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -23,24 +23,12 @@ from ledger.store.credentials import IdempotencyKey
 from projections.documents import plain
 from projections.feed import feed_head
 from projections.queries import history
+from service.api.contract import DATE, INSTANT, LAO, MISSION, WRITES, Answer, declares
+from service.api.documents import COMMAND_BODIES, HistoryEntry, Kind, RecordDocument, WriteReceipt
 from service.auth import requires
 from service.hardening import json_body
 from service.params import day, instant, json_response
 from service.state import LedgerService
-
-
-class WriteReceipt(msgspec.Struct, kw_only=True):
-    """WriteReceipt says what a write appended: positions, the record's new version, the time,
-    and each event's leaf hash (what an inclusion proof of it proves)."""
-
-    lao_code: str
-    mission_code: str
-    kind: str
-    positions: list[int]
-    version: int
-    recorded_at: str
-    leaf_hashes: list[str]
-
 
 _VERSION: Final = re.compile(r"[0-9]{1,18}")
 _IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
@@ -89,7 +77,20 @@ def _expected(app: MissionLedger, lao: str, mission: str, versions: tuple[int, .
     )
 
 
-@get("/records/{lao:str}/{mission:str}", sync_to_thread=False, guards=[requires("read_record")])
+_RECORD: Final = {"lao": LAO, "mission": MISSION}
+
+
+@get(
+    "/records/{lao:str}/{mission:str}",
+    sync_to_thread=False,
+    guards=[requires("read_record")],
+    opt=declares(
+        "show_record",
+        Answer(200, RecordDocument, headers=("ETag",), description="the record; its ETag is its version"),
+        errors=(404,),
+        params={**_RECORD, "known_at": INSTANT, "valid_on": DATE},
+    ),
+)
 def show_record(
     lao: str,
     mission: str,
@@ -104,7 +105,12 @@ def show_record(
     return json_response(view, headers={"ETag": f'"{view.version}"'})
 
 
-@get("/records/{lao:str}/{mission:str}/history", sync_to_thread=False, guards=[requires("read_record")])
+@get(
+    "/records/{lao:str}/{mission:str}/history",
+    sync_to_thread=False,
+    guards=[requires("read_record")],
+    opt=declares("record_history", Answer(200, list[HistoryEntry]), errors=(404,), params=_RECORD),
+)
 def record_history(lao: str, mission: str, ledger: LedgerService, principal: Principal) -> Response[bytes]:
     """Every event of a mission record, oldest first, with before → after: `history --json`."""
     return json_response(history(ledger.views(), lao, mission))
@@ -115,7 +121,7 @@ def _receipt(app: MissionLedger, lao: str, mission: str, positions: tuple[int, .
     found = WriteReceipt(
         lao_code=lao,
         mission_code=mission,
-        kind=feed_head(logged[-1].state).kind,
+        kind=cast(Kind, feed_head(logged[-1].state).kind),
         positions=list(positions),
         version=logged[-1].version,
         recorded_at=plain(logged[-1].recorded_at),
@@ -160,21 +166,10 @@ def _replay(app: MissionLedger, lao: str, mission: str, key: IdempotencyKey) -> 
     return response
 
 
-@post("/records/{lao:str}/{mission:str}/{command:str}", status_code=201)
 async def write_record(
-    lao: str,
-    mission: str,
-    command: str,
-    request: Request[Any, Any, Any],
-    ledger: LedgerService,
-    principal: Principal,
+    lao: str, mission: str, command: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
 ) -> Response[bytes]:
-    """Run one record command (record, correct, change, cancel, reinstate, void) as the signed-in
-    principal. 201 with the receipt; 403 outside its scope; 409 refused by a rule; 412 when
-    If-Match names a version the record is no longer at. With `Idempotency-Key`, a retry of a
-    write (after a timeout, a 503) answers the first write's receipt and appends nothing more."""
-    if command not in RECORD_COMMANDS:
-        raise BadInput(f"{command!r} is not a command on records ({', '.join(RECORD_COMMANDS)})", field="command")
+    """Run one record command as the signed-in principal (see `_write_route`)."""
     versions = expected_versions(request.headers.get("if-match"))  # malformed: a 400 before the body
     body = await request.body()
     key = idempotency_of(principal, request.headers.get("idempotency-key"), request, body)
@@ -197,4 +192,62 @@ async def write_record(
     return _receipt(app, lao, mission, receipt.positions)
 
 
-ROUTES: Final = [show_record, record_history, write_record]
+#: The request headers a write reads.
+_WRITE_HEADERS: Final = {
+    "If-Match": {
+        "type": "string",
+        # RFC 9110's entity tags, and (as the service reads them too) a bare version.
+        "pattern": '^(\\*|(W/)?("[0-9]{1,18}"|[0-9]{1,18})( *, *(W/)?("[0-9]{1,18}"|[0-9]{1,18}))*)$',
+        "description": 'the record\'s version as read (its ETag, `"3"`): the write appends only if the record is '
+        "still at it (412 else); `*`: only if the record exists",
+    },
+    "Idempotency-Key": {
+        "type": "string",
+        "pattern": "^[\\x21-\\x7e]{1,255}$",
+        "description": "a key of the client's: a retry with the same key and request answers the first write's "
+        "receipt (Idempotent-Replay: true) and appends nothing more; with another request, 422",
+    },
+}
+_DOES: Final = {
+    "record": "Record a mission the LAO reports for the first time.",
+    "correct": "Correct what an earlier report said (for the whole record, or a period of it): the record then "
+    "always was so.",
+    "change": "Change the record from a day on: it was so until then, and is so from then.",
+    "cancel": "Cancel the mission from a day on (the LAO no longer carries it).",
+    "reinstate": "Reinstate a cancelled mission from a day on.",
+    "void": "Void a record entered in error: it never was.",
+}
+
+
+def _write_route(command: str) -> Any:
+    """The POST route of one record command, with the body that command takes."""
+
+    async def handler(
+        lao: str, mission: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+    ) -> Response[bytes]:
+        return await write_record(lao, mission, command, request, ledger, principal)
+
+    handler.__doc__ = (
+        f"{_DOES[command]} Runs as the signed-in principal: 201 with the receipt; 403 outside its scope; 404 "
+        "for an LAO or mission that is not there; 409 refused by a rule; 412 when If-Match names a version the "
+        "record is no longer at. With Idempotency-Key, a retry (after a timeout, a 503) answers the first "
+        "write's receipt and appends nothing more."
+    )
+    handler.__name__ = f"{command}_record"
+    return post(
+        f"/records/{{lao:str}}/{{mission:str}}/{command}",
+        status_code=201,
+        opt=declares(
+            f"{command}_record",
+            Answer(
+                201, WriteReceipt, headers=("ETag", "Location", "Idempotent-Replay"), description="what was appended"
+            ),
+            errors=(404, 409, 412, 422, *WRITES),
+            body=COMMAND_BODIES[command],
+            params=_RECORD,
+            headers=_WRITE_HEADERS,
+        ),
+    )(handler)
+
+
+ROUTES: Final = [show_record, record_history, *(_write_route(c) for c in RECORD_COMMANDS)]

@@ -105,7 +105,7 @@ def _body(command: str, form: dict[str, str], current: RecordView | None) -> Com
             reason=reason,
         )
     if command in ("correct", "change"):
-        changes: dict[str, str | int | None] = {}
+        changes: dict[str, str | int | float | None] = {}
         for name in FIELD_NAMES:
             if name not in given:
                 continue

@@ -280,7 +280,12 @@ def test_the_openapi_document_validates_and_lists_every_route(served: Served) ->
     for route in (
         "/api/v1/records/{lao}/{mission}",
         "/api/v1/records/{lao}/{mission}/history",
-        "/api/v1/records/{lao}/{mission}/{command}",
+        *(
+            f"/api/v1/records/{{lao}}/{{mission}}/{c}"
+            for c in ("record", "correct", "change", "cancel", "reinstate", "void")
+        ),
+        "/api/v1/accounts",
+        *(f"/api/v1/accounts/{{name}}/{c}" for c in ("grant", "revoke", "rename", "disable", "link")),
         "/api/v1/as-of",
         "/api/v1/changes",
         "/api/v1/reports/completeness",

@@ -638,3 +638,43 @@ def test_postgresql_refuses_update_delete_and_truncate(postgres_url: str) -> Non
             with pytest.raises(psycopg.errors.RaiseException, match="never changed or removed"):
                 conn.execute(f'UPDATE "{schema}"."{table}" SET position = position' if table == "ledger_log"
                              else f'UPDATE "{schema}"."{table}" SET state = state')  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_the_store_refuses_rows_no_ledger_writes(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Rows written past the application — a position 0, a negative size, a hash of another
+    length, a node level beyond a 64-level tree — are refused by the store's CHECK constraints,
+    on both backends; the ledger's own rows pass them."""
+    from ledger.application import MissionLedger
+    from tests.conftest import package_data
+
+    url = str(tmp_path / "ledger.db") if backend == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    app = MissionLedger(url, actor="test")
+    app.initialise("test/checks")
+    app.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")
+    assert app.ledger_recorder.log_size() > 60  # the application's rows passed every check
+    app.close()
+    bad = {
+        "ledger_log": "INSERT INTO {t} (position, notification_id, recorded_at, leaf_hash) VALUES (0, 999999, NULL, {h32})",
+        "ledger_checkpoints": "INSERT INTO {t} (size, root, note, signed_at) VALUES (-1, {h32}, 'x', 'x')",
+        "ledger_nodes": "INSERT INTO {t} (level, idx, hash) VALUES (0, 999999, {h31})",
+    }
+    more = {"ledger_nodes": "INSERT INTO {t} (level, idx, hash) VALUES (64, 0, {h32})"}
+    if backend == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(url)
+        blob = {"h32": "zeroblob(32)", "h31": "zeroblob(31)"}
+        for table, sql in [*bad.items(), *more.items()]:
+            with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+                conn.execute(sql.format(t=table, **blob))
+        conn.close()
+        return
+    import psycopg
+
+    base, _, schema = url.partition("?schema=")
+    blob = {"h32": "decode(repeat('00', 32), 'hex')", "h31": "decode(repeat('00', 31), 'hex')"}
+    with psycopg.connect(base, autocommit=True) as conn:
+        for table, sql in [*bad.items(), *more.items()]:
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute(sql.format(t=f'"{schema}"."{table}"', **blob))
