@@ -76,7 +76,11 @@ HEADERS: Final[dict[str, dict[str, Any]]] = {
         "description": 'the next page: `<…?after=N&…>; rel="next"`, keeping every filter',
         "schema": {"type": "string"},
     },
-    "Cache-Control": {"description": "no-store on the feed and on a sign-in link", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "no-store on the feed and on a sign-in link; `private, max-age=86400` on a proof between "
+        "given sizes (it proves the same hashes forever)",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replay": {
         "description": "`true`: this answers an earlier write with the same Idempotency-Key; nothing more was appended",
         "schema": {"type": "string", "enum": ["true"]},

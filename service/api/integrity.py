@@ -20,6 +20,11 @@ from service.proofs import checkpoint_of_size, inclusion_document
 from service.state import LedgerService
 
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
+#: A proof between given sizes proves the same hashes forever; a client may keep it a day without
+#: asking. Not `immutable`: the checkpoint note it carries may gain a cosignature later (a second
+#: key, a witness), which a client then sees on revalidation (ETag). Private: it is answered to a
+#: principal whose scope was checked, never to a shared cache.
+_KEPT: Final = {"Cache-Control": "private, max-age=86400"}
 
 
 _NOTE_DOC: Final = "a signed checkpoint (C2SP signed-note): origin, size, root hash (base64), a blank line, signatures"
@@ -65,7 +70,7 @@ def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
     sync_to_thread=False,
     opt=declares(
         "inclusion_proof",
-        Answer(200, InclusionProof, headers=("ETag",)),
+        Answer(200, InclusionProof, headers=("ETag", "Cache-Control")),
         errors=(404,),
         params={"seq": POSITION, "size": POSITION},
     ),
@@ -74,7 +79,9 @@ def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size:
     """Prove that the event at position `seq` is in the ledger of the checkpoint of `size` events
     (default the latest): the document of `prove inclusion`. The event must be within the
     principal's feed (an `integration:PP` reads its province's events only)."""
-    return json_response(inclusion_document(ledger, principal, seq, whole("size", size, least=1)))
+    given = whole("size", size, least=1)
+    document = inclusion_document(ledger, principal, seq, given)
+    return json_response(document, headers=_KEPT if given is not None else None)
 
 
 @get(
@@ -83,7 +90,7 @@ def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size:
     guards=[requires("read_proofs")],
     opt=declares(
         "consistency_proof",
-        Answer(200, ConsistencyProof, headers=("ETag",)),
+        Answer(200, ConsistencyProof, headers=("ETag", "Cache-Control")),
         errors=(404, 409),
         params={"old": SIZE, "new": SIZE},
     ),
@@ -98,7 +105,8 @@ def consistency_proof(ledger: LedgerService, old: str, new: str | None = None) -
         raise Unprocessable(f"old={old_size} is after new={new_size}", field="old")
     old_note = checkpoint_of_size(ledger, old_size, "old")
     new_note = checkpoint_of_size(ledger, new_size, "new")
-    return json_response(LedgerAuditor(ledger.app.ledger_recorder).consistency_proof(old_note, new_note))
+    proof = LedgerAuditor(ledger.app.ledger_recorder).consistency_proof(old_note, new_note)
+    return json_response(proof, headers=_KEPT if new_size is not None else None)
 
 
 ROUTES: Final = [latest_checkpoint, sign_checkpoint, inclusion_proof, consistency_proof]

@@ -398,6 +398,22 @@ def test_a_method_not_allowed_says_which_are(served: Served) -> None:
     assert answer.status_code == 405 and set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
 
 
+def test_a_proof_between_given_sizes_may_be_kept_and_one_of_the_latest_may_not(signed: Served) -> None:
+    """A proof of a given size proves the same hashes forever: a client keeps it a day (private:
+    never a shared cache); one of "the latest" checkpoint changes with the ledger and says nothing."""
+    with signed.client("audit") as http:
+        size = int(http.get("/checkpoints/latest").text.split("\n")[1])
+        kept = http.get("/proofs/inclusion/1", params={"size": size})
+        assert kept.status_code == 200 and kept.headers["cache-control"] == "private, max-age=86400"
+        assert "cache-control" not in http.get("/proofs/inclusion/1").headers
+        both = http.get("/proofs/consistency", params={"old": size, "new": size})
+        assert both.status_code == 200 and both.headers["cache-control"] == "private, max-age=86400"
+        assert "cache-control" not in http.get("/proofs/consistency", params={"old": size}).headers
+        # Kept, then asked again with its tag: still the same proof.
+        again = http.get("/proofs/inclusion/1", params={"size": size}, headers={"If-None-Match": kept.headers["etag"]})
+        assert again.status_code == 304 and again.headers["cache-control"] == "private, max-age=86400"
+
+
 def test_a_get_answered_before_is_a_304_when_nothing_changed(signed: Served) -> None:
     """Conditional GET (RFC 9110): every complete answer of the API gets a strong ETag, and the same
     request with If-None-Match naming it is 304 without a body — until the answer changes."""
