@@ -133,7 +133,7 @@ class Identity:
         """add enters a new principal with its roles; refused when the name is taken. An admin adds
         anyone; a province officer her LAOs' clerks and her districts' officers (delegate)."""
         name = check_principal_name(name)
-        parsed = sorted({self._known(parse_role(r)) for r in roles})
+        parsed = sorted({self._known(parse_role(r)) for r in roles}, key=str)
         self._may_manage(parsed, None)
         shown = check_text(display_name, what="display name") if display_name else None
 
@@ -238,7 +238,7 @@ class Identity:
             if found is None:
                 raise NotFound(f"no principal {name!r}")
             meta = self.app.meta(at, reason)
-            closing: list[Event] = [RoleRevoked(name=name, role=str(r), **meta) for r in sorted(found.roles)]
+            closing: list[Event] = [RoleRevoked(name=name, role=str(r), **meta) for r in sorted(found.roles, key=str)]
             closing += [
                 TokenRevoked(name=name, token_id=t.token_id, **meta)
                 for t in found.tokens.values()

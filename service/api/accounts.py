@@ -15,7 +15,7 @@ from ledger.errors import Unprocessable
 from ledger.identity import Identity
 from projections.documents import plain
 from service.api.contract import PROVINCE, WRITES, Answer, declares
-from service.api.documents import Account, Closing, NewAccount, Renaming, RoleChange, SignInLink
+from service.api.documents import NAME_PATTERN, Account, Closing, NewAccount, Renaming, RoleChange, SignInLink
 from service.hardening import json_body
 from service.params import json_response, province_code
 from service.state import LedgerService
@@ -34,9 +34,7 @@ def account_document(found: Any) -> dict[str, Any]:
     }
 
 
-_NAME: Final = {
-    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$", "description": "the account's name"}
-}
+_NAME: Final = {"name": {"type": "string", "pattern": NAME_PATTERN, "description": "the account's name"}}
 
 
 @get(

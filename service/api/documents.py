@@ -493,14 +493,18 @@ class SignInLink(msgspec.Struct, kw_only=True):
     link: str
 
 
-_Name = Annotated[str, Meta(pattern="^[a-z0-9][a-z0-9._-]{0,63}$", description="an account name")]
-#: A role an officer delegates: an LAO's clerk or a district's officer, of one of the 77 provinces.
+#: An account's name (ledger.domain.access.check_principal_name).
+NAME_PATTERN: Final = "^[a-z0-9][a-z0-9._@-]{0,63}$"
+_Name = Annotated[str, Meta(pattern=NAME_PATTERN, description="an account name")]
+#: A role: admin, auditor, an integration (of a province), a province's officer, an LAO's clerk, a
+#: district's officer — of one of the 77 provinces. An officer delegates the last two only (403 else).
 _PROVINCES: Final = "|".join(sorted(PROVINCES))
 _Role = Annotated[
     str,
     Meta(
-        pattern=f"^(lao:[0-9]({_PROVINCES})[0-9]{{4}}|district:({_PROVINCES})[0-9]{{2}})$",
-        description="lao:CODE or district:CODE",
+        pattern=f"^(admin|auditor|integration(:({_PROVINCES}))?|province:({_PROVINCES})"
+        f"|lao:[0-9]({_PROVINCES})[0-9]{{4}}|district:({_PROVINCES})[0-9]{{2}})$",
+        description="admin, auditor, integration[:PP], province:PP, lao:CODE or district:CODE",
     ),
 ]
 

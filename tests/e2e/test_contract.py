@@ -52,9 +52,9 @@ def test_schemathesis_finds_no_failure_with_every_check_on(fuzzed: Served, tmp_p
     found = subprocess.run(
         [str(BIN / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"), "run",
          f"{fuzzed.url}/api/v1/openapi.json", "--checks", "all", "--max-examples", "20", "--seed", seed,
-         "--workers", "1", "--request-timeout", "30", "--exclude-path", "/api/v1/feed/stream",
-         "-H", f"Authorization: Bearer {fuzzed.tokens['boss']}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"},
+         "--workers", "1", "--request-timeout", "30", "--exclude-path", "/api/v1/feed/stream"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "NO_COLOR": "1", "MISSION_LEDGER_ST_TOKEN": fuzzed.tokens["boss"]},
     )  # fmt: skip
     assert found.returncode == 0, found.stdout[-12000:] + found.stderr[-2000:]
     assert "Schemathesis" in found.stdout and " passed" in found.stdout

@@ -286,7 +286,7 @@ TAMPERS = {
         "replace(state, 'INF-01', 'INF-02') FROM stored_events WHERE rowid = 94;"
         "UPDATE ledger_log SET position = position + 1000 WHERE position >= 95;"
         "UPDATE ledger_log SET position = position - 999 WHERE position >= 1000;"
-        "INSERT INTO ledger_log SELECT 95, MAX(rowid), NULL, x'00' FROM stored_events",
+        "INSERT INTO ledger_log SELECT 95, MAX(rowid), NULL, zeroblob(32) FROM stored_events",
         95,
         "position 95: inserted",
     ),
@@ -346,7 +346,7 @@ def test_as_of_a_checkpoint_reproduces_the_report_byte_for_byte(signed_file, db_
     con = sqlite3.connect(db_path)
     for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         con.execute(f"DROP TRIGGER {trigger}")
-    con.execute("UPDATE ledger_log SET leaf_hash = x'00' WHERE position = 3")
+    con.execute("UPDATE ledger_log SET leaf_hash = zeroblob(32) WHERE position = 3")
     con.commit()
     refused = run.invoke(cli, args)
     assert refused.exit_code == 1 and "does not match the checkpoint" in refused.output
