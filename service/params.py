@@ -14,7 +14,8 @@ from ledger.domain.access import Principal, readable_scope
 from ledger.domain.commands import day as day
 from ledger.domain.commands import instant as instant
 from ledger.domain.commands import parsed as parsed
-from ledger.errors import BadInput, NotFound, Unprocessable
+from ledger.domain.commands import whole as whole
+from ledger.errors import BadInput, Unprocessable
 from projections.completeness import province_of_scope
 from projections.documents import plain
 from projections.queries import Scope
@@ -29,27 +30,6 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
     )
 
 
-#: The longest search text (a code or a fragment of a Thai name).
-MAX_SEARCH_CHARS = 200
-
-
-def whole(name: str, text: str | None, *, least: int = 0) -> int | None:
-    """whole reads a whole-number parameter (ASCII digits, at most 16): None when absent; a 400
-    naming it else — also for `` and `null`, which a lenient reader would take as absent."""
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdigit() and len(text) <= 16) or int(text) < least:
-        raise BadInput(f"{name} {text[:40]!r} is not a whole number of at least {least}", field=name)
-    return int(text)
-
-
-def search_text(text: str | None) -> str | None:
-    """search_text is a search box's text, at most MAX_SEARCH_CHARS characters."""
-    if text is not None and len(text) > MAX_SEARCH_CHARS:
-        raise BadInput(f"q is {len(text):,} characters long; search with at most {MAX_SEARCH_CHARS}", field="q")
-    return text
-
-
 #: The query parameters that may be given more than once (lists).
 LISTS: Final = frozenset({"kind", "type"})
 
@@ -62,20 +42,6 @@ def once_each(request: Request[Any, Any, Any]) -> None:
         if name in seen and name not in LISTS:
             raise BadInput(f"{name} is given more than once; give it once", field=name)
         seen.add(name)
-
-
-def province_code(text: str | None) -> str | None:
-    """province_code reads a `province` parameter: one of the 77 codes (None when absent or
-    empty); 400 when not two digits, 404 when no province has it."""
-    from ledger.domain.provinces import PROVINCES
-
-    if not text:
-        return None
-    if not (len(text) == 2 and text.isascii() and text.isdigit()):
-        raise BadInput(f"province {text[:40]!r} is not a 2-digit province code", field="province")
-    if text not in PROVINCES:
-        raise NotFound(f"no province has the code {text} (10 Bangkok … 96 Narathiwat)", field="province")
-    return text
 
 
 def province_lookup(views: Any) -> Callable[[str, str], str | None]:

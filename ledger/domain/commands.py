@@ -151,6 +151,16 @@ def parsed(name: str, text: str | None, parse: Callable[[str], T]) -> T | None:
         raise BadInput(f"{name}: {e}", field=name) from e
 
 
+def whole(name: str, text: str | None, *, least: int = 0) -> int | None:
+    """whole reads a whole-number parameter (ASCII digits, at most 16): None when absent;
+    BadInput naming it else — also for `` and `null`, which a lenient reader would take as absent."""
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 16) or int(text) < least:
+        raise BadInput(f"{name} {text[:40]!r} is not a whole number of at least {least}", field=name)
+    return int(text)
+
+
 def instant(name: str, text: str | None, *, day_starts: bool = False) -> datetime | None:
     """instant reads a known_at-like value (a date alone: the end of that day, Bangkok; with
     day_starts, its start)."""

@@ -51,6 +51,8 @@ MAX_UNIT_CHARS: Final = 100
 MAX_ACTOR_CHARS: Final = 200
 #: Names in the registry and catalog (LAOs, districts, provinces, missions, agencies).
 MAX_NAME_CHARS: Final = 200
+#: A search box's text (a code or a fragment of a name).
+MAX_SEARCH_CHARS: Final = 200
 #: Dates a record can hold from: transferred missions began with the Decentralization Act of
 #: 2542 BE; before 1 January 2500 BE (1957) is a typing error, and so is a day decades ahead.
 EARLIEST_EFFECTIVE: Final = date(1957, 1, 1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ledger.errors import BadInput, NotFound
+
 #: code → (Thai name, English name as the Royal Thai General System writes it).
 PROVINCES: Final[dict[str, tuple[str, str]]] = {
     "10": ("กรุงเทพมหานคร", "Bangkok"),
@@ -95,3 +97,15 @@ def province_name(code: str, lang: str) -> str | None:
     if found is None:
         return None
     return found[0] if lang == "th" else found[1]
+
+
+def parse_province_code(text: str | None) -> str | None:
+    """parse_province_code reads a province code: one of the 77 (None when absent or empty);
+    BadInput when not two digits, NotFound when no province has it."""
+    if not text:
+        return None
+    if not (len(text) == 2 and text.isascii() and text.isdigit()):
+        raise BadInput(f"province {text[:40]!r} is not a 2-digit province code", field="province")
+    if text not in PROVINCES:
+        raise NotFound(f"no province has the code {text} (10 Bangkok … 96 Narathiwat)", field="province")
+    return text

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from ledger.domain.limits import MAX_SEARCH_CHARS
 from ledger.domain.thai import arabic_digits
+from ledger.errors import BadInput
 
 # Marks written above or below a consonant that a search forgives: maitaikhu, the four tone
 # marks, thanthakhat, nikhahit, yamakkan.
@@ -22,6 +24,13 @@ TYPE_ABBREVIATIONS: Final = {
     "ทต.": "เทศบาลตำบล",
     "อบต.": "องค์การบริหารส่วนตำบล",
 }
+
+
+def check_search(text: str | None) -> str | None:
+    """check_search accepts a search box's text of at most MAX_SEARCH_CHARS characters."""
+    if text is not None and len(text) > MAX_SEARCH_CHARS:
+        raise BadInput(f"q is {len(text):,} characters long; search with at most {MAX_SEARCH_CHARS}", field="q")
+    return text
 
 
 def search_key(text: str) -> str:

@@ -11,13 +11,14 @@ from typing import Any, Final
 from litestar import HttpMethod, Request, Response, get, post, route
 
 from ledger.domain.access import Principal
+from ledger.domain.provinces import parse_province_code
 from ledger.errors import Unprocessable
 from ledger.identity import Identity
 from projections.documents import plain
 from service.api.contract import PROVINCE, WRITES, Answer, declares
 from service.api.documents import NAME_PATTERN, Account, Closing, NewAccount, Renaming, RoleChange, SignInLink
 from service.hardening import json_body
-from service.params import json_response, province_code
+from service.params import json_response
 from service.state import LedgerService
 
 
@@ -44,7 +45,7 @@ _NAME: Final = {"name": {"type": "string", "pattern": NAME_PATTERN, "description
 )
 def list_accounts(ledger: LedgerService, principal: Principal, province: str | None = None) -> Response[bytes]:
     """The accounts of a province's LAO clerks and district officers (default: the officer's)."""
-    province = province_code(province)
+    province = parse_province_code(province)
     if province is None:
         provinces = principal.provinces()
         if len(provinces) != 1:
@@ -79,6 +80,15 @@ def _identity(ledger: LedgerService, principal: Principal) -> Identity:
     return Identity(ledger.as_principal(principal))
 
 
+async def _role_change(
+    change: str, name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
+) -> Response[bytes]:
+    identity = _identity(ledger, principal)
+    role = json_body(request.headers.get("content-type"), await request.body(), RoleChange).role
+    identity.grant(name, role) if change == "grant" else identity.revoke(name, role)
+    return json_response(account_document(identity.principal(name)))
+
+
 def _changed(name: str, body: Any) -> dict[str, Any]:
     return declares(f"{name}_account", Answer(200, Account), errors=(404, 409, *WRITES), body=body, params=_NAME)
 
@@ -88,9 +98,7 @@ async def grant_role(
     name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
 ) -> Response[bytes]:
     """Grant the account a role (`lao:CODE` of the officer's province, or `district:CODE`)."""
-    identity = _identity(ledger, principal)
-    identity.grant(name, json_body(request.headers.get("content-type"), await request.body(), RoleChange).role)
-    return json_response(account_document(identity.principal(name)))
+    return await _role_change("grant", name, request, ledger, principal)
 
 
 @post("/accounts/{name:str}/revoke", status_code=200, opt=_changed("revoke", RoleChange))
@@ -98,9 +106,7 @@ async def revoke_role(
     name: str, request: Request[Any, Any, Any], ledger: LedgerService, principal: Principal
 ) -> Response[bytes]:
     """Revoke a role of the account."""
-    identity = _identity(ledger, principal)
-    identity.revoke(name, json_body(request.headers.get("content-type"), await request.body(), RoleChange).role)
-    return json_response(account_document(identity.principal(name)))
+    return await _role_change("revoke", name, request, ledger, principal)
 
 
 @post("/accounts/{name:str}/rename", status_code=200, opt=_changed("rename", Renaming))

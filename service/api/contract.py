@@ -23,8 +23,8 @@ import msgspec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
+from ledger.domain.limits import MAX_SEARCH_CHARS
 from service.api import documents as d
-from service.params import MAX_SEARCH_CHARS
 
 if TYPE_CHECKING:
     from litestar import Litestar, Request

@@ -19,12 +19,13 @@ from litestar import Request, Response, get
 from litestar.response import Stream
 
 from ledger.domain.access import Principal, authorize
+from ledger.domain.provinces import parse_province_code
 from ledger.domain.values import parse_lao_code
-from ledger.errors import BadInput, NotFound, Refused, Unprocessable
+from ledger.errors import BadInput, Refused, Unprocessable
 from projections.feed import FeedFilter, parse_sequence
 from service.api.contract import EVENTS, KINDS, LAO, PROVINCE, SEQUENCE, Answer, declares
 from service.api.documents import CloudEvent
-from service.params import province_code, province_lookup, whole
+from service.params import whole
 from service.state import LedgerService, frame_of
 
 BATCH: Final = "application/cloudevents-batch+json"
@@ -37,7 +38,7 @@ def feed_filter(
 ) -> FeedFilter:
     """feed_filter is the filter a consumer asked, within what its roles let it follow: admin,
     auditor and a national integration follow everything; `integration:PP` only province PP."""
-    province = province_code(province)
+    province = parse_province_code(province)
     if province and lao:
         raise Unprocessable("give one of province, lao", field="lao")
     _, provinces = principal.feed_scope()
@@ -46,9 +47,7 @@ def feed_filter(
     where = province or None
     if lao:
         lao = parse_lao_code(lao)
-        where = province_lookup(ledger.views())("lao", lao)
-        if where is None:
-            raise NotFound(f"LAO {lao} is not in the registry", field="lao")
+        where = ledger.app.lao(lao).province_code  # NotFound, naming the closest codes
     authorize(principal, "read_feed", province=where)
     return FeedFilter(province=province or None, lao=lao or None, kinds=tuple(types or ()))
 

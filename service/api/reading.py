@@ -16,6 +16,7 @@ from litestar import Request, Response, get
 
 from ledger.domain.access import Principal
 from ledger.domain.events import RECORD_KINDS, json_schemas
+from ledger.domain.search import check_search
 from ledger.domain.thai import start_of_day
 from ledger.domain.timeline import RECORD_KEYS
 from ledger.errors import BadInput, Unprocessable
@@ -40,7 +41,7 @@ from service.api.contract import (
     declares,
 )
 from service.api.documents import CompletenessReport, EventSchemas, HistoryEntry, LaoEntry, MissionEntry, RecordDocument
-from service.params import day, instant, json_response, scope_for, search_text, whole
+from service.params import day, instant, json_response, scope_for, whole
 from service.state import LedgerService
 
 
@@ -207,7 +208,7 @@ def laos(
     """Find LAOs by code or a fragment of the Thai name: the list of `laos --json` (the registry
     is reference data: every signed-in principal may search it)."""
     return json_response(
-        find_laos(ledger.views(), search_text(q), province=province or None, district=district or None)
+        find_laos(ledger.views(), check_search(q), province=province or None, district=district or None)
     )
 
 
@@ -218,7 +219,7 @@ def laos(
 )
 def missions(ledger: LedgerService, principal: Principal, q: str | None = None) -> Response[bytes]:
     """Find missions by code or a fragment of the Thai name: the list of `missions --json`."""
-    return json_response(find_missions(ledger.views(), search_text(q)))
+    return json_response(find_missions(ledger.views(), check_search(q)))
 
 
 @get("/schema", sync_to_thread=False, opt=declares("event_schemas", Answer(200, EventSchemas, headers=("ETag",))))
