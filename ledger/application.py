@@ -186,9 +186,11 @@ class MissionLedger(Application[str], Appending, ReferenceData):
         self.create_tables = not found if create_tables is None else create_tables
         try:
             super().__init__()
+            self.ledger_recorder: LedgerLog = self.recorder  # type: ignore[assignment]
+            if not self.create_tables:
+                self.ledger_recorder.upgrade()  # an existing ledger, perhaps of an earlier version
         except PersistenceError as e:
             raise translate_store_error(e, self.location) from e
-        self.ledger_recorder: LedgerLog = self.recorder  # type: ignore[assignment]
         # eventsourcing closes the store when the application is collected; whoever holds the
         # recorder (`MissionLedger(x).ledger_recorder`) keeps the application, so the store, alive.
         self.ledger_recorder.owner = self

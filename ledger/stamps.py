@@ -25,6 +25,25 @@ def parse_stamp(text: str) -> datetime:
     return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
+def stamp_text(value: str | datetime | None) -> str | None:
+    """stamp_text is a stored instant as format_stamp writes it, whichever column holds it: text
+    (SQLite) as it is, timestamptz (PostgreSQL, which gives a datetime) written again."""
+    if value is None or isinstance(value, str):
+        return value
+    return format_stamp(value)
+
+
+def stored_instant(value: str | datetime) -> datetime:
+    """stored_instant is a stored instant as a datetime in UTC, from a text (SQLite) or a
+    timestamptz (PostgreSQL) column."""
+    return parse_stamp(value) if isinstance(value, str) else value.astimezone(UTC)
+
+
+def read_stamp(value: str | datetime | None) -> datetime | None:
+    """read_stamp is stored_instant of a column that may be empty (None)."""
+    return None if value is None or value == "" else stored_instant(value)
+
+
 def as_bytes(value: Any) -> bytes | None:
     """as_bytes reads a stored blob; a tamperer's SQL may have left text, read as the bytes it spells."""
     if value is None or isinstance(value, bytes):

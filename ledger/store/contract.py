@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import BadInput, Refused
 from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
-from ledger.stamps import as_bytes, format_stamp, parse_stamp
+from ledger.stamps import as_bytes, format_stamp, read_stamp, stamp_text
 from ledger.store.credentials import Credentials
 from ledger.store.names import (
     CHECKPOINT_TABLE,
@@ -53,7 +53,7 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
         (
             ("position", "counter", 'PRIMARY KEY CHECK ("position" >= 1)'),
             ("notification_id", "counter", "NOT NULL UNIQUE"),
-            ("recorded_at", "text", ""),
+            ("recorded_at", "instant", ""),
             ("leaf_hash", "bytes", "NOT NULL CHECK (length(leaf_hash) = 32)"),
         ),
         "",
@@ -67,7 +67,7 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
             ("size", "counter", "NOT NULL CHECK (size >= 0)"),
             ("root", "bytes", "NOT NULL CHECK (length(root) = 32)"),
             ("note", "text", "NOT NULL"),
-            ("signed_at", "text", "NOT NULL"),
+            ("signed_at", "instant", "NOT NULL"),
         ),
         "",
     ),
@@ -92,8 +92,8 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
             ("name", "text", "NOT NULL"),
             ("token_id", "text", "NOT NULL"),
             ("csrf", "text", "NOT NULL"),
-            ("started_at", "text", "NOT NULL"),
-            ("expires_at", "text", "NOT NULL"),
+            ("started_at", "instant", "NOT NULL"),
+            ("expires_at", "instant", "NOT NULL"),
         ),
         "",
     ),
@@ -104,12 +104,16 @@ LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]]
             ("fingerprint", "bytes", "NOT NULL"),
             ("first_position", "counter", "NOT NULL"),
             ("last_position", "counter", "NOT NULL"),
-            ("recorded_at", "text", "NOT NULL"),
+            ("recorded_at", "instant", "NOT NULL"),
         ),
         "",
     ),
 )
 IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
+#: The columns that hold an instant (portable type `instant`: timestamptz on PostgreSQL, text on SQLite).
+INSTANT_COLUMNS: Final = tuple(
+    (table, column) for table, columns, _ in LOG_TABLES for column, kind, _ in columns if kind == "instant"
+)
 
 
 def log_table_names(name: Callable[[str], str], events: str, notification_id: str) -> dict[str, str]:
@@ -133,7 +137,7 @@ def log_table_statements(
     types: Mapping[str, str], name: Callable[[str], str], options: Mapping[str, str] | None = None
 ) -> list[str]:
     """log_table_statements is the DDL of LOG_TABLES for one backend: its SQL type for each
-    portable type (integer, counter, serial, text, bytes), how it names a table, and any
+    portable type (integer, counter, serial, text, bytes, instant), how it names a table, and any
     options after a table's definition (SQLite's WITHOUT ROWID)."""
     statements = []
     for table, columns, constraint in LOG_TABLES:
@@ -264,7 +268,7 @@ class LedgerLog(Credentials, ABC):
             self._sql("SELECT recorded_at FROM {log} WHERE recorded_at IS NOT NULL ORDER BY position DESC LIMIT 1")
         )
         row = cur.fetchone()
-        return parse_stamp(row[0]) if row else None
+        return read_stamp(row[0]) if row else None
 
     def _sql(self, text: str) -> str:
         return text.format(**self.names)
@@ -284,13 +288,13 @@ class LedgerLog(Credentials, ABC):
         size and the events and instant to append."""
         cur.execute(self._sql("SELECT position, recorded_at FROM {log} ORDER BY position DESC LIMIT 1"))
         row = cur.fetchone()
-        size, last = (int(row[0]), row[1]) if row else (0, None)
-        if recorded_at is not None and last is not None and recorded_at < parse_stamp(last):
+        size, last = (int(row[0]), read_stamp(row[1])) if row else (0, None)
+        if recorded_at is not None and last is not None and recorded_at < last:
             if restamp is None:
-                raise ClockBehind(recorded_at, parse_stamp(last))
-            recorded_at, stored_events = restamp(parse_stamp(last))
-            if recorded_at < parse_stamp(last):
-                raise ClockBehind(recorded_at, parse_stamp(last))
+                raise ClockBehind(recorded_at, last)
+            recorded_at, stored_events = restamp(last)
+            if recorded_at < last:
+                raise ClockBehind(recorded_at, last)
         return size, stored_events, recorded_at
 
     def _append_to_log(
@@ -394,6 +398,10 @@ class LedgerLog(Credentials, ABC):
             row = cur.fetchone()
             return bytes(row[0]) if row else None
 
+    def upgrade(self) -> None:
+        """upgrade brings the tables of a ledger an earlier version made to this version's form
+        (PostgreSQL: instants as timestamptz); nothing to do on SQLite."""
+
     def last_recorded_at(self) -> datetime | None:
         """last_recorded_at is the ledger clock's high-water mark: the newest recorded_at."""
         with self._reading() as cur:
@@ -450,7 +458,7 @@ class LedgerLog(Credentials, ABC):
                     r[2],
                     r[3],
                     r[4] if type(r[4]) is bytes else as_bytes(r[4]) or b"",
-                    parse_stamp(r[5]) if r[5] else None,
+                    read_stamp(r[5]),
                     r[6] if type(r[6]) is bytes else bytes(r[6]),
                 )
                 for r in cur.fetchall()
@@ -486,7 +494,7 @@ class LedgerLog(Credentials, ABC):
                 ),
                 (after, limit),
             )
-            return [(*r[:7], as_bytes(r[7])) for r in cur.fetchall()]
+            return [(r[0], r[1], stamp_text(r[2]), *r[3:7], as_bytes(r[7])) for r in cur.fetchall()]
 
     def unlogged_events(self) -> list[tuple[int, str, int]]:
         """unlogged_events lists stored events that have no place in the log (id, stream, version)."""

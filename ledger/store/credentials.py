@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from ledger.stamps import format_stamp, parse_stamp
+from ledger.stamps import format_stamp, stored_instant
 from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class Credentials:
                 (session_hash,),
             )
             row = cur.fetchone()
-            return (str(row[0]), str(row[1]), str(row[2]), parse_stamp(str(row[3]))) if row else None
+            return (str(row[0]), str(row[1]), str(row[2]), stored_instant(row[3])) if row else None
 
     def sessions(self) -> list[tuple[str, str, str, datetime, datetime]]:
         """sessions lists every kept session as (session id, principal, token id, start, end): the
@@ -124,8 +124,7 @@ class Credentials:
                 return []
             cur.execute(self._sql("SELECT session_hash, name, token_id, started_at, expires_at FROM {sessions}"))
             return [
-                (bytes(r[0]), str(r[1]), str(r[2]), parse_stamp(str(r[3])), parse_stamp(str(r[4])))
-                for r in cur.fetchall()
+                (bytes(r[0]), str(r[1]), str(r[2]), stored_instant(r[3]), stored_instant(r[4])) for r in cur.fetchall()
             ]
 
     def end_sessions(

@@ -21,6 +21,7 @@ from psycopg.sql import SQL, Identifier
 from ledger.store.contract import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
+    INSTANT_COLUMNS,
     Cursor,
     LedgerLog,
     Restamp,
@@ -74,7 +75,8 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             return f'"{schema}"."{name}"'
 
         self.names = log_table_names(q, q(self.events_table_name), "notification_id")
-        types = {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA"}
+        types = {"integer": "INTEGER", "counter": "BIGINT", "serial": "BIGSERIAL", "text": "TEXT", "bytes": "BYTEA",
+                 "instant": "TIMESTAMPTZ"}  # fmt: skip
         self.tokens_ddl = table_statement(types, q, TOKENS_TABLE)
         self.sessions_ddl = table_statement(types, q, SESSIONS_TABLE)
         self.idempotency_ddl = table_statement(types, q, IDEMPOTENCY_TABLE)
@@ -100,6 +102,23 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
         super().create_table()
+
+    def upgrade(self) -> None:
+        """A ledger made before instants were timestamptz kept them as text (format_stamp's UTC
+        ISO form, which PostgreSQL reads exactly, to the microsecond): its columns are converted
+        once, in one block that looks first — workers opening it together convert it once, and
+        an upgraded ledger costs one query per open. ALTER ... TYPE rewrites a table without
+        firing the immutability triggers."""
+        schema = self.datastore.schema
+        steps = "".join(
+            "IF (SELECT data_type FROM information_schema.columns WHERE table_schema = "
+            f"'{schema}' AND table_name = '{table}' AND column_name = '{column}') = 'text' THEN "
+            f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN {column} TYPE timestamptz USING {column}::timestamptz; '
+            "END IF; "
+            for table, column in INSTANT_COLUMNS
+        )
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL(f"DO $$ BEGIN {steps}END $$"))
 
     def insert_events(
         self,

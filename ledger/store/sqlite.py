@@ -29,7 +29,15 @@ from ledger.store.credentials import IdempotencyKey
 from ledger.store.names import IDEMPOTENCY_TABLE, NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 
 #: SQLite's types for the log's portable column types.
-_TYPES: Final = {"integer": "INTEGER", "counter": "INTEGER", "serial": "INTEGER", "text": "TEXT", "bytes": "BLOB"}
+# Instants stay text on SQLite (format_stamp: UTC, microseconds, sortable as text).
+_TYPES: Final = {
+    "integer": "INTEGER",
+    "counter": "INTEGER",
+    "serial": "INTEGER",
+    "text": "TEXT",
+    "bytes": "BLOB",
+    "instant": "TEXT",
+}
 
 
 class _Adapter:

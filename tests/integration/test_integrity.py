@@ -656,7 +656,7 @@ def test_the_store_refuses_rows_no_ledger_writes(backend: str, tmp_path: Path, r
     app.close()
     bad = {
         "ledger_log": "INSERT INTO {t} (position, notification_id, recorded_at, leaf_hash) VALUES (0, 999999, NULL, {h32})",
-        "ledger_checkpoints": "INSERT INTO {t} (size, root, note, signed_at) VALUES (-1, {h32}, 'x', 'x')",
+        "ledger_checkpoints": "INSERT INTO {t} (size, root, note, signed_at) VALUES (-1, {h32}, 'x', '2024-01-01T00:00:00.000000Z')",
         "ledger_nodes": "INSERT INTO {t} (level, idx, hash) VALUES (0, 999999, {h31})",
     }
     more = {"ledger_nodes": "INSERT INTO {t} (level, idx, hash) VALUES (64, 0, {h32})"}
@@ -678,3 +678,59 @@ def test_the_store_refuses_rows_no_ledger_writes(backend: str, tmp_path: Path, r
         for table, sql in [*bad.items(), *more.items()]:
             with pytest.raises(psycopg.errors.CheckViolation):
                 conn.execute(sql.format(t=f'"{schema}"."{table}"', **blob))
+
+
+def test_a_postgresql_ledger_with_text_instants_is_converted_to_timestamptz_stamp_for_stamp(postgres_url: str) -> None:
+    """A PostgreSQL ledger made when instants were text (format_stamp's UTC ISO form) is opened:
+    its instant columns become timestamptz, every stamp reads back exactly as it was written, to
+    the microsecond, `verify` finds nothing, and the ledger's clock goes on from its last stamp."""
+    from datetime import date
+
+    import psycopg
+
+    from ledger.application import MissionLedger
+    from ledger.domain.values import Fields
+    from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.checkpoint import Signer
+    from ledger.stamps import format_stamp
+    from ledger.store.contract import INSTANT_COLUMNS
+    from tests.conftest import package_data
+
+    app = MissionLedger(postgres_url, actor="test")
+    app.initialise("test/pg")
+    app.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")
+    app.load_catalog(package_data("sample_catalog.csv"), name="sample_catalog.csv")
+    app.record("6810103", "INF-01", effective_from=date(2024, 10, 1), values=Fields(status="operating", staff=2))
+    LedgerAuditor(app.ledger_recorder).sign_checkpoint(Signer.generate("test/pg"), app.clock.now())
+    written = [(x.position, x.recorded_at) for x in app.ledger_recorder.select_log(0, 10_000)]
+    app.close()
+    base, _, schema = postgres_url.partition("?schema=")
+
+    def types() -> dict[tuple[str, str], str]:
+        with psycopg.connect(base) as conn:
+            rows = conn.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = %s",
+                (schema,),
+            ).fetchall()
+        return {(t, c): kind for t, c, kind in rows if (t, c) in INSTANT_COLUMNS}
+
+    assert set(types().values()) == {"timestamp with time zone"}  # a new ledger's
+    # The ledger as an earlier version made it: the same instants, as text.
+    with psycopg.connect(base, autocommit=True) as conn:
+        for table, column in types():
+            conn.execute(
+                f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN {column} TYPE text USING '
+                f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+            )
+        (stored,) = conn.execute(f'SELECT recorded_at FROM "{schema}".ledger_log WHERE position = 1').fetchone()
+    assert stored == format_stamp(written[0][1])  # exactly what format_stamp wrote
+    assert set(types().values()) == {"text"}
+
+    again = MissionLedger(postgres_url, actor="test")
+    assert set(types().values()) == {"timestamp with time zone"}
+    assert [(x.position, x.recorded_at) for x in again.ledger_recorder.select_log(0, 10_000)] == written
+    assert LedgerAuditor(again.ledger_recorder).verify().problems == []
+    again.record("6810103", "INF-02", effective_from=date(2024, 10, 1), values=Fields(status="operating"))
+    last = again.ledger_recorder.select_log(len(written), 1)[0].recorded_at
+    assert last is not None and last >= written[-1][1]
+    again.close()
