@@ -47,7 +47,7 @@ class Scope:
                 hint = f"; did you mean {', '.join(near)}?" if near else ""
                 raise NotFound(f"{what} {value} is not in the registry{hint}")
         if sum(v is not None for v in (self.lao, self.district, self.province)) > 1:
-            raise Unprocessable("give at most one of: an LAO, a district, a province")
+            raise Unprocessable("give at most one of --lao, --district, --province")
 
     def where(self, alias: str = "l") -> tuple[str, list[str]]:
         """where is the SQL condition (on the laos table `alias`) and its parameters."""
