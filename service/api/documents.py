@@ -495,15 +495,19 @@ class SignInLink(msgspec.Struct, kw_only=True):
 
 #: An account's name (ledger.domain.access.check_principal_name).
 NAME_PATTERN: Final = "^[a-z0-9][a-z0-9._@-]{0,63}$"
-_Name = Annotated[str, Meta(pattern=NAME_PATTERN, description="an account name")]
+# The patterns of a name and a role are declared, not enforced by the decoder: the application
+# refuses what they leave out in its own words (check_principal_name, parse_role), as the CLI does.
+_Name = Annotated[str, Meta(extra_json_schema={"pattern": NAME_PATTERN}, description="an account name")]
 #: A role: admin, auditor, an integration (of a province), a province's officer, an LAO's clerk, a
 #: district's officer — of one of the 77 provinces. An officer delegates the last two only (403 else).
 _PROVINCES: Final = "|".join(sorted(PROVINCES))
 _Role = Annotated[
     str,
     Meta(
-        pattern=f"^(admin|auditor|integration(:({_PROVINCES}))?|province:({_PROVINCES})"
-        f"|lao:[0-9]({_PROVINCES})[0-9]{{4}}|district:({_PROVINCES})[0-9]{{2}})$",
+        extra_json_schema={
+            "pattern": f"^(admin|auditor|integration(:({_PROVINCES}))?|province:({_PROVINCES})"
+            f"|lao:[0-9]({_PROVINCES})[0-9]{{4}}|district:({_PROVINCES})[0-9]{{2}})$"
+        },
         description="admin, auditor, integration[:PP], province:PP, lao:CODE or district:CODE",
     ),
 ]

@@ -309,6 +309,11 @@ def test_a_province_officer_keeps_her_clerks_accounts_through_the_api(pages: Pag
                      {"name": "x3", "roles": ["auditor"]}, {"name": "x4", "roles": ["province:81"]}):  # fmt: skip
             assert api.post("/accounts", json=body).status_code == 403, body
         assert api.post(f"/accounts/{name}/grant", json={"role": "admin"}).status_code == 403
+        # A name or a role of the wrong form is refused in the application's words, naming the field.
+        wrong = api.post("/accounts", json={"name": "Somchai K", "roles": ["lao:6810104"]})
+        assert wrong.status_code == 400 and "principal name 'Somchai K' must be" in wrong.json()["detail"]
+        wrong = api.post(f"/accounts/{name}/grant", json={"role": "chief"})
+        assert wrong.status_code == 400 and "chief" in wrong.json()["detail"] and "regex" not in wrong.json()["detail"]
         assert api.post("/accounts/boss/disable").status_code == 403  # the admin's own account
         assert api.post("/accounts/clerk/grant", json={"role": "lao:6810105"}).status_code == 200
         assert served.size() == size + 1  # only the grant to a clerk of her province
