@@ -22,7 +22,9 @@ import sqlite_utils
 
 #: The views' layout; views of another layout are rebuilt at their first catch-up (they are
 #: disposable). 2: record_versions clustered by record, covering indexes for the reports.
-SCHEMA_VERSION: Final = "2"
+#: 3: history no longer copies each event (the ledger holds it, at the same position); changes
+#: are compact JSON.
+SCHEMA_VERSION: Final = "3"
 
 #: A record's values as the view tables keep them (the order of the tables' columns).
 VALUE_TYPES: Final[dict[str, type]] = {
@@ -78,7 +80,6 @@ COLUMNS: Final[dict[str, dict[str, type]]] = {
         "reported_at": str,
         "effective_from": str,
         "changes": str,
-        "event": str,
     },
     "laos": {
         "lao_code": str,

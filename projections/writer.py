@@ -8,7 +8,6 @@ order; Decimals as exact text.
 
 from __future__ import annotations
 
-import json
 import operator
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+import msgspec
 import sqlite_utils
 from msgspec import UNSET
 
@@ -124,7 +124,7 @@ def _changes(before: Timeline, after: Timeline, event: RecordEvent) -> dict[str,
 
 
 Key = tuple[str, str]
-_JSON: Final = json.JSONEncoder(ensure_ascii=False)
+_JSON: Final = msgspec.json.Encoder()
 
 
 def _insert(verb: str, columns: tuple[str, ...]) -> str:
@@ -201,8 +201,7 @@ class PageWriter:
                 event.reason,
                 format_stamp(event.reported_at) if event.reported_at else None,
                 _text(getattr(event, "effective_from", None)),
-                _JSON.encode(changes) if changes is not None else None,
-                logged.state.decode(),
+                _JSON.encode(changes).decode() if changes is not None else None,
             )
         )
 

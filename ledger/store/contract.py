@@ -313,15 +313,19 @@ class LedgerLog(Credentials, ABC):
         ]
         leaves = [row[3] for row in rows]
         frontier = self._frontier(cur, size).extend(leaves)
-        cur.executemany(
-            self._sql("INSERT INTO {log} (position, notification_id, recorded_at, leaf_hash) VALUES (?, ?, ?, ?)"), rows
-        )
+        self._insert_log_rows(cur, rows)
         cur.execute(self._sql("DELETE FROM {frontier}"))
         cur.executemany(self._sql("INSERT INTO {frontier} (idx, hash) VALUES (?, ?)"), list(enumerate(frontier.hashes)))
         if self._has_nodes(cur):
             nodes = completed_nodes(size, leaves, lambda level, lo, hi: self._stored_nodes(cur, level, lo, hi))
             if nodes:
                 cur.executemany(self._sql("INSERT INTO {nodes} (level, idx, hash) VALUES (?, ?, ?)"), nodes)
+
+    def _insert_log_rows(self, cur: Cursor, rows: Sequence[tuple[int, int, str | None, bytes]]) -> None:
+        """Insert the log's rows (position, notification id, recorded_at, leaf hash)."""
+        cur.executemany(
+            self._sql("INSERT INTO {log} (position, notification_id, recorded_at, leaf_hash) VALUES (?, ?, ?, ?)"), rows
+        )
 
     def _has_nodes(self, cur: Cursor) -> bool:
         # A ledger made before the nodes table existed appends without it (proofs then read
