@@ -29,7 +29,10 @@ import httpx
 from bench.generate import catalog_csv, corrections, laos, records, registry_csv, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-_ID = re.compile(rb"^id: (\d+)\r?$", re.M)
+# A frame's id line follows a newline (the previous frame's blank line, or the stream's opening
+# comment). Not `^…$` with re.M: that form scans ten times slower, and 200 clients reading 1.5 GB
+# through it in this process measured the regex, not the service.
+_ID = re.compile(rb"\nid: (\d+)\r?\n")
 
 
 def _p(samples: list[float]) -> tuple[float, float]:
@@ -162,12 +165,12 @@ async def _sse_client(
     ready.set()
     buffer = b""
     while not ("last" in target and ids and ids[-1] >= target["last"]):
-        chunk = await reader.read(1 << 16)
+        chunk = await reader.read(1 << 20)
         if not chunk:
             break
         buffer += chunk
-        cut = buffer.rfind(b"\n") + 1
-        found = [int(x) for x in _ID.findall(buffer, 0, cut)]
+        cut = buffer.rfind(b"\n\n") + 1  # the last frame's end; its blank line's \n stays for the next
+        found = [int(x) for x in _ID.findall(buffer, 0, cut + 1)]
         buffer = buffer[cut:]
         if found:
             ids += found

@@ -30,6 +30,8 @@ from service.state import LedgerService, frame_of
 
 BATCH: Final = "application/cloudevents-batch+json"
 MAX_LIMIT: Final = 5000
+#: Frames a live stream writes at once (about 200 KB of a large import).
+FRAMES_PER_WRITE: Final = 256
 _encoder: Final = msgspec.json.Encoder()
 
 
@@ -178,11 +180,15 @@ def feed_stream(
             if kept is None:  # further behind than the tail keeps: read the store
                 kept = [frame_of(feed, logged) for logged in ledger.app.ledger_recorder.select_log(position, 1000)]
             if kept:
-                # One chunk per page: the frames were encoded once, by the tail, for every stream.
-                chunk = b"".join(f.frame for f in kept if everything or feed.keeps(f.head, where))
-                position = kept[-1].position
-                if chunk:
-                    yield chunk
+                # One write per slice of frames, encoded once by the tail for every stream; each
+                # write waits for the client to take the last (flow control), so that 200 streams of
+                # a large import hold a slice each in memory, not the whole page each.
+                for first in range(0, len(kept), FRAMES_PER_WRITE):
+                    part = kept[first : first + FRAMES_PER_WRITE]
+                    chunk = b"".join(f.frame for f in part if everything or feed.keeps(f.head, where))
+                    position = part[-1].position
+                    if chunk:
+                        yield chunk
                 await asyncio.sleep(0)  # let other streams and requests run between pages
                 continue
             try:
