@@ -103,17 +103,17 @@ def copy(source: str, target: str) -> None:
 @cli.command()
 @click.option("--rebuild", is_flag=True, help="Drop the views and rebuild them from event 1.")
 @click.option("--digest", is_flag=True, help="Print a digest of the view tables (equal views, equal digest).")
-@click.option("--page", type=click.IntRange(min=1), default=2000, hidden=True, help="Events per transaction.")
+@click.option("--page", type=click.IntRange(min=1), hidden=True, help="Events per transaction.")
 @pass_settings
-def project(settings: Settings, rebuild: bool, digest: bool, page: int) -> None:
+def project(settings: Settings, rebuild: bool, digest: bool, page: int | None) -> None:
     """Bring the views up to date with the ledger (they are disposable and rebuildable).
 
     Example: mission-ledger project --rebuild --digest
     """
-    from projections.runner import Projector
+    from projections.runner import PAGE, Projector
 
     app = settings.open()
-    projector = Projector(app.ledger_recorder, settings.views, page=page)
+    projector = Projector(app.ledger_recorder, settings.views, page=page or PAGE)
     try:
         moved = projector.rebuild() if rebuild else projector.catch_up()
         click.echo(t(f"views {settings.views}: {moved.applied} events applied, at position {moved.end}"))

@@ -26,7 +26,10 @@ from ledger.store.contract import LedgerLog
 from projections.schema import SCHEMA_VERSION, TABLES, create_schema
 from projections.writer import PageWriter
 
-PAGE = 2000
+#: Events per transaction. Records lie in key order, so a page's events dirty pages all over the
+#: file, and each commit writes every dirty page to the journal: 20,000 events a commit wrote a
+#: 100,000-event catch-up's journal in 0.7 s, 2,000 in 3.2 s.
+PAGE = 20_000
 #: Events per transaction when views are built from scratch (`rebuild`, verify's fresh copy).
 BULK_PAGE = 20_000
 #: The columns that name a row of each view table, in messages about a row that differs.
@@ -84,7 +87,7 @@ def open_views(path: Path, *, bulk: bool = False) -> sqlite_utils.Database:
         # (a deferred transaction that reads, then writes, would fail instead).
         _with_retry(lambda: db.execute("BEGIN IMMEDIATE"))
         try:
-            create_schema(db)
+            create_schema(db, indexes=not bulk)
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -121,6 +124,7 @@ def check_views(recorder: LedgerLog, views_path: Path) -> tuple[int, list[str]]:
             fresh = Projector(recorder, Path(scratch) / "fresh.views.db", page=BULK_PAGE, bulk=True)
             try:
                 fresh.catch_up(until=end)
+                fresh.finish()
                 return end, live.differences(fresh)
             finally:
                 fresh.close()
@@ -149,6 +153,10 @@ class Projector:
     def close(self) -> None:
         """close closes the views file."""
         self.db.close()
+
+    def finish(self) -> None:
+        """finish gives views built in bulk their secondary indexes."""
+        create_schema(self.db)
 
     def position(self) -> int:
         """position is the number of ledger events the views hold."""
@@ -225,6 +233,7 @@ class Projector:
         fresh = Projector(self.recorder, building, page=max(self.page, BULK_PAGE), bulk=True)
         try:
             moved = fresh.catch_up()
+            fresh.finish()
             fresh.db.execute("PRAGMA journal_mode=WAL")
         except BaseException:
             fresh.close()

@@ -23,7 +23,7 @@ import sqlite_utils
 #: The views' layout; views of another layout are rebuilt at their first catch-up (they are
 #: disposable). 2: record_versions clustered by record, covering indexes for the reports.
 #: 3: history no longer copies each event (the ledger holds it, at the same position); changes
-#: are compact JSON.
+#: are compact JSON; records are stored in their key's order, like record_versions.
 SCHEMA_VERSION: Final = "3"
 
 #: A record's values as the view tables keep them (the order of the tables' columns).
@@ -122,7 +122,10 @@ _NOT_NULL: Final = {
 #: record_versions is stored in its key's order (WITHOUT ROWID): a record's versions, an LAO's
 #: records and a province's LAOs lie together on disk, so a province's query reads pages of the
 #: province instead of one page per row scattered over the nation's file.
-_CLUSTERED: Final = {"record_versions": ("lao_code", "mission_code", "seq_from", "valid_from")}
+_CLUSTERED: Final = {
+    "record_versions": ("lao_code", "mission_code", "seq_from", "valid_from"),
+    "records": ("lao_code", "mission_code"),
+}
 _INDEXES: Final = {
     "history": (["lao_code", "mission_code", "position"], ["recorded_at"], ["lao_code", "kind", "recorded_at"]),
     # With lao_code: a scope's LAOs come in code order, the order of every answer (no sort).
@@ -131,22 +134,24 @@ _INDEXES: Final = {
 _SQL_TYPES: Final = {str: "TEXT", int: "INTEGER"}
 
 
-def create_schema(db: sqlite_utils.Database) -> None:
-    """create_schema creates every view table and index that does not exist yet."""
+def create_schema(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
+    """create_schema creates every view table and index that does not exist yet; without
+    `indexes`, the tables alone (a file built from scratch gets its secondary indexes at the end,
+    each sorted once, rather than grown one random insert at a time)."""
     for table, key in _CLUSTERED.items():
         definition = ", ".join(
             f"[{c}] {_SQL_TYPES[t]}{' NOT NULL' if c in _NOT_NULL.get(table, ()) else ''}"
             for c, t in COLUMNS[table].items()
         )
         db.execute(f"CREATE TABLE IF NOT EXISTS [{table}] ({definition}, PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
-    for table in ("_meta", "records", "history", "laos", "missions"):
+    for table in ("_meta", "history", "laos", "missions"):
         db.table(table).create(
             COLUMNS[table],
             pk=_PRIMARY_KEYS.get(table),
             not_null=_NOT_NULL.get(table),
             if_not_exists=True,
         )
-        for columns in _INDEXES.get(table, ()):
+        for columns in _INDEXES.get(table, ()) if indexes else ():
             db.table(table).create_index(columns, if_not_exists=True)
     db.create_view(
         "records_named",
