@@ -34,9 +34,12 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 LISTS: Final = frozenset({"kind", "type"})
 
 
-def once_each(request: Request[Any, Any, Any]) -> None:
+async def once_each(request: Request[Any, Any, Any]) -> None:
     """once_each refuses a query parameter given twice that takes one value (`?province=81&
-    province=82`): which one counts would be a guess (the API router's before_request)."""
+    province=82`): which one counts would be a guess (the API router's before_request).
+
+    A coroutine, though it awaits nothing: Litestar runs a plain function given as a hook on a
+    worker thread, a hand-off that cost every API request more than the hook itself."""
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in LISTS:
