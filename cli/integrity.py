@@ -147,6 +147,12 @@ def _quorum(key_files: tuple[Path, ...], needed: int) -> Quorum | None:
 @key_options("A verifier key (.pub): check checkpoint signatures (repeatable: several keys).")
 @no_signature_option
 @click.option("--no-views", is_flag=True, help="Check the ledger only, not the views file.")
+@click.option(
+    "--tiles",
+    "mirror",
+    metavar="DIR|URL",
+    help="Check a mirror of the log instead (a `tiles export` folder, or a URL such as …/api/v1/log).",
+)
 @pass_settings
 def verify(
     settings: Settings,
@@ -155,6 +161,7 @@ def verify(
     min_signatures: int,
     no_signature: bool,
     no_views: bool,
+    mirror: str | None,
 ) -> None:
     """Recompute every leaf from the stored events and the root at every checkpoint, and
     rebuild the views from the ledger and compare them with the views file; exit 0 with a
@@ -168,6 +175,9 @@ def verify(
     from ledger.integrity.audit import LedgerAuditor
 
     verifier = _quorum(key_files, min_signatures)
+    if mirror is not None:
+        _verify_mirror(mirror, verifier, no_signature)
+        return
     notes = [_read(p, "checkpoint") for p in checkpoints]
     app = settings.open()
     report = LedgerAuditor(app.ledger_recorder).verify(notes, verifier)
@@ -200,6 +210,38 @@ def verify(
             f"(or --no-signature to accept that) ({summary})"
         )
     click.echo(t(f"ok: {summary}" + ("; signatures not checked (--no-signature)" if verifier is None else "")))
+
+
+def _verify_mirror(source: str, verifier: Quorum | None, no_signature: bool) -> None:
+    """Check a mirror: its checkpoint's signature, then every tile and entry bundle up to its size."""
+    from cli.tiles import mirror_reader
+    from ledger.integrity.checkpoint import parse_checkpoint
+    from ledger.integrity.tiles import check_tiles
+
+    fetch = mirror_reader(source)
+    found = fetch("checkpoint")
+    if found is None:
+        raise Refused(f"{source} has no checkpoint")
+    try:
+        note = found.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{source}: the checkpoint is not UTF-8 text") from e
+    if verifier is not None:
+        verifier.check(note)
+    elif not no_signature:
+        raise Refused(
+            "signatures NOT checked: anyone could have signed the mirror's checkpoint; give --key FILE.pub "
+            "(or --no-signature to accept that)"
+        )
+    checkpoint = parse_checkpoint(note)
+    count = check_tiles(fetch, checkpoint.size, checkpoint.root)
+    signed = "signature verified" if verifier is not None else "signature not checked (--no-signature)"
+    click.echo(
+        t(
+            f"ok: mirror {source}: {checkpoint.origin} at size {checkpoint.size}, {count} tiles and entry bundles "
+            f"read, every entry hashes to its leaf, root {checkpoint.root.hex()}; {signed}"
+        )
+    )
 
 
 @cli.group()

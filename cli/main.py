@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve  # noqa: F401  (importing registers the commands)
+from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve, tiles  # noqa: F401  (importing registers the commands)
 from cli.base import LedgerContext, cli
 
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
@@ -44,6 +44,7 @@ SUMMARIES = {
     "serve": "Serve the ledger over HTTP (the API).",
     "session": "The pages' open sessions: list, end.",
     "show": "Show a mission record at a time, on a date.",
+    "tiles": "The log as C2SP tiles, for mirrors.",
     "verify": "Check every event, checkpoint and the views.",
     "verify-proof": "Check a proof file offline.",
     "token": "Tokens that sign principals in to the service.",

@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp
 
 from ledger.errors import LedgerError
-from service.api import accounts, feed, imports, integrity, reading, records
+from service.api import accounts, feed, imports, integrity, reading, records, tiles
 from service.api.contract import JSON, PROBLEM, Answer, ContractDocument, declares
 from service.api.documents import Health, Problem
 from service.auth import bearer_guard, ledger_of, signed_in
@@ -132,6 +132,7 @@ def create_app(config: ServiceConfig) -> Litestar:
             *reading.ROUTES,
             *feed.ROUTES,
             *integrity.ROUTES,
+            *tiles.ROUTES,
             *imports.ROUTES,
             *accounts.ROUTES,
         ],

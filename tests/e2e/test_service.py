@@ -63,6 +63,9 @@ ENDPOINTS: dict[str, tuple[Any, dict[str | None, int]]] = {
     "feed, province 82": (lambda: ("GET", "/feed?province=82", {}), {A: 200, AU: 200, FD: 200, FD82: 200}),
     "feed, everything": (lambda: ("GET", "/feed", {}), {A: 200, AU: 200, FD: 200, FD82: 200}),
     "checkpoint, latest": (lambda: ("GET", "/checkpoints/latest", {}), {A: 200, AU: 200, FD: 200, FD82: 200}),
+    # A hash tile holds hashes, as a proof does; an entry bundle holds events of every province.
+    "hash tile": (lambda: ("GET", "/log/tile/0/000.p/1", {}), {A: 200, AU: 200, FD: 200, FD82: 200}),
+    "entry bundle": (lambda: ("GET", "/log/tile/entries/000.p/1", {}), {A: 200, AU: 200, FD: 200}),
     # Position 1 (the ledger's start) is of no province: outside integration:82's feed, and its proof too.
     "proof of inclusion": (lambda: ("GET", "/proofs/inclusion/1", {}), {A: 200, AU: 200, FD: 200}),
     "import dry run, own LAO": (lambda: ("POST", "/imports?dry_run=true", _upload(IN_LAO)), {A: 200, P: 200, C: 200}),
