@@ -18,6 +18,7 @@ from ledger.errors import BadInput, Refused
 
 if TYPE_CHECKING:
     from ledger.integrity.checkpoint import Quorum
+    from ledger.integrity.witness import Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -59,7 +60,10 @@ def no_signature_option(f: F) -> F:
     default=Path("."),
     help="The folder PATH is relative to.",
 )
-def keygen(path: Path, name: str | None, folder: Path) -> None:
+@click.option(
+    "--witness", "for_witness", is_flag=True, help="A witness's key (cosignatures, c2sp.org/tlog-cosignature)."
+)
+def keygen(path: Path, name: str | None, folder: Path, for_witness: bool) -> None:
     """Write an Ed25519 key pair for signing checkpoints: PATH.key (secret) and PATH.pub
     (the verifier key to give to auditors), in C2SP signed-note key format.
 
@@ -80,12 +84,19 @@ def keygen(path: Path, name: str | None, folder: Path) -> None:
     for file in (secret, public):
         if file.exists() or file.is_symlink():
             raise Refused(f"{file} exists already; keys are never overwritten")
-    signer = Signer.generate(name)
+    if for_witness:
+        from ledger.integrity.witness import Witness
+
+        made = Witness.generate(name)
+        private, verifier = made.format(), made.key.format()
+    else:
+        signer = Signer.generate(name)
+        private, verifier = signer.format(), signer.verifier().format()
     fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(signer.format() + "\n")
-    public.write_text(signer.verifier().format() + "\n")
-    click.echo(t(f"wrote {secret} (keep it secret) and {public}: '{signer.verifier().format()}'"))
+        f.write(private + "\n")
+    public.write_text(verifier + "\n")
+    click.echo(t(f"wrote {secret} (keep it secret) and {public}: '{verifier}'"))
 
 
 @cli.command()
@@ -97,9 +108,13 @@ def keygen(path: Path, name: str | None, folder: Path) -> None:
     required=True,
     help="The signer key file (from keygen); or MISSION_LEDGER_KEY.",
 )
+@click.option(
+    "--witness", "witnesses", multiple=True, metavar="URL",
+    help="A witness to cosign the checkpoint (its add-checkpoint URL prefix). Repeatable.",
+)  # fmt: skip
 @out_options("Write the checkpoint here.")
 @pass_settings
-def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool) -> None:
+def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool, witnesses: tuple[str, ...]) -> None:
     """Sign a checkpoint of the whole ledger (C2SP signed note) and record it in the ledger.
 
     Keep checkpoints outside the ledger: `verify --checkpoint FILE` and the proofs check against them.
@@ -108,11 +123,26 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
     """
     from ledger.integrity.audit import LedgerAuditor
     from ledger.integrity.checkpoint import parse_signer
+    from ledger.integrity.cosigning import Gathered, gather
+    from ledger.integrity.witness import with_cosignatures
 
     signer = parse_signer(_read(key_file, "key"))
     app = settings.open()
-    note = LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, app.clock.now())
+    auditor = LedgerAuditor(app.ledger_recorder)
+    gathered = Gathered()
+
+    def cosigned(note: str) -> str:
+        found = gather(note, witnesses, auditor.subtree)
+        gathered.lines, gathered.refusals = found.lines, found.refusals
+        return with_cosignatures(note, found.lines)
+
+    note = auditor.sign_checkpoint(signer, app.clock.now(), cosign=cosigned if witnesses else None)
     _write(note, out, settings, force=force, inputs=(key_file,))
+    if gathered.refusals:
+        raise Refused(
+            f"the checkpoint is recorded with {len(gathered.lines)} of {len(witnesses)} cosignatures; "
+            + "; ".join(gathered.refusals)
+        )
 
 
 def key_options(help: str) -> Callable[[F], F]:
@@ -120,6 +150,14 @@ def key_options(help: str) -> Callable[[F], F]:
     signed each checkpoint (a key rotation, a cosigner)."""
 
     def decorate(command: F) -> F:
+        command = click.option(
+            "--min-witnesses", type=click.IntRange(1),
+            help="How many of the given witnesses must have cosigned each checkpoint (default: all of them).",
+        )(command)  # fmt: skip
+        command = click.option(
+            "--witness-key", "witness_keys", type=FILE, multiple=True,
+            help="A witness's verifier key: checkpoints must carry its cosignature (repeatable).",
+        )(command)  # fmt: skip
         command = click.option(
             "--min-signatures", type=click.IntRange(1), default=1, show_default=True,
             help="How many of the given keys must have signed each checkpoint.",
@@ -129,15 +167,29 @@ def key_options(help: str) -> Callable[[F], F]:
     return decorate
 
 
-def _quorum(key_files: tuple[Path, ...], needed: int) -> Quorum | None:
-    """The keys given, and how many of them must have signed (None: no key given)."""
+def _quorum(
+    key_files: tuple[Path, ...], needed: int, witness_keys: tuple[Path, ...] = (), witnesses: int | None = None
+) -> Quorum | Policy | None:
+    """The keys given, how many of them must have signed, and the witnesses that must have
+    cosigned (None: no key given)."""
     from ledger.integrity.checkpoint import Quorum, parse_verifier
+    from ledger.integrity.witness import Policy, parse_witness_key
 
     if not key_files:
+        if witness_keys:
+            raise click.UsageError("--witness-key needs --key: a cosignature vouches for a checkpoint the log signed")
         return None
     if needed > len(key_files):
         raise click.UsageError(f"--min-signatures {needed} needs at least {needed} --key")
-    return Quorum(tuple(parse_verifier(_read(k, "key")) for k in key_files), needed)
+    log = Quorum(tuple(parse_verifier(_read(k, "key")) for k in key_files), needed)
+    if not witness_keys:
+        if witnesses is not None:
+            raise click.UsageError("--min-witnesses needs --witness-key")
+        return log
+    keys = tuple(parse_witness_key(_read(k, "witness key")) for k in witness_keys)
+    if witnesses is not None and witnesses > len(keys):
+        raise click.UsageError(f"--min-witnesses {witnesses} needs at least {witnesses} --witness-key")
+    return Policy(log, keys, len(keys) if witnesses is None else witnesses)
 
 
 @cli.command()
@@ -159,6 +211,8 @@ def verify(
     checkpoints: tuple[Path, ...],
     key_files: tuple[Path, ...],
     min_signatures: int,
+    witness_keys: tuple[Path, ...],
+    min_witnesses: int | None,
     no_signature: bool,
     no_views: bool,
     mirror: str | None,
@@ -174,7 +228,7 @@ def verify(
     """
     from ledger.integrity.audit import LedgerAuditor
 
-    verifier = _quorum(key_files, min_signatures)
+    verifier = _quorum(key_files, min_signatures, witness_keys, min_witnesses)
     if mirror is not None:
         _verify_mirror(mirror, verifier, no_signature)
         return
@@ -212,7 +266,28 @@ def verify(
     click.echo(t(f"ok: {summary}" + ("; signatures not checked (--no-signature)" if verifier is None else "")))
 
 
-def _verify_mirror(source: str, verifier: Quorum | None, no_signature: bool) -> None:
+def _cosigners(verifier: Quorum | Policy | None, doc: dict[str, Any]) -> str:
+    """Who cosigned a proof's checkpoint (the newer one of a consistency proof), when witnesses
+    were asked for: `, cosigned by NAME at TIME, …`."""
+    from ledger.integrity.witness import Policy
+
+    note = doc.get("checkpoint") or doc.get("new")
+    if not isinstance(verifier, Policy) or not isinstance(note, str):
+        return ""
+    return _cosigned_by(verifier, note)
+
+
+def _cosigned_by(policy: Policy, note: str) -> str:
+    from datetime import UTC, datetime
+
+    from cli.output import voice
+
+    said = voice()
+    named = ", ".join(f"{name} ({said.when(datetime.fromtimestamp(at, UTC))})" for name, at in policy.cosigners(note))
+    return f", cosigned by {named}" if named else ""
+
+
+def _verify_mirror(source: str, verifier: Quorum | Policy | None, no_signature: bool) -> None:
     """Check a mirror: its checkpoint's signature, then every tile and entry bundle up to its size."""
     from cli.tiles import mirror_reader
     from ledger.integrity.checkpoint import parse_checkpoint
@@ -236,6 +311,10 @@ def _verify_mirror(source: str, verifier: Quorum | None, no_signature: bool) -> 
     checkpoint = parse_checkpoint(note)
     count = check_tiles(fetch, checkpoint.size, checkpoint.root)
     signed = "signature verified" if verifier is not None else "signature not checked (--no-signature)"
+    from ledger.integrity.witness import Policy
+
+    if isinstance(verifier, Policy):
+        signed += _cosigned_by(verifier, note)
     click.echo(
         t(
             f"ok: mirror {source}: {checkpoint.origin} at size {checkpoint.size}, {count} tiles and entry bundles "
@@ -295,14 +374,21 @@ def prove_consistency_command(
 @click.argument("proof_file", type=FILE)
 @key_options("A verifier key (.pub) that signed the checkpoints (repeatable: several keys).")
 @no_signature_option
-def verify_proof(proof_file: Path, key_files: tuple[Path, ...], min_signatures: int, no_signature: bool) -> None:
+def verify_proof(
+    proof_file: Path,
+    key_files: tuple[Path, ...],
+    min_signatures: int,
+    witness_keys: tuple[Path, ...],
+    min_witnesses: int | None,
+    no_signature: bool,
+) -> None:
     """Check a proof file offline, with no ledger at hand.
 
     Example: mission-ledger verify-proof 94.proof --key krabi-ppao.pub
     """
     from ledger.integrity.audit import check_proof_file
 
-    verifier = _quorum(key_files, min_signatures)
+    verifier = _quorum(key_files, min_signatures, witness_keys, min_witnesses)
     result = check_proof_file(_read(proof_file, "proof"), verifier)
     if verifier is None and not no_signature:
         raise Refused(
@@ -310,6 +396,7 @@ def verify_proof(proof_file: Path, key_files: tuple[Path, ...], min_signatures: 
             "signed it; give --key FILE.pub (or --no-signature to accept that)"
         )
     signed = "signature verified" if result.signed else "signature not checked (--no-signature)"
+    signed += _cosigners(verifier, json.loads(_read(proof_file, "proof")))
     if result.kind == "inclusion":
         event = result.event or {}
         what = event.get("kind", "?")

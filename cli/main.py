@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve, tiles  # noqa: F401  (importing registers the commands)
+from cli import access, admin, feed, imports, integrity, reading, records, reference, rounds, serve, tiles, witness  # noqa: F401  (importing registers the commands)
 from cli.base import LedgerContext, cli
 
 #: The one line each command shows in `mission-ledger --help`, whole (the first sentence of its
@@ -46,6 +46,7 @@ SUMMARIES = {
     "show": "Show a mission record at a time, on a date.",
     "tiles": "The log as C2SP tiles, for mirrors.",
     "verify": "Check every event, checkpoint and the views.",
+    "witness": "A witness that cosigns logs' checkpoints.",
     "verify-proof": "Check a proof file offline.",
     "token": "Tokens that sign principals in to the service.",
     "void": "Void a record entered in error.",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
@@ -34,6 +34,9 @@ from ledger.integrity.merkle import (
     root_of,
 )
 from ledger.stamps import parse_stamp
+
+if TYPE_CHECKING:
+    from ledger.integrity.witness import Policy
 
 INCLUSION_FORMAT: Final = "mission-ledger/inclusion-proof/v1"
 CONSISTENCY_FORMAT: Final = "mission-ledger/consistency-proof/v1"
@@ -138,9 +141,10 @@ class LedgerAuditor:
                 hi = mid - 1
         return lo
 
-    def sign_checkpoint(self, signer: Signer, now: datetime) -> str:
+    def sign_checkpoint(self, signer: Signer, now: datetime, *, cosign: Callable[[str], str] | None = None) -> str:
         """sign_checkpoint signs the whole log as it stands and records the checkpoint; it never
-        signs a tree that is not an extension of the last checkpoint it signed."""
+        signs a tree that is not an extension of the last checkpoint it signed. `cosign` gives the
+        signed note its witnesses' cosignatures before it is recorded."""
         tree = self.recorder.tree()
         previous = self.recorder.checkpoints()
         if previous:
@@ -154,6 +158,8 @@ class LedgerAuditor:
         if tree.root() != self.root_at(tree.size):
             raise Refused("the stored tree frontier does not match the leaves: run `mission-ledger verify`")
         note = signer.sign(checkpoint.text())
+        if cosign is not None:
+            note = cosign(note)
         self.recorder.record_checkpoint(checkpoint.size, checkpoint.root, note, now)
         return note
 
@@ -209,7 +215,7 @@ class LedgerAuditor:
 
     # --- verify -------------------------------------------------------------------------------
 
-    def verify(self, external: Sequence[str] = (), verifier: Verifier | Quorum | None = None) -> VerifyReport:
+    def verify(self, external: Sequence[str] = (), verifier: Verifier | Quorum | Policy | None = None) -> VerifyReport:
         """verify recomputes every leaf, the root at every recorded and given checkpoint, and
         checks signatures (with `verifier`); the report names the first bad position."""
         report = VerifyReport()
@@ -351,7 +357,7 @@ class VerifyReport:
             self.ranges.add(len(self.problems))
         self.problems.append((position, what, detail))
 
-    def check_signature(self, verifier: Verifier | Quorum, note: str, what: str) -> None:
+    def check_signature(self, verifier: Verifier | Quorum | Policy, note: str, what: str) -> None:
         """check_signature notes a bad signature on a checkpoint."""
         try:
             verifier.check(note)
@@ -387,7 +393,7 @@ class ProofResult:
     signed: bool = False
 
 
-def check_proof_file(text: str, verifier: Verifier | Quorum | None = None) -> ProofResult:
+def check_proof_file(text: str, verifier: Verifier | Quorum | Policy | None = None) -> ProofResult:
     """check_proof_file checks an inclusion or consistency proof file with no ledger at hand;
     raises Refused (or BadInput for a malformed file) when it does not hold."""
     try:
