@@ -26,8 +26,9 @@ OCTETS: Final = "application/octet-stream"
 TILE_PATH: Final = {
     "type": "string",
     "maxLength": 64,
-    "pattern": r"^/(entries|0|[1-9][0-9]?)/(x[0-9]{3}/)*[0-9]{3}(\.p/[1-9][0-9]{0,2})?$",
-    "description": "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` as c2sp.org/tlog-tiles names them",
+    "pattern": "^[0-9a-z./]*$",
+    "description": "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` as c2sp.org/tlog-tiles names them (`0/x001/234`, "
+    "`1/004.p/17`, `entries/000.p/101`); a name that is not a tile's is 404",
 }
 
 

@@ -143,6 +143,11 @@ def test_a_client_generated_from_the_document_reads_every_answer(served: Served,
     first_size = int(proof.checkpoint.split("\n")[1])
     consistency = ask("consistency_proof", old=first_size)
     assert isinstance(consistency, models.ConsistencyProof) and consistency.old == proof.checkpoint
+    # The log's tiles: the checkpoint as text, a tile as bytes (the client's raw content).
+    assert ask("log_checkpoint") == note
+    tile = call["log_tile"].sync_detailed("0/000.p/1", client=client)
+    called.add("log_tile")
+    assert tile.status_code == 200 and len(tile.content) == 32
 
     upload = types.File(payload=io.BytesIO(f"lao_code,mission_code,status,effective_from\n{IN_LAO},INF-02,operating,2567-10-01\n".encode()), file_name="one.csv", mime_type="text/csv")  # fmt: skip
     dry = ask("upload_import", body=models.Upload(file=upload), dry_run=True)
