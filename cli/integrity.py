@@ -355,19 +355,28 @@ def prove_inclusion_command(
 def prove_consistency_command(
     settings: Settings, old_file: Path, new_file: Path, out: Path | None, force: bool
 ) -> None:
-    """Prove that the later checkpoint's ledger extends the earlier one's (nothing rewritten).
+    """Prove that the later checkpoint's ledger extends the earlier one's (nothing rewritten) — or,
+    when the two fork (the log signed two histories), write the evidence of it instead and exit 1:
+    a file anyone can check offline with `verify-proof`.
 
     Example: mission-ledger prove consistency --old deadline.checkpoint --new today.checkpoint
     """
     from ledger.integrity.audit import LedgerAuditor
+    from ledger.integrity.split_view import split_view_evidence
 
     app = settings.open()
-    doc = LedgerAuditor(app.ledger_recorder).consistency_proof(
-        _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
-    )
+    auditor = LedgerAuditor(app.ledger_recorder)
+    old, new = _read(old_file, "checkpoint"), _read(new_file, "checkpoint")
+    evidence = split_view_evidence(auditor, old, new)
+    doc = evidence if evidence is not None else auditor.consistency_proof(old, new)
     _write(
         json.dumps(doc, ensure_ascii=False, indent=1) + "\n", out, settings, force=force, inputs=(old_file, new_file)
     )
+    if evidence is not None:
+        raise Refused(
+            "the two checkpoints fork: the log signed two histories; the evidence is written "
+            "(anyone can check it with `verify-proof`)"
+        )
 
 
 @cli.command("verify-proof")
@@ -405,6 +414,15 @@ def verify_proof(
             t(
                 f"ok: event {result.position} ({what} {record}, recorded {event.get('recorded_at')}) is in "
                 f"{result.checkpoint.origin} at size {result.checkpoint.size}; {signed}"
+            )
+        )
+    elif result.kind == "split-view":
+        assert result.old is not None
+        first, second = result.old, result.checkpoint
+        click.echo(
+            t(
+                f"ok: the evidence holds: {second.origin} signed two histories that fork (size {first.size} "
+                f"and size {second.size}); {signed}"
             )
         )
     else:

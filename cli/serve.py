@@ -25,8 +25,14 @@ from ledger.errors import NotFound
     envvar="MISSION_LEDGER_KEY",
     help="The signer key for POST /api/v1/checkpoints (from keygen).",
 )
+@click.option(
+    "--witness", "witnesses", multiple=True, metavar="URL",
+    help="A witness to cosign every checkpoint the service signs (seals, POST /api/v1/checkpoints). Repeatable.",
+)  # fmt: skip
 @pass_settings
-def serve(settings: Settings, host: str, port: int, workers: int, key_file: Path | None) -> None:
+def serve(
+    settings: Settings, host: str, port: int, workers: int, key_file: Path | None, witnesses: tuple[str, ...]
+) -> None:
     """Serve the ledger over HTTP: the API under /api/v1 (tokens from `token issue`).
 
     Every worker keeps the views in step with the ledger; share a PostgreSQL ledger to run
@@ -45,6 +51,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, key_file: Path
     os.environ["MISSION_LEDGER_VIEWS"] = str(settings.views)
     if key_file is not None:
         os.environ["MISSION_LEDGER_KEY"] = str(key_file.resolve())
+    if witnesses:
+        os.environ["MISSION_LEDGER_WITNESSES"] = " ".join(witnesses)
     where = settings.location.describe()
     click.echo(t(f"mission-ledger serving {where} on http://{host}:{port}/ (Ctrl-C stops)"), err=True)
     uvicorn.run(

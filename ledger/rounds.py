@@ -9,6 +9,7 @@ to date from the log's tail (an append elsewhere costs one short read, not a sca
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from ledger.domain.rounds import Round, check_province_code, check_round, check_
 from ledger.errors import Conflict, NotFound, Refused
 from ledger.integrity.audit import LedgerAuditor
 from ledger.integrity.checkpoint import Signer, parse_checkpoint
+from ledger.integrity.cosigning import cosigner
 from ledger.store.mapper import Envelope
 
 if TYPE_CHECKING:
@@ -94,10 +96,13 @@ class Rounds:
                     return found, sealed
         return None
 
-    def seal(self, name: str, signer: Signer) -> RoundSealed:
+    def seal(
+        self, name: str, signer: Signer, *, witnesses: Sequence[str] = (), said: Callable[[str], None] = lambda _: None
+    ) -> RoundSealed:
         """seal signs a checkpoint of exactly the events recorded by the round's deadline and keeps
         it as the round's seal (`round_sealed`). Refused before the deadline has passed; a round
-        already sealed keeps its seal (sealing twice changes nothing, also when two race)."""
+        already sealed keeps its seal (sealing twice changes nothing, also when two race). With
+        `witnesses`, the seal carries their cosignatures; each refusal goes to `said`."""
         self.app.authorize("sign_checkpoint")
         found = self.named(name)
         existing = self.seal_of(name)
@@ -110,7 +115,8 @@ class Rounds:
             )
         auditor = LedgerAuditor(self.app.ledger_recorder)
         size = auditor.size_at(found.deadline_instant)
-        note = auditor.sign_checkpoint_at(signer, size, now)
+        cosign = cosigner(witnesses, auditor.subtree, said) if witnesses else None
+        note = auditor.sign_checkpoint_at(signer, size, now, cosign=cosign)
         root = parse_checkpoint(note).root.hex()
 
         def decide(at: datetime) -> list[Envelope]:

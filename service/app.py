@@ -96,6 +96,8 @@ def refusal(request: Request[Any, Any, Any], error: HTTPException) -> Response[A
 
 #: How often a worker checks for a round whose deadline has passed unsealed (seconds).
 SEAL_EVERY: Final = 60.0
+#: How often, at most, a worker signs a checkpoint for its witnesses while the log grows (seconds).
+COSIGN_EVERY: Final = 600.0
 
 
 def create_app(config: ServiceConfig) -> Litestar:
@@ -110,6 +112,8 @@ def create_app(config: ServiceConfig) -> Litestar:
                 sealed = await asyncio.to_thread(service.seal_due)
                 for name in sealed:
                     logging.getLogger("mission_ledger.service").info("sealed round %s", escaped(name))
+                if await asyncio.to_thread(service.cosign_due, COSIGN_EVERY):
+                    logging.getLogger("mission_ledger.service").info("signed a checkpoint for the witnesses")
             except Exception as e:  # a store fault now is retried at the next check
                 logging.getLogger("mission_ledger.service").warning("sealing rounds failed: %s", escaped(str(e), 300))
             await asyncio.sleep(SEAL_EVERY)

@@ -10,7 +10,9 @@ step before it reads (DESIGN §10, as `project` does).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -21,7 +23,7 @@ import sqlite_utils
 from ledger.application import MissionLedger
 from ledger.clock import clock_from_environment
 from ledger.domain.access import Principal
-from ledger.errors import NotFound
+from ledger.errors import NotFound, Refused
 from ledger.identity import Identity
 from ledger.rounds import Rounds
 from ledger.store.contract import LoggedEvent
@@ -48,6 +50,9 @@ class ServiceConfig:
     #: Whether the service seals rounds whose deadline has passed (with `key`); off, a person seals
     #: them with `round seal` (MISSION_LEDGER_SEAL=off).
     seal: bool = True
+    #: Witnesses (their add-checkpoint URL prefixes) asked to cosign every checkpoint the service
+    #: signs: the rounds' seals, POST /checkpoints, and one every COSIGN_EVERY while the log grows.
+    witnesses: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls) -> ServiceConfig:
@@ -59,6 +64,7 @@ class ServiceConfig:
             key=os.environ.get("MISSION_LEDGER_KEY") or None,
             heartbeat=float(heartbeat) if heartbeat else 15.0,
             seal=os.environ.get("MISSION_LEDGER_SEAL", "on").lower() not in ("off", "0", "no"),
+            witnesses=tuple(os.environ.get("MISSION_LEDGER_WITNESSES", "").split()),
         )
 
 
@@ -134,6 +140,13 @@ class Tail:
         return self.recent[position + 1 - self.recent[0].position :]
 
 
+def _witness_said(refusal: str) -> None:
+    """A witness's refusal, in the service's log: an operator must see it (it may be a split view)."""
+    from service.hardening import escaped
+
+    logging.getLogger("mission_ledger.service").warning("witness refused: %s", escaped(refusal, 500, blanks=True))
+
+
 @dataclass
 class LedgerService:
     """LedgerService is one worker's ledger, views, identity and tail."""
@@ -145,6 +158,8 @@ class LedgerService:
     tail: Tail = field(init=False)
     rounds: Rounds = field(init=False)
     importer: Importer = field(init=False)
+    #: When this worker last signed a checkpoint for its witnesses (time.monotonic()).
+    _last_cosigned: float = field(init=False, default=float("-inf"))
 
     def __post_init__(self) -> None:
         location = StoreLocation(self.config.db)
@@ -174,9 +189,38 @@ class LedgerService:
         now, sealed = self.app.clock.now(), []
         for found in self.rounds.rounds():
             if now > found.deadline_instant and self.rounds.seal_of(found.name) is None:
-                self.rounds.seal(found.name, signer)
+                self.rounds.seal(found.name, signer, witnesses=self.config.witnesses, said=_witness_said)
                 sealed.append(found.name)
         return sealed
+
+    def sign_checkpoint(self) -> str:
+        """sign_checkpoint signs and records a checkpoint of the whole log with the service's key,
+        cosigned by its witnesses (each refusal is logged)."""
+        from ledger.integrity.audit import LedgerAuditor
+        from ledger.integrity.checkpoint import parse_signer
+        from ledger.integrity.cosigning import cosigner
+
+        if not self.config.key:
+            raise Refused("this service has no signing key (start it with --key or MISSION_LEDGER_KEY)")
+        signer = parse_signer(Path(self.config.key).read_text(encoding="utf-8"))
+        auditor = LedgerAuditor(self.app.ledger_recorder)
+        cosign = cosigner(self.config.witnesses, auditor.subtree, _witness_said) if self.config.witnesses else None
+        return auditor.sign_checkpoint(signer, self.app.clock.now(), cosign=cosign)
+
+    def cosign_due(self, every: float) -> bool:
+        """cosign_due signs a witnessed checkpoint of the whole log when the service has witnesses
+        and a key, the log grew since its latest checkpoint, and this worker signed none for
+        `every` seconds: the witnesses then keep up with the log between seals."""
+        if not self.config.key or not self.config.witnesses:
+            return False
+        if time.monotonic() - self._last_cosigned < every:
+            return False
+        recorded = self.app.ledger_recorder.checkpoints()
+        if recorded and max(size for size, _, _ in recorded) >= self.app.ledger_recorder.log_size():
+            return False
+        self._last_cosigned = time.monotonic()
+        self.sign_checkpoint()
+        return True
 
     def views(self) -> sqlite_utils.Database:
         """views is the views database, caught up with the ledger first (other writers too)."""

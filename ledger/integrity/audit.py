@@ -33,6 +33,7 @@ from ledger.integrity.merkle import (
     prove_inclusion,
     root_of,
 )
+from ledger.integrity.split_view import SPLIT_VIEW_FORMAT, check_split_view
 from ledger.stamps import parse_stamp
 
 if TYPE_CHECKING:
@@ -111,7 +112,9 @@ class LedgerAuditor:
 
     # --- checkpoints --------------------------------------------------------------------------
 
-    def sign_checkpoint_at(self, signer: Signer, size: int, now: datetime) -> str:
+    def sign_checkpoint_at(
+        self, signer: Signer, size: int, now: datetime, *, cosign: Callable[[str], str] | None = None
+    ) -> str:
         """sign_checkpoint_at signs the first `size` events — a prefix of the log, such as
         everything recorded by a round's deadline — and records the checkpoint. Its root is
         recomputed from the leaves; a size the log does not have is refused."""
@@ -122,6 +125,8 @@ class LedgerAuditor:
             if signed <= size and self.root_at(signed) != root:
                 raise Refused(f"the log is not consistent with the checkpoint signed at size {signed}: run `verify`")
         note = signer.sign(checkpoint.text())
+        if cosign is not None:
+            note = cosign(note)
         self.recorder.record_checkpoint(checkpoint.size, checkpoint.root, note, now)
         return note
 
@@ -427,6 +432,12 @@ def check_proof_file(text: str, verifier: Verifier | Quorum | Policy | None = No
             proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
             check_consistency(old.size, new.size, proof, old.root, new.root)
             return ProofResult("consistency", new, old=old, signed=verifier is not None)
+        if kind == SPLIT_VIEW_FORMAT:
+            if verifier is not None:
+                verifier.check(doc["first"])
+                verifier.check(doc["second"])
+            view = check_split_view(doc)
+            return ProofResult("split-view", view.second, old=view.first, signed=verifier is not None)
     except ProofError as e:
         raise Refused(f"the proof does not hold: {e}") from e
     except (KeyError, TypeError, ValueError) as e:

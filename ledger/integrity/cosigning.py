@@ -86,3 +86,20 @@ def gather(
             out.refusals.append(f"{url}: {why}")
             break
     return out
+
+
+def cosigner(
+    urls: Sequence[str], subtree: Callable[[int, int], bytes], said: Callable[[str], None]
+) -> Callable[[str], str]:
+    """cosigner is the step that gives a newly signed note its witnesses' cosignatures (for
+    LedgerAuditor.sign_checkpoint's `cosign`); each refusal is handed to `said` (a log line, a
+    message), never dropped."""
+    from ledger.integrity.witness import with_cosignatures
+
+    def cosign(note: str) -> str:
+        found = gather(note, urls, subtree)
+        for refusal in found.refusals:
+            said(refusal)
+        return with_cosignatures(note, found.lines)
+
+    return cosign

@@ -4,13 +4,12 @@ what the service hands out. Readable by admin, auditors and integrations."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 from litestar import Response, get, post
 
 from ledger.domain.access import Principal
-from ledger.errors import BadInput, Refused, Unprocessable
+from ledger.errors import BadInput, Unprocessable
 from ledger.integrity.audit import LedgerAuditor
 from service.api.contract import POSITION, SIZE, Answer, declares
 from service.api.documents import ConsistencyProof, InclusionProof
@@ -55,13 +54,9 @@ def latest_checkpoint(ledger: LedgerService) -> Response[bytes]:
     ),
 )
 def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
-    """Sign a checkpoint of the whole ledger with the server's key and record it (admin)."""
-    if not ledger.config.key:
-        raise Refused("this service has no signing key (start it with --key or MISSION_LEDGER_KEY)")
-    from ledger.integrity.checkpoint import parse_signer
-
-    signer = parse_signer(Path(ledger.config.key).read_text(encoding="utf-8"))
-    note = LedgerAuditor(ledger.app.ledger_recorder).sign_checkpoint(signer, ledger.app.clock.now())
+    """Sign a checkpoint of the whole ledger with the server's key and record it (admin), with the
+    cosignatures of the service's witnesses (`serve --witness`)."""
+    note = ledger.sign_checkpoint()
     return Response(note.encode("utf-8"), media_type=NOTE, status_code=201)
 
 

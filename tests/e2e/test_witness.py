@@ -156,6 +156,7 @@ def test_a_checkpoint_is_cosigned_and_verify_holds_it_to_the_policy(setup: Setup
 def test_a_forked_log_is_cosigned_on_one_branch_and_refused_on_the_other(setup: Setup) -> None:
     s = setup
     grow(s.ledger, s.missions, 0, 20)
+    assert checkpoint(s, "c0").returncode == 0
     # The operator keeps two stores grown from one prefix, and signs both with the log's key.
     other = s.folder / "other.db"
     app = MissionLedger(s.ledger)
@@ -176,9 +177,26 @@ def test_a_forked_log_is_cosigned_on_one_branch_and_refused_on_the_other(setup: 
     with sqlite3.connect(s.folder / "witness.db") as db:
         kept = [row[0] for row in db.execute("SELECT status FROM refused ORDER BY id")]
     assert 409 in kept and 422 in kept  # the other branch's requests are kept: evidence of the split view
-    # Both branches carry the log's valid signature: only the witness tells them apart.
-    assert run(s.folder, "verify-proof", "--help").returncode == 0
+    # Both branches carry the log's valid signature: only the witness tells them apart…
     assert "— witness.example/krabi " not in (s.folder / "b").read_text()
+    # …and anyone holding two of their checkpoints can write the evidence, which anyone can check.
+    for db, first, second in ((s.ledger, "a", "b"), (other, "a", "b2")):
+        shown = run(s.folder, "--db", str(db), "prove", "consistency", "--old", first, "--new", second,
+                    "--out", f"fork-{second}", "--force")  # fmt: skip
+        assert shown.returncode == 1 and "fork" in shown.stderr, shown.stderr
+        checked = run(s.folder, "verify-proof", f"fork-{second}", "--key", "log.pub")
+        assert checked.returncode == 0 and "signed two histories" in checked.stdout, checked.stderr
+    evidence = json.loads((s.folder / "fork-b2").read_text())
+    evidence["prefix_root"] = evidence["first"].split("\n")[2]  # claim the larger tree begins as the smaller
+    (s.folder / "forged").write_text(json.dumps(evidence))
+    forged = run(s.folder, "verify-proof", "forged", "--key", "log.pub")
+    assert forged.returncode == 1 and "Traceback" not in forged.stderr
+    consistent = run(
+        s.folder, "--db", str(s.ledger), "prove", "consistency", "--old", "c0", "--new", "a", "--out", "ok"
+    )
+    assert consistent.returncode == 0 and json.loads((s.folder / "ok").read_text())["format"].endswith(
+        "consistency-proof/v1"
+    )
 
 
 def test_concurrent_requests_never_roll_the_witness_back(setup: Setup) -> None:
@@ -273,3 +291,64 @@ def test_go_checks_the_cosignature_with_crypto_ed25519(setup: Setup) -> None:
                              timeout=300, check=False)  # fmt: skip
     assert refused.returncode == 1 and "does not verify" in refused.stderr
     assert json.loads(json.dumps(note))  # the note is text, as written
+
+
+def test_the_service_gets_its_checkpoints_and_seals_cosigned(setup: Setup) -> None:
+    from ledger.identity import Identity
+    from tests.support.served import Served
+
+    s = setup
+    grow(s.ledger, s.missions, 0, 10)
+    app = MissionLedger(s.ledger, actor="seed")
+    identity = Identity(app)
+    identity.add("boss", ["admin"])
+    token = identity.issue("boss").token
+    app.close()
+    served = Served(str(s.ledger), s.folder, env={"MISSION_LEDGER_KEY": str(s.folder / "log.key"),
+                                                  "MISSION_LEDGER_WITNESSES": s.witness.url})  # fmt: skip
+    served.tokens = {"boss": token}
+    served.start()
+    try:
+        with served.client("boss") as http:
+            answer = http.post("/checkpoints")
+        assert answer.status_code == 201, answer.text
+        assert "— witness.example/krabi " in answer.text
+        assert s.witness.stored() == (parse_checkpoint(answer.text).size, parse_checkpoint(answer.text).root)
+    finally:
+        served.stop()
+
+
+def test_a_rounds_seal_carries_the_witness_cosignature(tmp_path: Path) -> None:
+    """A round's seal — what DLA allocates from — is signed after the deadline and carries the
+    witness's cosignature in the ledger itself (`round_sealed`)."""
+    from datetime import UTC, datetime
+
+    from ledger.clock import FixedClock
+    from ledger.integrity.checkpoint import parse_signer
+    from ledger.rounds import Rounds
+
+    clock = FixedClock(datetime(2024, 10, 1, 2, tzinfo=UTC))
+    app = MissionLedger(tmp_path / "ledger.db", clock=clock, actor="seed")
+    try:
+        app.initialise(ORIGIN)
+        app.load_registry(package_data("krabi_laos.csv"), name="krabi_laos.csv")
+        app.load_catalog(package_data("sample_catalog.csv"), name="sample_catalog.csv")
+        rounds = Rounds(app)
+        rounds.open("fy2568", date(2024, 10, 1), date(2024, 12, 30))
+        clock.at = datetime(2024, 11, 1, 2, tzinfo=UTC)
+        app.record(LAOS[0], "INF-03", effective_from=date(2024, 10, 1), values=Fields(status="operating"))
+        assert run(tmp_path, "keygen", "log", "--name", ORIGIN).returncode == 0
+        assert run(tmp_path, "keygen", "w1", "--name", "witness.example/krabi", "--witness").returncode == 0
+        witness = WitnessProcess(tmp_path).start()
+        try:
+            clock.at = datetime(2025, 1, 5, 2, tzinfo=UTC)
+            said: list[str] = []
+            sealed = rounds.seal("fy2568", parse_signer((tmp_path / "log.key").read_text()),
+                                 witnesses=[witness.url], said=said.append)  # fmt: skip
+        finally:
+            witness.kill()
+        assert said == [] and "— witness.example/krabi " in sealed.checkpoint
+        assert parse_witness_key((tmp_path / "w1.pub").read_text()).cosigned_at(sealed.checkpoint) > 0
+        assert witness.stored() == (sealed.size, bytes.fromhex(sealed.root))
+    finally:
+        app.close()
