@@ -43,6 +43,36 @@ async function parseKey(text) {
   return { name, id, pub: blob.slice(1) };
 }
 
+// A witness's key: name+keyid(hex)+base64(0x04 ‖ public key) (c2sp.org/tlog-cosignature).
+async function parseWitnessKey(text) {
+  const parts = text.trim().split("+");
+  if (parts.length < 3) refuse("witness_key_malformed");
+  const name = parts[0], kid = parts[1];
+  let blob;
+  try { blob = b64(parts.slice(2).join("+")); } catch (e) { refuse("witness_key_malformed"); }
+  if (blob.length !== 33 || blob[0] !== 4) refuse("witness_key_malformed");
+  const id = (await sha256(concat(enc.encode(name + "\n"), blob))).slice(0, 4);
+  if (hex(id) !== kid) refuse("witness_key_malformed");
+  return { name, id, pub: blob.slice(1) };
+}
+
+// The witnesses whose cosignature/v1 on the note's text verifies: [{name, time}] (time: POSIX s).
+async function cosigners(text, signatures, keys) {
+  const found = [];
+  for (const key of keys) {
+    for (const s of signatures) {
+      if (s.name !== key.name || s.blob.length !== 76 || !equal(s.blob.slice(0, 4), key.id)) continue;
+      const time = new DataView(s.blob.buffer, s.blob.byteOffset + 4, 8).getBigUint64(0);
+      const message = concat(enc.encode(`cosignature/v1\ntime ${time}\n`), enc.encode(text));
+      if (await ed.verifyAsync(s.blob.slice(12), message, key.pub)) {
+        found.push({ name: key.name, time: Number(time) });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 async function leafHash(position, event) {
   const head = enc.encode(`mission-ledger/leaf/v1\n${position}\n${event.stream_id}\n${event.version}\n${event.type}\n`);
   return sha256(concat(new Uint8Array([0]), head, b64(event.state)));
@@ -66,7 +96,7 @@ async function rootFrom(index, size, leaf, path) {
   return r;
 }
 
-export async function checkInclusion(proofText, checkpointText, keyText) {
+export async function checkInclusion(proofText, checkpointText, keyText, witnessText = "", neededText = "") {
   let proof;
   try { proof = JSON.parse(proofText); } catch (e) { refuse("proof_not_json"); }
   if (!proof || proof.format !== "mission-ledger/inclusion-proof/v1") refuse("proof_not_json");
@@ -85,7 +115,22 @@ export async function checkInclusion(proofText, checkpointText, keyText) {
   const leaf = await leafHash(proof.position, proof.event);
   const computed = await rootFrom(proof.position - 1, size, leaf, proof.proof.map(b64));
   if (!equal(computed, root)) refuse("root_mismatch");
-  return { position: proof.position, size, origin: lines[0], leaf: hex(leaf), signer: key.name };
+  // The policy: cosigned by at least `needed` of the witnesses pasted (default: all of them).
+  const witnessKeys = [];
+  for (const line of witnessText.split("\n").filter((l) => l.trim() !== "")) witnessKeys.push(await parseWitnessKey(line));
+  const needed = neededText.trim() === "" ? witnessKeys.length : Number(neededText);
+  if (!Number.isSafeInteger(needed) || needed < 0 || needed > witnessKeys.length) refuse("needed_bad");
+  const cosigned = await cosigners(text, signatures, witnessKeys);
+  if (cosigned.length < needed) refuse("too_few_cosignatures");
+  return { position: proof.position, size, origin: lines[0], leaf: hex(leaf), signer: key.name, cosigned };
+}
+
+// When a witness cosigned, in the page's language and calendar (Thai: the Buddhist era), Bangkok time.
+function when(seconds) {
+  const thai = document.documentElement.lang === "th";
+  const written = new Intl.DateTimeFormat(thai ? "th-TH-u-ca-buddhist" : "en-GB",
+    { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Bangkok" }).format(new Date(seconds * 1000));
+  return thai ? `${written} น.` : written;  // as the service writes instants: 30 ธ.ค. 2567 23:59 น.
 }
 
 const form = document.getElementById("proof-form");
@@ -97,10 +142,21 @@ if (form) {
     out.className = "verdict";
     out.textContent = say.checking;
     try {
-      const ok = await checkInclusion(form.proof.value, form.checkpoint.value, form.key.value);
+      const ok = await checkInclusion(form.proof.value, form.checkpoint.value, form.key.value,
+        form.witnesses.value, form.needed.value);
       out.className = "verdict ok";
       out.textContent = say.ok.replace("{position}", ok.position).replace("{size}", ok.size)
         .replace("{signer}", ok.signer).replace("{leaf}", ok.leaf);
+      if (ok.cosigned.length) {
+        const list = document.createElement("ul");
+        list.id = "cosigners";
+        for (const c of ok.cosigned) {
+          const item = document.createElement("li");
+          item.textContent = say.cosigned.replace("{name}", c.name).replace("{time}", when(c.time));
+          list.append(item);
+        }
+        out.append(list);
+      }
     } catch (e) {
       out.className = "verdict bad";
       out.textContent = say.bad + " " + (e instanceof Refusal ? say[e.message] : say.proof_not_json);

@@ -32,6 +32,7 @@ class Site:
 
     def __init__(self, served: Served, tokens: dict[str, str], links: dict[str, str], key: str) -> None:
         self.served, self.tokens, self.links, self.key = served, tokens, links, key
+        self.witness_key = ""
 
     @property
     def url(self) -> str:
@@ -69,6 +70,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from ledger.identity import Identity
     from ledger.integrity.audit import LedgerAuditor
     from ledger.integrity.checkpoint import Signer
+    from ledger.integrity.witness import Witness, with_cosignatures
 
     folder = tmp_path_factory.mktemp("pages")
     path = folder / "demo.db"
@@ -83,13 +85,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     identity.add("khaothong.clerk", [f"lao:{QUIET}"], "เจ้าหน้าที่ อบต.เขาทอง")
     tokens["khaothong.clerk"] = identity.issue("khaothong.clerk").token
     signer = Signer.generate("krabi-ppao")
-    LedgerAuditor(app.ledger_recorder).sign_checkpoint(signer, datetime.now().astimezone())
     from ledger.rounds import Rounds
 
     Rounds(app).seal("fy2568", signer)  # its deadline (30 Dec 2567) has passed: the round's seal
+    # The latest checkpoint, cosigned by Krabi's witness (its cosignature line, as a witness answers).
+    witness = Witness.generate("witness.krabi.example")
+    LedgerAuditor(app.ledger_recorder).sign_checkpoint(
+        signer, datetime.now().astimezone(),
+        cosign=lambda note: with_cosignatures(note, [witness.cosign(note.split("\n\n")[0] + "\n", 1_733_300_000)]),
+    )  # fmt: skip
     app.close()
     served = Served(str(path), folder).start(port=port)
-    yield Site(served, tokens, links, signer.verifier().format())
+    site = Site(served, tokens, links, signer.verifier().format())
+    site.witness_key = witness.key.format()
+    yield site
     served.stop()
 
 
@@ -494,6 +503,43 @@ def test_an_auditor_checks_a_proof_in_the_browser_and_a_changed_byte_fails(site:
     assert "ลายมือชื่อ" in check(proof, note, other)
     # And the true proof passes again.
     assert "พิสูจน์แล้ว" in check(proof, note, site.key)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_proof_page_names_the_witnesses_that_cosigned_at_every_width(
+    site: Site, browser: Any, width: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    context = browser.new_context(viewport=WIDTHS[width])
+    page = context.new_page()
+    sign_in_with_token(page, site, "demo.auditor")
+    page.goto(f"{site.url}/proof?position=10")
+    page.get_by_role("button", name="ดึงหลักฐานการบรรจุรายการ").click()
+    expect(page.locator("#proof")).not_to_have_value("")
+    page.get_by_label("จุดตรวจสอบที่ลงนามแล้ว").fill(site.checkpoint())
+    page.get_by_label("กุญแจสาธารณะของผู้ลงนาม (ชื่อ+รหัส+กุญแจ)").fill(site.key)
+    page.get_by_label("กุญแจของพยาน บรรทัดละหนึ่งกุญแจ (ไม่บังคับ)").fill(site.witness_key)
+    page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_class(re.compile("ok"))
+    # Who cosigned, and when — Bangkok time, a Buddhist-era year (4 Dec 2024 is 2567).
+    expect(page.locator("#cosigners li")).to_have_text(
+        re.compile("ลงนามรับรองร่วมโดยพยาน witness.krabi.example เมื่อ .*2567")
+    )
+    folder = screenshots_folder(tmp_path_factory.getbasetemp() / "screenshots")
+    page.screenshot(path=str(folder / f"proof-cosigned-{width}.png"), full_page=True)
+    assert overflow(page) <= 0
+    # A witness that did not cosign: not proven, whatever the log's signature says.
+    from ledger.integrity.witness import Witness
+
+    stranger = Witness.generate("witness.other.example").key.format()
+    page.get_by_label("กุญแจของพยาน บรรทัดละหนึ่งกุญแจ (ไม่บังคับ)").fill(f"{site.witness_key}\n{stranger}")
+    page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
+    expect(verdict).to_have_class(re.compile("bad"))
+    expect(verdict).to_contain_text("ไม่ครบตามจำนวนที่ต้องมี")
+    page.get_by_label("จำนวนลายเซ็นรับรองร่วมที่ต้องมี (เว้นว่าง: ทุกราย)").fill("1")  # one of the two will do
+    page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
+    expect(verdict).to_have_class(re.compile("ok"))
+    context.close()
 
 
 def test_a_url_of_another_scope_is_403_in_thai(site: Site, person: Any) -> None:
