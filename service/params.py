@@ -31,7 +31,7 @@ def json_response(value: Any, *, status: int = 200, headers: dict[str, str] | No
 
 
 #: The query parameters that may be given more than once (lists).
-LISTS: Final = frozenset({"kind", "type"})
+LISTS: Final = frozenset({"kind", "type", "witness"})
 
 
 async def once_each(request: Request[Any, Any, Any]) -> None:

@@ -4,14 +4,22 @@ read that event."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from ledger.domain.access import Principal
 from ledger.errors import NotFound
 from ledger.integrity.audit import LedgerAuditor
+from ledger.integrity.checkpoint import Quorum
+from ledger.integrity.witness import Policy, WitnessKey
 from projections.feed import feed_head
 from service.params import province_lookup
 from service.state import LedgerService
+
+#: The log's own signature is the client's to check (the note is in the answer): a policy of the
+#: service's counts cosignatures only.
+_NO_LOG: Final = Quorum((), 0)
 
 
 def checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> str:
@@ -29,10 +37,31 @@ def checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> st
     raise NotFound(f"{name}={size}: no checkpoint of that size (latest sizes: {sizes})", field=name)
 
 
-def inclusion_document(ledger: LedgerService, principal: Principal, seq: int, size: int | None) -> dict[str, Any]:
+def witnessed_checkpoint(ledger: LedgerService, keys: Sequence[WitnessKey], needed: int) -> str:
+    """witnessed_checkpoint is the largest recorded checkpoint cosigned by at least `needed` of the
+    witnesses `keys`; NotFound when none is."""
+    policy = Policy(_NO_LOG, tuple(keys), needed)
+    for _, _, note in sorted(ledger.app.ledger_recorder.checkpoints(), key=lambda c: -c[0]):
+        if len(policy.cosigners(note)) >= needed:
+            return note
+    raise NotFound(f"no checkpoint is cosigned by {needed} of these witnesses", field="witness")
+
+
+def cosigned_by(note: str, keys: Sequence[WitnessKey]) -> list[dict[str, Any]]:
+    """cosigned_by lists the witnesses among `keys` whose cosignature on the note verifies, and
+    when they cosigned (a client checks it again: the note is in the answer)."""
+    return [
+        {"name": name, "time": datetime.fromtimestamp(at, UTC)}
+        for name, at in Policy(_NO_LOG, tuple(keys), 0).cosigners(note)
+    ]
+
+
+def inclusion_document(
+    ledger: LedgerService, principal: Principal, seq: int, size: int | None, note: str | None = None
+) -> dict[str, Any]:
     """inclusion_document is the inclusion proof of the event at `seq` in the checkpoint of
-    `size` events (default the latest), for a principal that may read that event: a proof
-    carries the event whole, so it answers to the feed's scope (403 else)."""
+    `size` events (default the latest; or the checkpoint `note`), for a principal that may read
+    that event: a proof carries the event whole, so it answers to the feed's scope (403 else)."""
     app = ledger.as_principal(principal)
     app.authorize("read_proofs")
     recorder = ledger.app.ledger_recorder
@@ -41,5 +70,5 @@ def inclusion_document(ledger: LedgerService, principal: Principal, seq: int, si
         lao = feed_head(logged[0].state).lao_code
         province = province_lookup(ledger.views())("lao", lao) if lao else None
         app.authorize("read_event", province=province)
-    note = checkpoint_of_size(ledger, size, "size")
+    note = note if note is not None else checkpoint_of_size(ledger, size, "size")
     return LedgerAuditor(ledger.app.ledger_recorder).inclusion_proof(seq, note)

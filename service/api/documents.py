@@ -12,6 +12,7 @@ because the record or LAO is not there (404).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -374,6 +375,15 @@ class InclusionProof(msgspec.Struct, kw_only=True):
     position: int
     event: StoredEvent
     proof: list[str]
+    #: With `witness` asked: the witnesses whose cosignature on the checkpoint verifies, and when.
+    cosigned_by: list[Cosigner] | msgspec.UnsetType = msgspec.UNSET
+
+
+class Cosigner(msgspec.Struct, kw_only=True):
+    """Cosigner is a witness that cosigned a checkpoint (c2sp.org/tlog-cosignature), and when."""
+
+    name: str
+    time: datetime
 
 
 class ConsistencyProof(msgspec.Struct, kw_only=True):

@@ -11,13 +11,20 @@ from litestar import Response, get, post
 from ledger.domain.access import Principal
 from ledger.errors import BadInput, Unprocessable
 from ledger.integrity.audit import LedgerAuditor
+from ledger.integrity.witness import parse_witness_key
 from service.api.contract import POSITION, SIZE, Answer, declares
 from service.api.documents import ConsistencyProof, InclusionProof
 from service.auth import requires
 from service.params import json_response, whole
-from service.proofs import checkpoint_of_size, inclusion_document
+from service.proofs import checkpoint_of_size, cosigned_by, inclusion_document, witnessed_checkpoint
 from service.state import LedgerService
 
+#: Witnesses' verifier keys (`name+id+base64(0x04 ‖ key)`), repeatable.
+WITNESS_KEYS: Final = {
+    "type": "array",
+    "items": {"type": "string", "maxLength": 200, "pattern": "^[^\\s+]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/=]+$"},
+    "maxItems": 16,
+}
 NOTE: Final = "text/plain"  # Litestar adds the charset (utf-8)
 #: A proof between given sizes proves the same hashes forever; a client may keep it a day without
 #: asking. Not `immutable`: the checkpoint note it carries may gain a cosignature later (a second
@@ -67,16 +74,43 @@ def sign_checkpoint(ledger: LedgerService) -> Response[bytes]:
         "inclusion_proof",
         Answer(200, InclusionProof, headers=("ETag", "Cache-Control")),
         errors=(404,),
-        params={"seq": POSITION, "size": POSITION},
+        params={"seq": POSITION, "size": POSITION, "witness": WITNESS_KEYS, "min_witnesses": SIZE},
     ),
 )
-def inclusion_proof(seq: int, ledger: LedgerService, principal: Principal, size: str | None = None) -> Response[bytes]:
+def inclusion_proof(
+    seq: int,
+    ledger: LedgerService,
+    principal: Principal,
+    size: str | None = None,
+    witness: list[str] | None = None,
+    min_witnesses: str | None = None,
+) -> Response[bytes]:
     """Prove that the event at position `seq` is in the ledger of the checkpoint of `size` events
     (default the latest): the document of `prove inclusion`. The event must be within the
-    principal's feed (an `integration:PP` reads its province's events only)."""
+    principal's feed (an `integration:PP` reads its province's events only). With `witness`
+    (witnesses' verifier keys) the proof is against the latest checkpoint cosigned by
+    `min_witnesses` of them (default all), and `cosigned_by` names who cosigned it, and when."""
     given = whole("size", size, least=1)
-    document = inclusion_document(ledger, principal, seq, given)
-    return json_response(document, headers=_KEPT if given is not None else None)
+    try:
+        keys = [parse_witness_key(k) for k in witness or ()]
+    except BadInput as e:  # shaped as a key, but not one (its id does not match, not type 0x04)
+        raise Unprocessable(str(e), field="witness") from e
+    if not keys:
+        if min_witnesses is not None:
+            raise Unprocessable("min_witnesses needs witness: the witnesses' keys", field="min_witnesses")
+        document = inclusion_document(ledger, principal, seq, given)
+        return json_response(document, headers=_KEPT if given is not None else None)
+    if given is not None:
+        raise Unprocessable("give size or witness, not both", field="witness")
+    needed = whole("min_witnesses", min_witnesses)
+    needed = len(keys) if needed is None else needed
+    if needed > len(keys):
+        raise Unprocessable(
+            f"min_witnesses {needed} is more than the {len(keys)} witnesses given", field="min_witnesses"
+        )
+    note = witnessed_checkpoint(ledger, keys, needed)
+    document = inclusion_document(ledger, principal, seq, None, note)
+    return json_response({**document, "cosigned_by": cosigned_by(note, keys)})
 
 
 @get(

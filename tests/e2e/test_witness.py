@@ -25,7 +25,7 @@ import pytest
 from ledger.application import MissionLedger
 from ledger.domain.values import Fields
 from ledger.integrity.checkpoint import parse_checkpoint
-from ledger.integrity.witness import AddCheckpoint, parse_witness_key
+from ledger.integrity.witness import AddCheckpoint, Witness, parse_witness_key
 from tests.conftest import package_data
 from tests.support.served import free_port
 
@@ -314,6 +314,21 @@ def test_the_service_gets_its_checkpoints_and_seals_cosigned(setup: Setup) -> No
         assert answer.status_code == 201, answer.text
         assert "— witness.example/krabi " in answer.text
         assert s.witness.stored() == (parse_checkpoint(answer.text).size, parse_checkpoint(answer.text).root)
+        # A client asks for a proof against a checkpoint its witnesses cosigned, and is told who did.
+        key = (s.folder / "w1.pub").read_text().strip()
+        with served.client("boss") as http:
+            proof = http.get("/proofs/inclusion/3", params={"witness": key})
+            assert proof.status_code == 200, proof.text
+            assert [c["name"] for c in proof.json()["cosigned_by"]] == ["witness.example/krabi"]
+            assert proof.json()["checkpoint"] == answer.text
+            stranger = Witness.generate("witness.example/other").key.format()
+            assert http.get("/proofs/inclusion/3", params={"witness": stranger}).status_code == 404
+            both = http.get("/proofs/inclusion/3", params={"witness": [key, stranger], "min_witnesses": "1"})
+            assert both.status_code == 200 and len(both.json()["cosigned_by"]) == 1
+            assert http.get("/proofs/inclusion/3", params={"witness": key, "size": "5"}).status_code == 422
+        (s.folder / "api.proof").write_text(proof.text)
+        checked = run(s.folder, "verify-proof", "api.proof", "--key", "log.pub", "--witness-key", "w1.pub")
+        assert checked.returncode == 0 and "cosigned by witness.example/krabi" in checked.stdout
     finally:
         served.stop()
 
