@@ -69,6 +69,22 @@ def _period_row(period: Period) -> dict[str, Any]:
     return row
 
 
+def _opened(key: tuple[str, str], logged: LoggedEvent, stamp: str, start: str | None) -> dict[str, Any]:
+    """The columns of a version row an event opens, but its period's: which record, since when it
+    is known (and until: not yet), at which position and version."""
+    return {
+        "lao_code": key[0],
+        "mission_code": key[1],
+        "recorded_from": stamp,
+        "recorded_to": None,
+        "seq_from": logged.position,
+        "seq_to": None,
+        "version": logged.version,
+        "effective_from": start,
+        "last_recorded_at": stamp,
+    }
+
+
 def _timeline_of(rows: list[tuple[Any, ...]]) -> Timeline:
     """A record's open versions (valid_from, valid_to, base_status, cancelled, …) as a Timeline."""
     periods = tuple(
@@ -229,21 +245,7 @@ class PageWriter:
         for row in self.open_new.pop(key, []):
             row["recorded_to"], row["seq_to"] = stamp, logged.position
         start = after.start.isoformat() if after.start else None
-        rows = [
-            {
-                "lao_code": key[0],
-                "mission_code": key[1],
-                "recorded_from": stamp,
-                "recorded_to": None,
-                "seq_from": logged.position,
-                "seq_to": None,
-                "version": logged.version,
-                "effective_from": start,
-                "last_recorded_at": stamp,
-                **_period_row(p),
-            }
-            for p in after.periods
-        ]
+        rows = [{**_opened(key, logged, stamp, start), **_period_row(p)} for p in after.periods]
         self.new_rows += rows
         self.open_new[key] = rows
         self.timelines[key] = after
@@ -264,15 +266,7 @@ class PageWriter:
         for row in self.open_new.pop(key, []):
             row["recorded_to"], row["seq_to"] = stamp, logged.position
         row = {
-            "lao_code": key[0],
-            "mission_code": key[1],
-            "recorded_from": stamp,
-            "recorded_to": None,
-            "seq_from": logged.position,
-            "seq_to": None,
-            "version": logged.version,
-            "effective_from": start,
-            "last_recorded_at": stamp,
+            **_opened(key, logged, stamp, start),
             "valid_from": start,
             "valid_to": None,
             "status": status,

@@ -456,14 +456,20 @@ def test_an_auditor_reads_the_history_and_the_deadline_beside_now(site: Site, pe
     expect(page.locator("#compare-table td.diff").first).to_be_visible()
 
 
-def test_an_auditor_checks_a_proof_in_the_browser_and_a_changed_byte_fails(site: Site, person: Any) -> None:
-    page = person.new_page()
+def _proof_of_event_10(page: Any, site: Site) -> None:
+    """An auditor opens the proof page, fetches the proof of event 10 and pastes the latest
+    checkpoint and the log's key."""
     sign_in_with_token(page, site, "demo.auditor")
     page.goto(f"{site.url}/proof?position=10")
     page.get_by_role("button", name="ดึงหลักฐานการบรรจุรายการ").click()
     expect(page.locator("#proof")).not_to_have_value("")
     page.get_by_label("จุดตรวจสอบที่ลงนามแล้ว").fill(site.checkpoint())
     page.get_by_label("กุญแจสาธารณะของผู้ลงนาม (ชื่อ+รหัส+กุญแจ)").fill(site.key)
+
+
+def test_an_auditor_checks_a_proof_in_the_browser_and_a_changed_byte_fails(site: Site, person: Any) -> None:
+    page = person.new_page()
+    _proof_of_event_10(page, site)
     page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
     verdict = page.locator("#verdict")
     expect(verdict).to_have_class(re.compile("ok"))
@@ -511,12 +517,7 @@ def test_the_proof_page_names_the_witnesses_that_cosigned_at_every_width(
 ) -> None:
     context = browser.new_context(viewport=WIDTHS[width])
     page = context.new_page()
-    sign_in_with_token(page, site, "demo.auditor")
-    page.goto(f"{site.url}/proof?position=10")
-    page.get_by_role("button", name="ดึงหลักฐานการบรรจุรายการ").click()
-    expect(page.locator("#proof")).not_to_have_value("")
-    page.get_by_label("จุดตรวจสอบที่ลงนามแล้ว").fill(site.checkpoint())
-    page.get_by_label("กุญแจสาธารณะของผู้ลงนาม (ชื่อ+รหัส+กุญแจ)").fill(site.key)
+    _proof_of_event_10(page, site)
     page.get_by_label("กุญแจของพยาน บรรทัดละหนึ่งกุญแจ (ไม่บังคับ)").fill(site.witness_key)
     page.get_by_role("button", name="ตรวจสอบ", exact=True).click()
     verdict = page.locator("#verdict")
