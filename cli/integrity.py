@@ -241,6 +241,11 @@ def verify(
         more = f" (and {len(report.problems) - 1} more findings)" if len(report.problems) > 1 else ""
         raise Refused(f"verify failed at {where}: {what}: {detail}{more}")
     signed = f", {report.signatures} signatures" if verifier else ""
+    from ledger.integrity.witness import Policy
+
+    if isinstance(verifier, Policy):  # who cosigned the checkpoints given (each checked against the policy)
+        names = sorted({name for note in notes for name, _ in verifier.cosigners(note)})
+        signed += f" (cosigned by {', '.join(names)})" if names else ""
     summary = (
         f"{report.size} events, every leaf recomputed, root {report.root.hex()}, "
         f"{report.checkpoints} checkpoints consistent{signed}"

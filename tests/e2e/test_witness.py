@@ -138,7 +138,7 @@ def test_a_checkpoint_is_cosigned_and_verify_holds_it_to_the_policy(setup: Setup
                                   parse_checkpoint((s.folder / "c2").read_text()).root)  # fmt: skip
     ok = run(s.folder, "--db", str(s.ledger), "verify", "--checkpoint", "c1", "--checkpoint", "c2", "--key", "log.pub",
              "--witness-key", "w1.pub", "--no-views")  # fmt: skip
-    assert ok.returncode == 0, ok.stderr
+    assert ok.returncode == 0 and "cosigned by witness.example/krabi" in ok.stdout, ok.stderr
     assert (
         run(s.folder, "--db", str(s.ledger), "prove", "inclusion", "3", "--checkpoint", "c2", "--out", "p").returncode
         == 0
