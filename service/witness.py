@@ -96,7 +96,7 @@ def create_witness_app(config: WitnessConfig) -> Litestar:
     """create_witness_app is the witness's HTTP face: add-checkpoint, and a health check."""
     state = WitnessState(config.state)
 
-    @post("/add-checkpoint", sync_to_thread=False, status_code=200)
+    @post("/add-checkpoint", status_code=200)
     async def add_checkpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
         body = await request.body()
         try:
