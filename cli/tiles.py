@@ -67,16 +67,17 @@ def export_tiles(settings: Settings, folder: Path, checkpoint_file: Path | None)
     checkpoint = parse_checkpoint(note)
     if checkpoint.size > recorder.log_size() or LedgerAuditor(recorder).root_at(checkpoint.size) != checkpoint.root:
         raise Refused(f"the checkpoint of {checkpoint.size} events is not one of this ledger (its root differs)")
+    target.mkdir(parents=True, exist_ok=True)
     written = kept = 0
     for tile in tiles_for(checkpoint.size):
         path = target / tile.path()
         if path.is_file():  # written whole (replacing) by an earlier export: a tile never changes
             kept += 1
             continue
+        _folders_inside(target, path.parent, folder)
         data = read_tile(recorder, tile)
         if data is None:
             raise Refused(f"the ledger does not hold {tile.path()} (a ledger older than its stored nodes: run `init`)")
-        path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(path) as f:
             f.write(data)
         written += 1
@@ -89,6 +90,17 @@ def export_tiles(settings: Settings, folder: Path, checkpoint_file: Path | None)
             f"{kept} there already"
         )
     )
+
+
+def _folders_inside(target: Path, folder: Path, named: Path) -> None:
+    """Make `folder` (under `target`) one level at a time, refusing a link on the way: a file an
+    earlier export left, or someone put there, never leads a write outside the folder."""
+    current = target
+    for part in folder.relative_to(target).parts:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            raise Refused(f"{named}: {current.relative_to(target)} is a link or a file: refusing to write through it")
+        current.mkdir(exist_ok=True)
 
 
 def mirror_reader(source: str) -> Callable[[str], bytes | None]:

@@ -214,3 +214,14 @@ def test_an_export_never_writes_into_a_folder_of_other_files(log: Log) -> None:
     assert sorted(p.name for p in log.folder.iterdir()) == before
     a_file = log.run("tiles", "export", str(log.folder / "log.pub"))
     assert a_file.returncode == 2 and "Traceback" not in a_file.stderr
+
+
+def test_an_export_never_writes_through_a_link_in_the_folder(log: Log, tmp_path: Path) -> None:
+    mirror, elsewhere = log.folder / "linked", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert log.run("tiles", "export", str(mirror)).returncode == 0
+    shutil.rmtree(mirror / "tile" / "entries")
+    (mirror / "tile" / "entries").symlink_to(elsewhere)  # a link left in the published folder
+    refused = log.run("tiles", "export", str(mirror))
+    assert refused.returncode == 1 and "link" in refused.stderr and "Traceback" not in refused.stderr
+    assert list(elsewhere.iterdir()) == []
