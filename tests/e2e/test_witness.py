@@ -367,3 +367,22 @@ def test_a_rounds_seal_carries_the_witness_cosignature(tmp_path: Path) -> None:
         assert witness.stored() == (sealed.size, bytes.fromhex(sealed.root))
     finally:
         app.close()
+
+
+def test_the_service_signs_for_its_witnesses_while_the_log_grows(setup: Setup) -> None:
+    from service.state import LedgerService, ServiceConfig
+
+    s = setup
+    grow(s.ledger, s.missions, 0, 5)
+    service = LedgerService(ServiceConfig(db=str(s.ledger), views=str(s.folder / "views.db"),
+                                          key=str(s.folder / "log.key"), witnesses=(s.witness.url,)))  # fmt: skip
+    try:
+        assert service.cosign_due(0.0)  # the log grew since its latest checkpoint (none): one is signed
+        latest = max(service.app.ledger_recorder.checkpoints(), key=lambda c: c[0])
+        assert "— witness.example/krabi " in latest[2] and s.witness.stored() == (latest[0], latest[1])
+        assert not service.cosign_due(0.0)  # nothing new since
+        grow(s.ledger, s.missions, 5, 3)
+        assert not service.cosign_due(3600.0)  # grown, but it signed less than an hour ago
+        assert service.cosign_due(0.0)
+    finally:
+        service.close()
