@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import msgspec
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.application import MissionLedger
@@ -502,9 +503,13 @@ def _code_key(code: str) -> str:
 
 def _said(row: ImportRow) -> bytes:
     """A digest of what a row says of its record, to compare two rows of one record; kept for
-    every record of the file, so a short digest rather than the values."""
-    said = (row.cancelled, tuple(sorted(row.values.items())), row.effective_from)
-    return hashlib.blake2b(repr(said).encode(), digest_size=12).digest()
+    every record of the file, so a short digest rather than the values. Encoded by msgspec (exact
+    for Decimals and dates, and several times cheaper than repr)."""
+    said = (row.cancelled, sorted(row.values.items()), row.effective_from)
+    return hashlib.blake2b(_SAID.encode(said), digest_size=12).digest()
+
+
+_SAID: Final = msgspec.json.Encoder(decimal_format="string")
 
 
 def _check_reference(

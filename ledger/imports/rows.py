@@ -102,9 +102,14 @@ class Header:
     columns: dict[str, str]  # file header -> column
     unknown: list[str]
     parsers: list[tuple[str, str, Callable[[str], Any]]] = field(init=False, repr=False, compare=False)
+    #: The file's headers of the LAO and mission columns (None: the file has none), found once.
+    lao_header: str | None = field(init=False, repr=False, compare=False)
+    mission_header: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.parsers = [(h, column, _cell_parser(column)) for h, column in self.columns.items()]
+        named = {column: h for h, column in self.columns.items()}
+        self.lao_header, self.mission_header = named.get("lao_code"), named.get("mission_code")
 
     @classmethod
     def of(cls, names: list[str], name: str) -> Header:
@@ -182,8 +187,8 @@ def not_a_record(cells: dict[str, str], header: Header) -> str | None:
     footnote) — or None for a record's row (which may still be a bad one)."""
     if isinstance(cells, MalformedRow):
         return None
-    lao = next((cells.get(h, "") for h, column, _ in header.parsers if column == "lao_code"), "").strip()
-    mission = next((cells.get(h, "") for h, column, _ in header.parsers if column == "mission_code"), "").strip()
+    lao = cells.get(header.lao_header, "").strip() if header.lao_header is not None else ""
+    mission = cells.get(header.mission_header, "").strip() if header.mission_header is not None else ""
     if any(word in lao.lower() for word in TOTALS_WORDS):
         return "a totals row"
     if not mission and not any(arabic_digits(c).isdigit() for c in lao if c.strip()):
