@@ -386,3 +386,19 @@ def test_the_service_signs_for_its_witnesses_while_the_log_grows(setup: Setup) -
         assert service.cosign_due(0.0)
     finally:
         service.close()
+
+
+def test_the_witness_bounds_and_refuses_what_is_not_a_request(setup: Setup) -> None:
+    s = setup
+    url = f"{s.witness.url}/add-checkpoint"
+    assert httpx.post(url, content=b"old 0\n\n" + b"x" * 20_000, timeout=30).status_code == 413  # read no further
+    garbage = httpx.post(url, content=b"\xff\xfe not a request", timeout=30)
+    assert garbage.status_code == 400 and "Traceback" not in garbage.text
+    from ledger.integrity.checkpoint import Checkpoint, Signer
+
+    stranger = Signer.generate("example.org/other").sign(Checkpoint("example.org/other", 1, bytes(32)).text())
+    assert httpx.post(url, content=AddCheckpoint(0, (), stranger).body(), timeout=30).status_code == 404
+    unsigned = Signer.generate(ORIGIN).sign(Checkpoint(ORIGIN, 1, bytes(32)).text())  # the origin, not its key
+    assert httpx.post(url, content=AddCheckpoint(0, (), unsigned).body(), timeout=30).status_code == 403
+    assert httpx.get(url, timeout=30).status_code == 405
+    assert s.witness.stored() is None  # none of it moved the witness
