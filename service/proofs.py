@@ -41,7 +41,9 @@ def witnessed_checkpoint(ledger: LedgerService, keys: Sequence[WitnessKey], need
     """witnessed_checkpoint is the largest recorded checkpoint cosigned by at least `needed` of the
     witnesses `keys`; NotFound when none is."""
     policy = Policy(_NO_LOG, tuple(keys), needed)
-    for _, _, note in sorted(ledger.app.ledger_recorder.checkpoints(), key=lambda c: -c[0]):
+    recorded = ledger.app.ledger_recorder.checkpoints()
+    # The largest, and of one size the last recorded (the service may sign one on its schedule too).
+    for _, (_, _, note) in sorted(enumerate(recorded), key=lambda c: (-c[1][0], -c[0])):
         if len(policy.cosigners(note)) >= needed:
             return note
     raise NotFound(f"no checkpoint is cosigned by {needed} of these witnesses", field="witness")
