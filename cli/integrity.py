@@ -123,25 +123,19 @@ def checkpoint(settings: Settings, key_file: Path, out: Path | None, force: bool
     """
     from ledger.integrity.audit import LedgerAuditor
     from ledger.integrity.checkpoint import parse_signer
-    from ledger.integrity.cosigning import Gathered, gather
-    from ledger.integrity.witness import with_cosignatures
+    from ledger.integrity.cosigning import cosigner
 
     signer = parse_signer(_read(key_file, "key"))
     app = settings.open()
     auditor = LedgerAuditor(app.ledger_recorder)
-    gathered = Gathered()
-
-    def cosigned(note: str) -> str:
-        found = gather(note, witnesses, auditor.subtree)
-        gathered.lines, gathered.refusals = found.lines, found.refusals
-        return with_cosignatures(note, found.lines)
-
-    note = auditor.sign_checkpoint(signer, app.clock.now(), cosign=cosigned if witnesses else None)
+    refusals: list[str] = []  # one per witness that did not cosign
+    cosign = cosigner(witnesses, auditor.subtree, refusals.append) if witnesses else None
+    note = auditor.sign_checkpoint(signer, app.clock.now(), cosign=cosign)
     _write(note, out, settings, force=force, inputs=(key_file,))
-    if gathered.refusals:
+    if refusals:
         raise Refused(
-            f"the checkpoint is recorded with {len(gathered.lines)} of {len(witnesses)} cosignatures; "
-            + "; ".join(gathered.refusals)
+            f"the checkpoint is recorded with {len(witnesses) - len(refusals)} of {len(witnesses)} cosignatures; "
+            + "; ".join(refusals)
         )
 
 

@@ -18,9 +18,8 @@ from cli.files import replacing
 from cli.output import t
 from ledger.errors import BadInput, Refused
 
-#: What one read of a mirror may bring: a checkpoint is a few lines, a tile 8 KiB, an entry bundle
-#: at most 256 entries of at most 64 KiB.
-_MOST: Final = {"checkpoint": 64 * 1024, "tile": 8192, "entries": 256 * (2 + 0xFFFF)}
+#: What one read of a mirror's checkpoint may bring: a few lines.
+_MOST_CHECKPOINT: Final = 64 * 1024
 _TIMEOUT: Final = 30.0
 
 
@@ -46,7 +45,6 @@ def export_tiles(settings: Settings, folder: Path, checkpoint_file: Path | None)
     Example: mission-ledger tiles export /var/www/ledger
     """
     from ledger.integrity.audit import LedgerAuditor
-    from ledger.integrity.checkpoint import parse_checkpoint
     from ledger.integrity.tiles import read_tile, tiles_for
 
     target = folder.resolve()
@@ -57,16 +55,15 @@ def export_tiles(settings: Settings, folder: Path, checkpoint_file: Path | None)
             raise Refused(f"{folder} holds {what}: give a folder of its own")
     app = settings.open()
     recorder = app.ledger_recorder
+    auditor = LedgerAuditor(recorder)
     if checkpoint_file is not None:
         note = checkpoint_file.read_text(encoding="utf-8")
     else:
-        recorded = recorder.checkpoints()
+        recorded = auditor.checkpoints_newest_first()
         if not recorded:
             raise Refused("the ledger has no checkpoint yet: run `mission-ledger checkpoint --key KEY` first")
-        note = max(enumerate(recorded), key=lambda c: (c[1][0], c[0]))[1][2]
-    checkpoint = parse_checkpoint(note)
-    if checkpoint.size > recorder.log_size() or LedgerAuditor(recorder).root_at(checkpoint.size) != checkpoint.root:
-        raise Refused(f"the checkpoint of {checkpoint.size} events is not one of this ledger (its root differs)")
+        note = recorded[0]
+    checkpoint = auditor.checked_checkpoint(note)  # one of this ledger's, or refused
     target.mkdir(parents=True, exist_ok=True)
     written = kept = 0
     for tile in tiles_for(checkpoint.size):
@@ -107,9 +104,14 @@ def mirror_reader(source: str) -> Callable[[str], bytes | None]:
     """mirror_reader reads a mirror's files by name (`checkpoint`, `tile/…`): from a folder, or over
     HTTP from a URL prefix (this service's is …/api/v1/log; the token in MISSION_LEDGER_TOKEN, if
     set, is sent and never shown). None for a file the mirror does not have."""
+    from ledger.integrity.tiles import HASH_BYTES, MAX_ENTRY, WIDTH
 
     def limit(name: str) -> int:
-        return _MOST["checkpoint" if name == "checkpoint" else "entries" if "entries" in name else "tile"]
+        """The most a file of the mirror can hold: a tile 256 hashes, an entry bundle 256 entries of
+        at most 64 KiB, each after its 2-byte length."""
+        if name == "checkpoint":
+            return _MOST_CHECKPOINT
+        return WIDTH * (2 + MAX_ENTRY) if "entries" in name else WIDTH * HASH_BYTES
 
     if source.startswith(("http://", "https://")):
         token = os.environ.get("MISSION_LEDGER_TOKEN")

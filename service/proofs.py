@@ -28,8 +28,8 @@ def checkpoint_of_size(ledger: LedgerService, size: int | None, name: str) -> st
     recorded = ledger.app.ledger_recorder.checkpoints()
     if not recorded:
         raise NotFound("no checkpoint has been signed yet (POST /api/v1/checkpoints, or `mission-ledger checkpoint`)")
-    if size is None:  # the largest (a round's seal, signed later, may be smaller)
-        return max(enumerate(recorded), key=lambda c: (c[1][0], c[0]))[1][2]
+    if size is None:
+        return LedgerAuditor(ledger.app.ledger_recorder).checkpoints_newest_first()[0]
     for found, _, note in reversed(recorded):
         if found == size:
             return note
@@ -41,9 +41,7 @@ def witnessed_checkpoint(ledger: LedgerService, keys: Sequence[WitnessKey], need
     """witnessed_checkpoint is the largest recorded checkpoint cosigned by at least `needed` of the
     witnesses `keys`; NotFound when none is."""
     policy = Policy(_NO_LOG, tuple(keys), needed)
-    recorded = ledger.app.ledger_recorder.checkpoints()
-    # The largest, and of one size the last recorded (the service may sign one on its schedule too).
-    for _, (_, _, note) in sorted(enumerate(recorded), key=lambda c: (-c[1][0], -c[0])):
+    for note in LedgerAuditor(ledger.app.ledger_recorder).checkpoints_newest_first():
         if len(policy.cosigners(note)) >= needed:
             return note
     raise NotFound(f"no checkpoint is cosigned by {needed} of these witnesses", field="witness")

@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 import sqlite_utils
@@ -31,6 +31,9 @@ from ledger.store.location import StoreLocation
 from projections.feed import Feed, FeedHead, feed_head
 from projections.runner import Projector
 from service.offload import Importer
+
+if TYPE_CHECKING:
+    from ledger.integrity.checkpoint import Signer
 
 _encoder: Final = msgspec.json.Encoder()
 #: How often the tail asks the store for new events (seconds): the feed's delivery delay.
@@ -183,9 +186,7 @@ class LedgerService:
         once; a round keeps one seal. Returns the names of the rounds sealed now."""
         if not self.config.key or not self.config.seal:
             return []
-        from ledger.integrity.checkpoint import parse_signer
-
-        signer = parse_signer(Path(self.config.key).read_text(encoding="utf-8"))
+        signer = self._signer()
         now, sealed = self.app.clock.now(), []
         for found in self.rounds.rounds():
             if now > found.deadline_instant and self.rounds.seal_of(found.name) is None:
@@ -197,15 +198,22 @@ class LedgerService:
         """sign_checkpoint signs and records a checkpoint of the whole log with the service's key,
         cosigned by its witnesses (each refusal is logged)."""
         from ledger.integrity.audit import LedgerAuditor
-        from ledger.integrity.checkpoint import parse_signer
         from ledger.integrity.cosigning import cosigner
 
         if not self.config.key:
             raise Refused("this service has no signing key (start it with --key or MISSION_LEDGER_KEY)")
-        signer = parse_signer(Path(self.config.key).read_text(encoding="utf-8"))
+        signer = self._signer()
         auditor = LedgerAuditor(self.app.ledger_recorder)
         cosign = cosigner(self.config.witnesses, auditor.subtree, _witness_said) if self.config.witnesses else None
         return auditor.sign_checkpoint(signer, self.app.clock.now(), cosign=cosign)
+
+    def _signer(self) -> Signer:
+        """The service's checkpoint key, read from its file when it signs (a key replaced on disk
+        is the one used next)."""
+        from ledger.integrity.checkpoint import parse_signer
+
+        assert self.config.key is not None
+        return parse_signer(Path(self.config.key).read_text(encoding="utf-8"))
 
     def cosign_due(self, every: float) -> bool:
         """cosign_due signs a witnessed checkpoint of the whole log when the service has witnesses

@@ -22,7 +22,7 @@ from typing import Any, Final
 from litestar import Litestar, Request, Response, get, post
 
 from ledger.errors import BadInput
-from ledger.integrity.checkpoint import Quorum, Verifier, split_note
+from ledger.integrity.checkpoint import Quorum, Verifier, parse_checkpoint, split_note
 from ledger.integrity.witness import MAX_REQUEST, Witness, parse_add_checkpoint, witness_verdict
 
 SIZE_TYPE: Final = "text/x.tlog.size"
@@ -60,7 +60,7 @@ class WitnessState:
         now = datetime.now(UTC).isoformat()
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            origin = split_note(request.note)[0].split("\n", 1)[0]
+            origin = parse_checkpoint(request.note).origin
             row = self.db.execute("SELECT size, root FROM cosigned WHERE origin = ?", (origin,)).fetchone()
             verdict = witness_verdict(request, config.logs, (int(row[0]), bytes(row[1])) if row else None)
             if verdict.status == 200:
@@ -85,11 +85,6 @@ class WitnessState:
         if verdict.status == 409 and verdict.size is not None:
             return 409, f"{verdict.size}\n"
         return verdict.status, verdict.why + "\n"
-
-    def last(self, origin: str) -> tuple[int, bytes] | None:
-        """last is what this witness last cosigned for `origin` (size, root)."""
-        row = self.db.execute("SELECT size, root FROM cosigned WHERE origin = ?", (origin,)).fetchone()
-        return (int(row[0]), bytes(row[1])) if row else None
 
 
 def create_witness_app(config: WitnessConfig) -> Litestar:

@@ -95,6 +95,13 @@ class LedgerAuditor:
         """root_at is the tree root over the first `size` events."""
         return self.subtree(0, size)
 
+    def checkpoints_newest_first(self) -> list[str]:
+        """checkpoints_newest_first are the recorded checkpoints' notes, the largest first, and of
+        one size the last recorded first (a round's seal, signed later, may be smaller than one
+        signed before it; a checkpoint signed again may carry more cosignatures)."""
+        recorded = self.recorder.checkpoints()
+        return [note for _, (_, _, note) in sorted(enumerate(recorded), key=lambda c: (-c[1][0], -c[0]))]
+
     def checked_checkpoint(self, note: str) -> Checkpoint:
         """checked_checkpoint parses a checkpoint and refuses it unless this ledger matches it."""
         checkpoint = parse_checkpoint(note)

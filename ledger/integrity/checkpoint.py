@@ -41,9 +41,10 @@ def _b64decode(text: str, what: str) -> bytes:
         raise BadInput(f"{what} is not base64") from e
 
 
-def key_id(name: str, public: bytes) -> bytes:
-    """key_id is the 4-byte id of an Ed25519 key named `name` (C2SP signed-note)."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
+def key_id(name: str, public: bytes, kind: int = ED25519) -> bytes:
+    """key_id is the 4-byte id of an Ed25519 key named `name` (C2SP signed-note): of a log's key,
+    or with `kind` 0x04 of a witness's (tlog-cosignature)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public).digest()[:4]
 
 
 @dataclass(frozen=True)

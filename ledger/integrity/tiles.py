@@ -57,11 +57,6 @@ class Tile:
         where = "entries" if self.level is None else str(self.level)
         return f"tile/{where}/{index}" + ("" if self.full else f".p/{self.width}")
 
-    def first_leaf(self) -> int:
-        """first_leaf is the index (from 0) of the first leaf the tile spans."""
-        span: int = WIDTH ** ((self.level or 0) + 1)
-        return self.index * span
-
 
 def parse_tile_path(path: str) -> Tile:
     """parse_tile_path reads a tile's name as tlog-tiles writes it, strictly: no leading zeros in

@@ -17,7 +17,6 @@ Pure functions and values: no I/O.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import struct
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from ledger.integrity.checkpoint import (
     SignatureError,
     Verifier,
     check_key_name,
+    key_id,
     parse_checkpoint,
     split_note,
 )
@@ -52,7 +52,7 @@ _SIZE: Final = re.compile(r"0|[1-9][0-9]*")
 
 def cosigner_key_id(name: str, public: bytes) -> bytes:
     """cosigner_key_id is the 4-byte id of an Ed25519 cosigner key named `name`."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([COSIGNATURE]) + public).digest()[:4]
+    return key_id(name, public, COSIGNATURE)
 
 
 def cosigned_message(text: str, timestamp: int) -> bytes:
@@ -89,11 +89,6 @@ class WitnessKey:
                     raise SignatureError(f"the cosignature by {name} does not verify") from e
                 return int(timestamp)
         raise SignatureError(f"the note has no cosignature by witness {self.name} ({kid.hex()})")
-
-    def check(self, note: str) -> str:
-        """check returns the note's text if this witness cosigned it validly."""
-        self.cosigned_at(note)
-        return split_note(note)[0]
 
 
 @dataclass(frozen=True)

@@ -30,29 +30,17 @@ function splitNote(note) {
   return { text, signatures };
 }
 
-// A verifier key: name+keyid(hex)+base64(0x01 ‖ public key).
-async function parseKey(text) {
+// A verifier key: name+keyid(hex)+base64(type ‖ public key) — type 0x01 for a log's key, 0x04 for a
+// witness's (c2sp.org/tlog-cosignature); `malformed` names the refusal.
+async function parseKey(text, type = 1, malformed = "key_malformed") {
   const parts = text.trim().split("+");
-  if (parts.length < 3) refuse("key_malformed");
+  if (parts.length < 3) refuse(malformed);
   const name = parts[0], kid = parts[1];
   let blob;
-  try { blob = b64(parts.slice(2).join("+")); } catch (e) { refuse("key_malformed"); }
-  if (blob.length !== 33 || blob[0] !== 1) refuse("key_malformed");
+  try { blob = b64(parts.slice(2).join("+")); } catch (e) { refuse(malformed); }
+  if (blob.length !== 33 || blob[0] !== type) refuse(malformed);
   const id = (await sha256(concat(enc.encode(name + "\n"), blob))).slice(0, 4);
-  if (hex(id) !== kid) refuse("key_malformed");
-  return { name, id, pub: blob.slice(1) };
-}
-
-// A witness's key: name+keyid(hex)+base64(0x04 ‖ public key) (c2sp.org/tlog-cosignature).
-async function parseWitnessKey(text) {
-  const parts = text.trim().split("+");
-  if (parts.length < 3) refuse("witness_key_malformed");
-  const name = parts[0], kid = parts[1];
-  let blob;
-  try { blob = b64(parts.slice(2).join("+")); } catch (e) { refuse("witness_key_malformed"); }
-  if (blob.length !== 33 || blob[0] !== 4) refuse("witness_key_malformed");
-  const id = (await sha256(concat(enc.encode(name + "\n"), blob))).slice(0, 4);
-  if (hex(id) !== kid) refuse("witness_key_malformed");
+  if (hex(id) !== kid) refuse(malformed);
   return { name, id, pub: blob.slice(1) };
 }
 
@@ -117,7 +105,7 @@ export async function checkInclusion(proofText, checkpointText, keyText, witness
   if (!equal(computed, root)) refuse("root_mismatch");
   // The policy: cosigned by at least `needed` of the witnesses pasted (default: all of them).
   const witnessKeys = [];
-  for (const line of witnessText.split("\n").filter((l) => l.trim() !== "")) witnessKeys.push(await parseWitnessKey(line));
+  for (const line of witnessText.split("\n").filter((l) => l.trim() !== "")) witnessKeys.push(await parseKey(line, 4, "witness_key_malformed"));
   const needed = neededText.trim() === "" ? witnessKeys.length : Number(neededText);
   if (!Number.isSafeInteger(needed) || needed < 0 || needed > witnessKeys.length) refuse("needed_bad");
   const cosigned = await cosigners(text, signatures, witnessKeys);
