@@ -82,18 +82,22 @@ from pathlib import Path
 from ledger.application import MissionLedger
 from ledger.imports.batch import import_file
 from ledger.clock import FixedClock
+from projections.follow import views_following
 from projections.runner import Projector
 location, path, when = sys.argv[1], sys.argv[2], sys.argv[3]
 app = MissionLedger(location, clock=FixedClock(datetime.fromisoformat(when)))
 views = Path(location).with_name("waits.views.db")
 Projector(app.ledger_recorder, views).catch_up().end  # the registry and catalog: views current before
 start = time.perf_counter()
-report = import_file(app, Path(path), name=Path(path).name)
+# As the CLI's `import` does: the views follow the batch in a process of their own (projections.follow).
+with views_following(app.ledger_recorder, views) as follower:
+    report = import_file(app, Path(path), name=Path(path).name, follower=follower)
 imported = time.perf_counter()
 projector = Projector(app.ledger_recorder, views)
 moved = projector.catch_up()
 elapsed = time.perf_counter() - start
 assert not report.errors, report.errors[:3]
+assert follower is not None and follower.outcome == {"position": moved.end}, follower and follower.outcome
 print(json.dumps({"seconds": elapsed, "import": imported - start, "events": report.appended}))
 """
 
@@ -276,7 +280,8 @@ def main() -> None:
         f"import {n:,} rows until its views answer (events/s)",
         f"{waits_rate:,.0f}",
         f"plain eventsourcing batched {batch_rate:,.0f} ({waits_rate / batch_rate:.2f}x; target ≥ 1.0x); "
-        f"the import {waited['import']:.1f} s, then the views {waited['seconds'] - waited['import']:.1f} s",
+        f"the import, its views following it, {waited['import']:.1f} s; "
+        f"the catch-up after it {waited['seconds'] - waited['import']:.2f} s",
     )
     figures["import + views events/s"] = waits_rate
     figures["import + views / baseline"] = waits_rate / batch_rate

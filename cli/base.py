@@ -24,6 +24,7 @@ from ledger.errors import LedgerError, NotFound, Refused
 # that reads no ledger, starts without eventsourcing, psycopg or sqlite-utils.
 if TYPE_CHECKING:
     from ledger.application import MissionLedger
+    from ledger.store.contract import Follower
     from projections.runner import Projector
 
 
@@ -227,6 +228,19 @@ class Settings:
         app = self.open()
         yield app
         self.catch_up_after_write(app)
+
+    @contextmanager
+    def following(self, app: MissionLedger, *, when: bool = True) -> Iterator[Follower | None]:
+        """following gives a large write's batch the views to tell as it appends
+        (projections.follow), so that they are current as soon as it commits; None: `when` is
+        false, or the views cannot follow (they are caught up after the write as ever)."""
+        if not when:
+            yield None
+            return
+        from projections.follow import views_following
+
+        with views_following(app.ledger_recorder, self.views) as follower:
+            yield follower
 
     def catch_up_after_write(self, app: MissionLedger) -> None:
         """catch_up_after_write updates the views; a views problem never undoes the write, it

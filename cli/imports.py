@@ -94,7 +94,7 @@ def import_command(
     errors_target = None
     if errors_file is not None:
         errors_target = settings.output(errors_file, force=force, option="--errors", inputs=(file,), ours=is_error_file)
-    with settings.writing() as app:
+    with settings.writing() as app, settings.following(app, when=not dry_run) as follower:
         report: ImportReport = _import(
             app,
             file,
@@ -110,6 +110,7 @@ def import_command(
             keep_plans=dry_run,
             blank_clears=blank_clears,
             override_conflicts=override,
+            follower=follower,
         )
         names = _lao_names(app, {p.lao_code for p in report.plans})
     if errors_target is not None and report.errors:

@@ -23,7 +23,7 @@ import sqlite_utils
 from ledger.domain.events import decode_event
 from ledger.errors import Refused
 from ledger.store.contract import LedgerLog
-from projections.schema import SCHEMA_VERSION, TABLES, create_schema
+from projections.schema import SCHEMA_VERSION, TABLES, create_schema, has_schema
 from projections.writer import PageWriter
 
 #: Events per transaction. Records lie in key order, so a page's events dirty pages all over the
@@ -83,6 +83,10 @@ def open_views(path: Path, *, bulk: bool = False) -> sqlite_utils.Database:
         # The indexes of a national ledger outgrow SQLite's 2 MB default page cache; a miss on
         # every insert is what slowed a rebuild down as it grew.
         db.execute("PRAGMA cache_size=-262144")
+        if not bulk and has_schema(db):
+            # A reader must not queue for the write lock behind a views writer holding it for a
+            # whole import (projections.follow) only to find the schema there.
+            return db
         # IMMEDIATE: take the write lock first, so that a concurrent creator makes us wait
         # (a deferred transaction that reads, then writes, would fail instead).
         _with_retry(lambda: db.execute("BEGIN IMMEDIATE"))
@@ -189,6 +193,10 @@ class Projector:
             # Views of another layout (an older release) are rebuilt: they are disposable.
             return self.rebuild()
         start = self.position()
+        if start and start == self.recorder.log_size():
+            # Current: no write lock wanted. A reader must not queue behind a views writer
+            # that holds the lock for a whole import (projections.follow) to learn nothing is new.
+            return CatchUp(start, start)
         ledger_id = self.recorder.get_meta("ledger_id") or ""
         try:
             while True:

@@ -134,6 +134,15 @@ _INDEXES: Final = {
 _SQL_TYPES: Final = {str: "TEXT", int: "INTEGER"}
 
 
+def has_schema(db: sqlite_utils.Database) -> bool:
+    """has_schema: every view table, index and view is there (a read: no lock taken)."""
+    names = {str(name) for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    wanted = {*TABLES, "records_named"} | {
+        f"idx_{table}_{'_'.join(columns)}" for table, indexes in _INDEXES.items() for columns in indexes
+    }
+    return wanted <= names
+
+
 def create_schema(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
     """create_schema creates every view table and index that does not exist yet; without
     `indexes`, the tables alone (a file built from scratch gets its secondary indexes at the end,

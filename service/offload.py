@@ -17,13 +17,20 @@ import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from ledger import errors
 from ledger.domain.access import Principal
 from ledger.errors import BadInput, LedgerError, Unprocessable
+
+if TYPE_CHECKING:
+    from ledger.application import MissionLedger
+    from ledger.imports.batch import ImportReport
+    from ledger.store.contract import Follower
 
 #: The file names an upload may have (the importer reads by extension).
 SUFFIXES: Final = (".csv", ".xlsx", ".jsonl", ".ndjson", ".json", ".txt", ".tsv")
@@ -52,6 +59,8 @@ class ImportJob:
     #: Answer the document as JSON bytes, made in the import process (a large report's encoding
     #: would otherwise hold the worker's loop).
     encoded: bool = False
+    #: The worker's views file, which follows a large batch as it is appended (projections.follow).
+    views: str | None = None
 
     def with_body(self, path: str) -> ImportJob:
         """with_body is this job reading its file from the multipart body at `path`."""
@@ -113,8 +122,8 @@ def run_import(job: ImportJob) -> tuple[str, Any]:
     message, field)) for a foreseeable error."""
     from ledger.application import MissionLedger
     from ledger.clock import clock_from_environment
-    from ledger.imports.batch import import_file
     from ledger.store.location import StoreLocation
+    from projections.follow import views_following
 
     try:
         if job.content is not None:
@@ -123,19 +132,10 @@ def run_import(job: ImportJob) -> tuple[str, Any]:
             assert job.body_path is not None and job.boundary is not None
             name, source = file_part(job.body_path, job.boundary)
         app = MissionLedger(StoreLocation(job.db), clock=clock_from_environment(dict(os.environ)), create_tables=False)
+        following = views_following(app.ledger_recorder, Path(job.views)) if job.views and not job.dry_run else None
         try:
-            report = import_file(
-                app.acting_as(job.principal, source="http"),
-                source,
-                name=name,
-                mode=job.mode,
-                effective=job.effective,
-                dry_run=job.dry_run,
-                skip_invalid=job.skip_invalid,
-                keep_plans=job.keep_plans,
-                blank_clears=job.blank_clears,
-                override_conflicts=job.override_conflicts,
-            )
+            with following or nullcontext() as follower:
+                report = _run(app, job, name, source, follower)
         finally:
             app.close()
     except LedgerError as e:
@@ -150,17 +150,38 @@ def run_import(job: ImportJob) -> tuple[str, Any]:
     return "ok", (document, report.appended)
 
 
-class Importer:
-    """Importer is one worker's import process."""
+def _run(app: MissionLedger, job: ImportJob, name: str, source: bytes, follower: Follower | None) -> ImportReport:
+    from ledger.imports.batch import import_file
 
-    def __init__(self) -> None:
+    return import_file(
+        app.acting_as(job.principal, source="http"),
+        source,
+        name=name,
+        mode=job.mode,
+        effective=job.effective,
+        dry_run=job.dry_run,
+        skip_invalid=job.skip_invalid,
+        keep_plans=job.keep_plans,
+        blank_clears=job.blank_clears,
+        override_conflicts=job.override_conflicts,
+        follower=follower,
+    )
+
+
+class Importer:
+    """Importer is one worker's import process; the worker's views follow its batches."""
+
+    def __init__(self, views: Path | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self.views = views
 
     async def run(self, job: ImportJob) -> tuple[Any, int]:
         """run imports in the process and gives (the report's document — as JSON bytes when the
         job says `encoded` —, events appended)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        if self.views is not None:
+            job = replace(job, views=str(self.views))
         outcome, value = await asyncio.get_running_loop().run_in_executor(self._pool, run_import, job)
         if outcome == "error":
             kind, message, field = value

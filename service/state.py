@@ -177,7 +177,7 @@ class LedgerService:
         # not in the first person's request; later rounds come from the log's tail.
         self.rounds = Rounds(self.app)
         self.rounds.rounds()
-        self.importer = Importer()
+        self.importer = Importer(views)
 
     def seal_due(self) -> list[str]:
         """seal_due seals every round whose deadline has passed and that has no seal yet, with the

@@ -48,6 +48,7 @@ from ledger.errors import BadInput, Conflict, LedgerError
 from ledger.imports.planning import Plan, describe_since, edits_since, plan_row, standing, state_at
 from ledger.imports.reading import check_row_count, read_table, sha256_of
 from ledger.imports.rows import Header, ImportRow, LaoName, RowError, check_row, looks_like_header, not_a_record
+from ledger.store.contract import Follower
 from ledger.store.location import translate_store_error
 from ledger.store.mapper import Envelope
 
@@ -163,6 +164,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     blank_clears: bool = False,
     override_conflicts: str | None = None,
+    follower: Follower | None = None,
 ) -> ImportReport:
     """import_file imports one file (a path, or its bytes). Bad rows: by default nothing is
     appended and every error is in the report; with skip_invalid the good rows are appended.
@@ -177,7 +179,8 @@ def import_file(
 
     Memory stays bounded: rows stream through in chunks of CHUNK, each chunk's events go into
     the one open transaction, and only the keys seen so far (to find a record named twice) grow
-    with the file."""
+    with the file. A `follower` (the views, projections.follow) is told each chunk as it is
+    appended and whether the batch committed."""
     if mode not in ("corrections", "changes"):
         raise BadInput(f"--as {mode!r}: give corrections or changes")
     if mode == "changes" and effective is None:
@@ -269,7 +272,7 @@ def import_file(
     try:
         # The batch's time is taken under the store's write lock, so no other writer can record
         # a later time before the batch commits.
-        with app.ledger_recorder.batch(app.stamp_after) as (now, insert_stored):
+        with app.ledger_recorder.batch(app.stamp_after, follower=follower) as (now, insert_stored):
 
             def insert(envelopes: list[Envelope]) -> None:
                 if envelopes:

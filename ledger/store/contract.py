@@ -182,6 +182,21 @@ class LoggedEvent:
     leaf_hash: bytes
 
 
+class Follower(Protocol):
+    """Follower is told, as a batch appends, what it appends and how the batch ends: the read
+    side follows a large import this way instead of reading it back after the commit. It never
+    decides anything of the write: a follower that fails must not fail the batch."""
+
+    def appended(self, first: int, recorded_at: datetime, stored_events: Sequence[StoredEvent]) -> None:
+        """appended: these events now lie at positions first, first + 1, … (not committed yet)."""
+
+    def committed(self) -> None:
+        """committed: the batch is in the ledger."""
+
+    def abandoned(self) -> None:
+        """abandoned: the batch was rolled back; nothing it appended is in the ledger."""
+
+
 #: Given the last recorded_at in the log (later than the events' own), a Restamp returns a
 #: new instant (no earlier) and the same events stamped with it.
 Restamp = Callable[[datetime], tuple[datetime, Sequence[StoredEvent]]]
@@ -243,25 +258,36 @@ class LedgerLog(Credentials, ABC):
 
     @contextmanager
     def batch(
-        self, stamp: Callable[[datetime | None], datetime]
+        self, stamp: Callable[[datetime | None], datetime], *, follower: Follower | None = None
     ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
         """batch opens one write transaction, takes the write lock, and asks `stamp` for the
         batch's recorded_at given the last one in the log (so no other writer can record a
         later time before the batch commits); it yields that instant and an insert function
         through which many inserts append events (each with the log, like insert_events). It
         commits when the block ends normally and rolls back when it raises. A large import
-        streams through it in chunks with bounded memory."""
-        with self._locked() as (raw, cur):
-            recorded_at = stamp(self._last_stamp(cur))
+        streams through it in chunks with bounded memory. A `follower` is told each insert's
+        events at their positions, then whether the batch committed."""
+        try:
+            with self._locked() as (raw, cur):
+                recorded_at = stamp(self._last_stamp(cur))
 
-            def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
-                self._check_stream_ids(stored_events)
-                if not stored_events:
-                    return []
-                size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
-                return self._append(raw, cur, stored_events, recorded_at, size)
+                def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                    self._check_stream_ids(stored_events)
+                    if not stored_events:
+                        return []
+                    size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
+                    ids = self._append(raw, cur, stored_events, recorded_at, size)
+                    if follower is not None:
+                        follower.appended(size + 1, recorded_at, stored_events)
+                    return ids
 
-            yield recorded_at, insert
+                yield recorded_at, insert
+        except BaseException:
+            if follower is not None:
+                follower.abandoned()
+            raise
+        if follower is not None:
+            follower.committed()
 
     def _last_stamp(self, cur: Cursor) -> datetime | None:
         cur.execute(
