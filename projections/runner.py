@@ -23,6 +23,7 @@ import sqlite_utils
 from ledger.domain.events import decode_event
 from ledger.errors import Refused
 from ledger.store.contract import LedgerLog
+from projections.bulk import Reader, first_reports
 from projections.schema import SCHEMA_VERSION, TABLES, create_schema, has_schema
 from projections.writer import PageWriter
 
@@ -127,7 +128,7 @@ def check_views(recorder: LedgerLog, views_path: Path) -> tuple[int, list[str]]:
         with tempfile.TemporaryDirectory(prefix="mission-ledger-verify-") as scratch:
             fresh = Projector(recorder, Path(scratch) / "fresh.views.db", page=BULK_PAGE, bulk=True)
             try:
-                fresh.catch_up(until=end)
+                fresh.fill(until=end)
                 fresh.finish()
                 return end, live.differences(fresh)
             finally:
@@ -184,9 +185,40 @@ class Projector:
             if leaf is None or leaf.hex() != _meta(self.db, "last_leaf"):
                 raise ViewsMismatch(f"the views do not match the ledger at position {position}: {advice}")
 
-    def catch_up(self, *, progress: Callable[[int], None] | None = None, until: int | None = None) -> CatchUp:
+    def fill(self, *, until: int | None = None) -> CatchUp:
+        """fill builds these views — new, empty, opened in bulk — from the ledger up to position
+        `until` (its end): the lone first reports set-wise where the ledger is a SQLite file here
+        (projections.bulk), every other event as a catch-up applies it."""
+        end = self.recorder.log_size() if until is None else until
+        if self.position():  # not new: the set-wise step writes into empty tables only
+            return self.catch_up(until=end)
+        with first_reports(self.db, self.recorder, end) as read:
+            moved = self.catch_up(until=end, read=read)
+            if read is not None and moved.end < end:
+                # The ledger's last events were lone first reports: the views hold them already.
+                leaf = self.recorder.leaf_at(end)
+                assert leaf is not None  # end is within the log (the set-wise step read it)
+                self.db.execute("BEGIN IMMEDIATE")
+                self._mark(end, leaf, self.recorder.get_meta("ledger_id") or "")
+                self.db.execute("COMMIT")
+        return CatchUp(0, end)
+
+    def _mark(self, position: int, leaf: bytes, ledger_id: str) -> None:
+        """The views' position and what they follow, in the transaction that brought them there."""
+        _set_meta(self.db, "position", str(position))
+        _set_meta(self.db, "ledger_id", ledger_id)
+        _set_meta(self.db, "schema_version", SCHEMA_VERSION)
+        _set_meta(self.db, "last_leaf", leaf.hex())
+
+    def catch_up(
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        until: int | None = None,
+        read: Reader | None = None,
+    ) -> CatchUp:
         """catch_up applies every event after the views' position (up to position `until`, when
-        given); returns how far it went."""
+        given; those `read` gives, when given, instead of every event); returns how far it went."""
         self.check()
         layout = _meta(self.db, "schema_version")
         if self.position() and layout != SCHEMA_VERSION:
@@ -206,7 +238,7 @@ class Projector:
                 try:
                     position = self.position()
                     limit = self.page if until is None else min(self.page, until - position)
-                    page = self.recorder.select_log(position, limit) if limit > 0 else []
+                    page = (read or self.recorder.select_log)(position, limit) if limit > 0 else []
                     writer = PageWriter(self.db)
                     events = [decode_event(logged.state) for logged in page]
                     writer.load(events)
@@ -215,10 +247,7 @@ class Projector:
                     writer.flush()
                     if page:
                         position = page[-1].position
-                        _set_meta(self.db, "position", str(position))
-                        _set_meta(self.db, "ledger_id", ledger_id)
-                        _set_meta(self.db, "schema_version", SCHEMA_VERSION)
-                        _set_meta(self.db, "last_leaf", page[-1].leaf_hash.hex())
+                        self._mark(position, page[-1].leaf_hash, ledger_id)
                 except BaseException:
                     self.db.execute("ROLLBACK")
                     raise
@@ -240,7 +269,7 @@ class Projector:
             Path(f"{building}{suffix}").unlink(missing_ok=True)
         fresh = Projector(self.recorder, building, page=max(self.page, BULK_PAGE), bulk=True)
         try:
-            moved = fresh.catch_up()
+            moved = fresh.fill()
             fresh.finish()
             fresh.db.execute("PRAGMA journal_mode=WAL")
         except BaseException:

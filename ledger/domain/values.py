@@ -287,13 +287,33 @@ def parse_field(name: str, text: str) -> Any:
         raise BadInput(message if message.startswith(name) else f"{name}: {message}") from e
 
 
+_FIELD_TYPES: Final[dict[str, type]] = {
+    "status": str, "received_fy": int, "quantity": Decimal, "unit": str, "budget": Decimal, "staff": int, "note": str,
+}  # fmt: skip
+_FIELD_KINDS: Final = {
+    "status": "a status", "received_fy": "a whole number", "quantity": "a decimal number", "unit": "text",
+    "budget": "a decimal amount", "staff": "a whole number", "note": "text",
+}  # fmt: skip
+
+
+def _of_its_type(name: str, value: object) -> bool:
+    return type(value) is _FIELD_TYPES[name]  # exactly: a bool is no head count
+
+
 def check_fields(fields: Fields) -> Fields:
-    """check_fields re-applies the per-field rules to values that did not come through text."""
+    """check_fields re-applies the per-field rules to values that did not come through text.
+    msgspec builds a Fields without checking it: a status or type the event's schema refuses
+    would be appended and then never decode, so each is checked here."""
     for name, value in fields.items():
         if value is None:
             if name == "status":
                 raise BadInput("status cannot be cleared (operating or not_yet)")
             continue
+        if not _of_its_type(name, value):
+            raise BadInput(f"{name} {value!r} is not {_FIELD_KINDS[name]}")
+        if name == "status" and value not in SETTABLE_STATUSES:
+            parse_status(value)  # raises for 'cancelled' (with its own advice) and for words it does not know
+            raise BadInput(f"status {value!r} is not one of: operating, not_yet")  # a word, not the stored form
         if name == "received_fy":
             check_received_fy(value)
         elif name == "quantity":

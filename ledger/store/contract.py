@@ -183,18 +183,14 @@ class LoggedEvent:
 
 
 class Follower(Protocol):
-    """Follower is told, as a batch appends, what it appends and how the batch ends: the read
-    side follows a large import this way instead of reading it back after the commit. It never
-    decides anything of the write: a follower that fails must not fail the batch."""
+    """Follower is told, as a batch appends, what it appends — `appended`: these events lie at
+    positions first, first + 1, … (not committed yet) — and how the batch ends: `committed`, or
+    `abandoned` (rolled back). The read side follows a large import this way instead of reading
+    it back after the commit. It decides nothing of the write, and must never fail the batch."""
 
-    def appended(self, first: int, recorded_at: datetime, stored_events: Sequence[StoredEvent]) -> None:
-        """appended: these events now lie at positions first, first + 1, … (not committed yet)."""
-
-    def committed(self) -> None:
-        """committed: the batch is in the ledger."""
-
-    def abandoned(self) -> None:
-        """abandoned: the batch was rolled back; nothing it appended is in the ledger."""
+    def appended(self, first: int, recorded_at: datetime, stored_events: Sequence[StoredEvent]) -> None: ...
+    def committed(self) -> None: ...
+    def abandoned(self) -> None: ...
 
 
 #: Given the last recorded_at in the log (later than the events' own), a Restamp returns a
@@ -427,6 +423,10 @@ class LedgerLog(Credentials, ABC):
             cur.execute(self._sql("SELECT leaf_hash FROM {log} WHERE position = ?"), (position,))
             row = cur.fetchone()
             return bytes(row[0]) if row else None
+
+    def local_file(self) -> str | None:
+        """local_file is the SQLite file of this ledger, to attach (projections.bulk); None: no such file."""
+        return None
 
     def upgrade(self) -> None:
         """upgrade brings the tables of a ledger an earlier version made to this version's form

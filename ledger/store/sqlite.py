@@ -105,6 +105,11 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
                 self._watched = (version, int(row[0] or 0) if row else 0)
             return self._watched[1]
 
+    def local_file(self) -> str | None:
+        """local_file is the ledger's SQLite file (None for an in-memory ledger)."""
+        pool = self.datastore.pool
+        return None if pool.is_sqlite_memory_mode else str(pool.db_name)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),

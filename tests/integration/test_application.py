@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.application import MissionLedger
-from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, Voided
+from ledger.domain.events import Cancelled, Changed, Corrected, Recorded, Voided, decode_event
 from ledger.domain.values import Fields
 from ledger.errors import Backdating, BadInput, Conflict, LedgerError, NotFound, Refused
 
@@ -380,3 +380,29 @@ def test_a_clock_set_ahead_of_the_machine_is_refused_for_writing(ledger: Mission
     clock.at = datetime.now(UTC) + timedelta(minutes=2)  # a little ahead is a clock, not a poison
     ledger.correct(*ROAD, set=Fields(staff=3), reason="x")
     assert ledger.ledger_recorder.log_size() == size + 1
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"status": "cancelled"}, "set only by a cancellation"),
+        ({"status": "ดำเนินการ"}, "is not one of: operating, not_yet"),
+        ({"status": "operating", "staff": True}, "staff True is not a whole number"),
+        ({"status": "operating", "quantity": 1.5, "unit": "แห่ง"}, "quantity 1.5 is not a decimal number"),
+        ({"status": "operating", "note": 7}, "note 7 is not text"),
+    ],
+)
+def test_values_given_in_python_are_checked_as_the_stored_event_will_be(
+    ledger: MissionLedger, values: dict[str, object], message: str
+) -> None:
+    """msgspec builds Fields without checking them: what the event's schema would refuse to decode
+    must be refused before it is appended, or every later read of the ledger would fail on it."""
+    size = ledger.ledger_recorder.log_size()
+    with pytest.raises(BadInput, match=message):
+        ledger.record(*ROAD, effective_from=date(2024, 1, 1), values=Fields(**values))  # type: ignore[arg-type]
+    roads(ledger)
+    with pytest.raises(BadInput, match=message):
+        ledger.correct(*ROAD, set=Fields(**{k: v for k, v in values.items()}), reason="check")  # type: ignore[arg-type]
+    assert ledger.ledger_recorder.log_size() == size + 1
+    [appended] = [decode_event(e.state) for e in ledger.ledger_recorder.iter_log(after=size)]
+    assert isinstance(appended, Recorded) and ledger.show(*ROAD).status == "operating"

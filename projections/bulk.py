@@ -1,0 +1,183 @@
+"""A rebuild's first reports, set-wise: most records of a national ledger were only ever reported
+once, and their rows need no fold — SQLite builds them from the ledger's stored JSON itself.
+
+`first_reports` attaches the ledger's file to the views being built (a rebuild, or verify's fresh
+copy: new files nobody else reads), picks every record whose one event up to the build's end is its
+first report, and writes its `history`, `record_versions` and `records` rows in three INSERT …
+SELECTs, in each table's key order. What it writes is what `PageWriter._first_report` writes — the
+same row from the same event (tests/integration/test_bulk_views.py holds the two ways to one digest).
+Every other event — registry and catalog, corrections, changes, a record voided and reported again,
+an event with a `reported_at` (stored with an offset the SQL would have to re-format), a value of a
+type or text SQLite's JSON could encode differently (control characters) — goes through the
+ordinary catch-up, which reads them from the same attachment. A ledger that is not a SQLite file
+here (PostgreSQL) is built event by event, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import sqlite_utils
+
+from ledger.stamps import as_bytes, read_stamp
+from ledger.store.contract import LedgerLog, LoggedEvent
+from projections.schema import HISTORY_COLUMNS, RECORD_COLUMNS, VERSION_COLUMNS
+
+#: Reads up to `limit` events after a position (the events the set-wise step left).
+Reader = Callable[[int, int], list[LoggedEvent]]
+
+_FIELDS: Final = ("status", "received_fy", "quantity", "unit", "budget", "staff", "note")
+#: The stored types of a first report the SQL takes (anything else: the Python path).
+_TYPES: Final = {
+    "lao_code": ("text",),
+    "mission_code": ("text",),
+    "actor": ("text",),
+    "source": ("text", "null"),
+    "reason": ("text", "null"),
+    "effective_from": ("text",),
+    "status": ("text",),
+    "received_fy": ("integer", "null"),
+    "quantity": ("text", "null"),
+    "unit": ("text", "null"),
+    "budget": ("text", "null"),
+    "staff": ("integer", "null"),
+    "note": ("text", "null"),
+}
+
+
+def _pick(names: dict[str, str]) -> str:
+    """The SELECT of every record's lone first report up to :end, with its fields."""
+    fields = ",\n".join(
+        f"json_extract(j, '$.{'values.' if f in _FIELDS else ''}{f}') AS {f}" for f in (*_TYPES, "reported_at")
+    )
+    return f"""
+        SELECT position, stamp, stream_id, {fields}, instr(j, char(92)) AS escaped
+        FROM (
+            SELECT l.position AS position, l.recorded_at AS stamp, e.originator_id AS stream_id,
+                   CAST(e.state AS TEXT) AS j
+            FROM ledger.{names["log"]} l JOIN ledger.{names["events"]} e ON e.{names["nid"]} = l.notification_id
+            WHERE l.position <= :end AND e.topic = 'recorded' AND e.originator_version = 1
+              AND l.recorded_at IS NOT NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM ledger.{names["events"]} x
+                  JOIN ledger.{names["log"]} xl ON xl.notification_id = x.{names["nid"]}
+                  WHERE x.originator_id = e.originator_id AND x.originator_version = 2 AND xl.position <= :end
+              )
+        )
+        ORDER BY position"""
+
+
+def _unfit() -> str:
+    """What leaves a picked first report to the Python path (checked on the stored columns: in
+    the SELECT, each mention of a field would extract it from the JSON again). A backslash in
+    the stored JSON is an escaped character, which SQLite's JSON may write otherwise than
+    msgspec does in `changes`."""
+    typed = " AND ".join(f"typeof({f}) IN ({', '.join(repr(t) for t in types)})" for f, types in _TYPES.items())
+    return f"escaped > 0 OR reported_at IS NOT NULL OR NOT ({typed})"
+
+
+def _changes() -> str:
+    """The `changes` JSON of a first report: each field given, before → after, then its start."""
+    given = ", ".join(f"'{f}', CASE WHEN {f} IS NULL THEN NULL ELSE json_array(NULL, {f}) END" for f in _FIELDS)
+    # json_patch drops the members whose value is null, as the Python path leaves them out.
+    return f"json_patch('{{}}', json_object({given}, 'effective_from', json_array(NULL, effective_from)))"
+
+
+#: Each view table's columns from a picked first report (as PageWriter._first_report fills them).
+_ROWS: Final = {
+    "record_versions": {
+        **{c: c for c in VERSION_COLUMNS},
+        "valid_from": "effective_from",
+        "valid_to": "NULL",
+        "recorded_from": "stamp",
+        "recorded_to": "NULL",
+        "seq_from": "position",
+        "seq_to": "NULL",
+        "version": "1",
+        "last_recorded_at": "stamp",
+        "base_status": "status",
+        "cancelled": "0",
+    },
+    "records": {
+        **{c: c for c in RECORD_COLUMNS},
+        "last_position": "seq_from",
+    },
+    "history": {
+        **{c: c for c in HISTORY_COLUMNS},
+        "recorded_at": "stamp",
+        "kind": "'recorded'",
+        "version": "1",
+        "reported_at": "NULL",
+        "changes": _changes(),
+    },
+}
+#: Where each table's rows come from, in its key's order. records: from record_versions, which
+#: holds exactly these records' one version each so far, already in key order (no second sort).
+_FROM: Final = {
+    "history": "temp.firsts ORDER BY position",
+    "record_versions": "temp.firsts ORDER BY lao_code, mission_code",
+    "records": "main.record_versions",
+}
+
+
+@contextmanager
+def first_reports(db: sqlite_utils.Database, recorder: LedgerLog, end: int) -> Iterator[Reader | None]:
+    """first_reports writes the rows of every lone first report up to position `end` into the
+    new views `db`, and gives the reader of the ledger's other events (None, and nothing
+    written, when the ledger is not a SQLite file on this machine)."""
+    path = recorder.local_file()
+    if path is None or not end:
+        yield None
+        return
+    names = recorder.names
+    db.execute("ATTACH DATABASE ? AS ledger", (path,))
+    # A schema's page cache is its own: the ledger's stream index is probed once per first
+    # report, and at SQLite's default 2 MB every probe of a national ledger is a read.
+    db.execute("PRAGMA ledger.cache_size=-262144")
+    db.execute("PRAGMA temp.cache_size=-262144")
+    try:
+        db.execute("BEGIN")
+        try:
+            declared = ", ".join(f"{c} {'INTEGER PRIMARY KEY' if c == 'position' else ''}" for c in _COLUMNS)
+            db.execute(f"CREATE TEMP TABLE firsts ({declared})")
+            db.execute(f"INSERT INTO temp.firsts {_pick(names)}", {"end": end})
+            db.execute(f"DELETE FROM temp.firsts WHERE {_unfit()}")
+            for table, row in _ROWS.items():
+                db.execute(
+                    f"INSERT INTO main.{table} ({', '.join(row)}) SELECT {', '.join(row.values())} FROM {_FROM[table]}"
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        rest = (
+            "SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state, l.recorded_at, l.leaf_hash "
+            f"FROM ledger.{names['log']} l JOIN ledger.{names['events']} e ON e.{names['nid']} = l.notification_id "
+            "WHERE l.position > ? AND l.position <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM temp.firsts f WHERE f.position = l.position) "
+            "ORDER BY l.position LIMIT ?"
+        )
+
+        def read(after: int, limit: int) -> list[LoggedEvent]:
+            return [
+                LoggedEvent(
+                    r[0],
+                    str(r[1]),
+                    r[2],
+                    r[3],
+                    r[4] if type(r[4]) is bytes else as_bytes(r[4]) or b"",
+                    read_stamp(r[5]),
+                    bytes(r[6]),
+                )
+                for r in db.execute(rest, (after, end, limit)).fetchall()
+            ]
+
+        yield read
+    finally:
+        # temp.firsts goes with the connection: dropping 1M rows now would cost a second for nothing.
+        db.execute("DETACH DATABASE ledger")
+
+
+_COLUMNS: Final = ("position", "stamp", "stream_id", *_TYPES, "reported_at", "escaped")
