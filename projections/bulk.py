@@ -1,25 +1,25 @@
 """A rebuild's first reports, set-wise: most records of a national ledger were only ever reported
 once, and their rows need no fold — SQLite builds them from the ledger's stored JSON itself.
 
-`first_reports` attaches the ledger's file to the views being built (a rebuild, or verify's fresh
-copy: new files nobody else reads), picks every record whose one event up to the build's end is its
+`first_reports` opens the ledger's file read-only with the views being built attached (a rebuild, or
+verify's fresh copy: new files nobody else reads), picks every record whose one event up to the build's end is its
 first report, and writes its `history`, `record_versions` and `records` rows in three INSERT …
 SELECTs, in each table's key order. What it writes is what `PageWriter._first_report` writes — the
 same row from the same event (tests/integration/test_bulk_views.py holds the two ways to one digest).
 Every other event — registry and catalog, corrections, changes, a record voided and reported again,
 an event with a `reported_at` (stored with an offset the SQL would have to re-format), a value of a
 type or text SQLite's JSON could encode differently (control characters) — goes through the
-ordinary catch-up, which reads them from the same attachment. A ledger that is not a SQLite file
+ordinary catch-up, which reads them through the same connection. A ledger that is not a SQLite file
 here (PostgreSQL) is built event by event, as before.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Final
-
-import sqlite_utils
 
 from ledger.stamps import as_bytes, read_stamp
 from ledger.store.contract import LedgerLog, LoggedEvent
@@ -57,12 +57,12 @@ def _pick(names: dict[str, str]) -> str:
         FROM (
             SELECT l.position AS position, l.recorded_at AS stamp, e.originator_id AS stream_id,
                    CAST(e.state AS TEXT) AS j
-            FROM ledger.{names["log"]} l JOIN ledger.{names["events"]} e ON e.{names["nid"]} = l.notification_id
+            FROM main.{names["log"]} l JOIN main.{names["events"]} e ON e.{names["nid"]} = l.notification_id
             WHERE l.position <= :end AND e.topic = 'recorded' AND e.originator_version = 1
               AND l.recorded_at IS NOT NULL
               AND NOT EXISTS (
-                  SELECT 1 FROM ledger.{names["events"]} x
-                  JOIN ledger.{names["log"]} xl ON xl.notification_id = x.{names["nid"]}
+                  SELECT 1 FROM main.{names["events"]} x
+                  JOIN main.{names["log"]} xl ON xl.notification_id = x.{names["nid"]}
                   WHERE x.originator_id = e.originator_id AND x.originator_version = 2 AND xl.position <= :end
               )
         )
@@ -118,43 +118,45 @@ _ROWS: Final = {
 _FROM: Final = {
     "history": "temp.firsts ORDER BY position",
     "record_versions": "temp.firsts ORDER BY lao_code, mission_code",
-    "records": "main.record_versions",
+    "records": "views.record_versions",
 }
 
 
 @contextmanager
-def first_reports(db: sqlite_utils.Database, recorder: LedgerLog, end: int) -> Iterator[Reader | None]:
+def first_reports(views: Path, recorder: LedgerLog, end: int) -> Iterator[Reader | None]:
     """first_reports writes the rows of every lone first report up to position `end` into the
-    new views `db`, and gives the reader of the ledger's other events (None, and nothing
-    written, when the ledger is not a SQLite file on this machine)."""
+    new views file `views` (nobody else's: no transaction of its own connection may be open), and
+    gives the reader of the ledger's other events (None, and nothing written, when the ledger is
+    not a SQLite file on this machine)."""
     path = recorder.local_file()
     if path is None or not end:
         yield None
         return
     names = recorder.names
-    db.execute("ATTACH DATABASE ? AS ledger", (path,))
-    # A schema's page cache is its own: the ledger's stream index is probed once per first
-    # report, and at SQLite's default 2 MB every probe of a national ledger is a read.
-    db.execute("PRAGMA ledger.cache_size=-262144")
-    db.execute("PRAGMA temp.cache_size=-262144")
+    # The ledger read-only, as the main database of a connection of its own (a URI already, for
+    # a ledger opened read-only); the views attached to it.
+    ledger = sqlite3.connect(path if path.startswith("file:") else f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        db.execute("BEGIN")
-        try:
+        ledger.execute("ATTACH DATABASE ? AS views", (str(views),))
+        # A file built from scratch, thrown away if the build fails (projections.runner's bulk).
+        ledger.execute("PRAGMA views.journal_mode=OFF")
+        ledger.execute("PRAGMA views.synchronous=OFF")
+        # A schema's page cache is its own: the ledger's stream index is probed once per first
+        # report, and at SQLite's default 2 MB every probe of a national ledger is a read.
+        for schema in ("main", "views", "temp"):
+            ledger.execute(f"PRAGMA {schema}.cache_size=-262144")
+        with ledger:  # one transaction: committed, or rolled back on any error
             declared = ", ".join(f"{c} {'INTEGER PRIMARY KEY' if c == 'position' else ''}" for c in _COLUMNS)
-            db.execute(f"CREATE TEMP TABLE firsts ({declared})")
-            db.execute(f"INSERT INTO temp.firsts {_pick(names)}", {"end": end})
-            db.execute(f"DELETE FROM temp.firsts WHERE {_unfit()}")
+            ledger.execute(f"CREATE TEMP TABLE firsts ({declared})")
+            ledger.execute(f"INSERT INTO temp.firsts {_pick(names)}", {"end": end})
+            ledger.execute(f"DELETE FROM temp.firsts WHERE {_unfit()}")
             for table, row in _ROWS.items():
-                db.execute(
-                    f"INSERT INTO main.{table} ({', '.join(row)}) SELECT {', '.join(row.values())} FROM {_FROM[table]}"
+                ledger.execute(
+                    f"INSERT INTO views.{table} ({', '.join(row)}) SELECT {', '.join(row.values())} FROM {_FROM[table]}"
                 )
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         rest = (
             "SELECT l.position, e.originator_id, e.originator_version, e.topic, e.state, l.recorded_at, l.leaf_hash "
-            f"FROM ledger.{names['log']} l JOIN ledger.{names['events']} e ON e.{names['nid']} = l.notification_id "
+            f"FROM main.{names['log']} l JOIN main.{names['events']} e ON e.{names['nid']} = l.notification_id "
             "WHERE l.position > ? AND l.position <= ? "
             "AND NOT EXISTS (SELECT 1 FROM temp.firsts f WHERE f.position = l.position) "
             "ORDER BY l.position LIMIT ?"
@@ -171,13 +173,12 @@ def first_reports(db: sqlite_utils.Database, recorder: LedgerLog, end: int) -> I
                     read_stamp(r[5]),
                     bytes(r[6]),
                 )
-                for r in db.execute(rest, (after, end, limit)).fetchall()
+                for r in ledger.execute(rest, (after, end, limit)).fetchall()
             ]
 
         yield read
     finally:
-        # temp.firsts goes with the connection: dropping 1M rows now would cost a second for nothing.
-        db.execute("DETACH DATABASE ledger")
+        ledger.close()  # temp.firsts goes with it
 
 
 _COLUMNS: Final = ("position", "stamp", "stream_id", *_TYPES, "reported_at", "escaped")

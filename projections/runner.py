@@ -192,7 +192,7 @@ class Projector:
         end = self.recorder.log_size() if until is None else until
         if self.position():  # not new: the set-wise step writes into empty tables only
             return self.catch_up(until=end)
-        with first_reports(self.db, self.recorder, end) as read:
+        with first_reports(self.views_path, self.recorder, end) as read:
             moved = self.catch_up(until=end, read=read)
             if read is not None and moved.end < end:
                 # The ledger's last events were lone first reports: the views hold them already.

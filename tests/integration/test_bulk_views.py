@@ -112,7 +112,7 @@ def test_lone_first_reports_are_written_set_wise_and_the_rest_left_to_the_catch_
     app.correct("4810102", "INF-01", set=Fields(staff=3), reason="counted")
     views = open_views(tmp_path / "v.db", bulk=True)
     end = app.ledger_recorder.log_size()
-    with first_reports(views, app.ledger_recorder, end) as read:
+    with first_reports(tmp_path / "v.db", app.ledger_recorder, end) as read:
         assert read is not None
         written = [r[0] for r in views.execute("SELECT position FROM history ORDER BY position")]
         left = [e.position for e in read(0, 1_000)]
