@@ -264,7 +264,7 @@ def follow(views_path: Path, ledger_id: str, source: IO[bytes]) -> dict[str, Any
         ]
         events = [decode_event(logged.state) for logged in page]
         writer = PageWriter(db)
-        writer.load(events)
+        writer.load(events, page)
         for logged, event in zip(page, events, strict=True):
             writer.apply(logged, event)
         writer.flush()

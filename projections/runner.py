@@ -241,7 +241,7 @@ class Projector:
                     page = (read or self.recorder.select_log)(position, limit) if limit > 0 else []
                     writer = PageWriter(self.db)
                     events = [decode_event(logged.state) for logged in page]
-                    writer.load(events)
+                    writer.load(events, page)
                     for logged, event in zip(page, events, strict=True):
                         writer.apply(logged, event)
                     writer.flush()

@@ -167,11 +167,22 @@ class PageWriter:
         self.records: dict[Key, dict[str, Any] | None] = {}
         self.history: list[tuple[Any, ...]] = []
 
-    def load(self, events: Sequence[Event]) -> None:
-        """load reads the open versions of every record the page's events touch."""
+    def load(self, events: Sequence[Event], logged: Sequence[LoggedEvent] = ()) -> None:
+        """load reads the open versions of every record the page's events touch. A record whose
+        first report is the first event of its stream (`logged` says which) has none to read: it
+        starts empty — most of a national import, whose probes grew with the views."""
+        fresh = {
+            (e.lao_code, e.mission_code)
+            for e, at in zip(events, logged, strict=False)
+            if at.version == 1 and isinstance(e, Recorded)
+        } - set(self.timelines)
+        for key in fresh:
+            self.timelines[key] = _timeline_of([])
         keys = sorted(
             {(e.lao_code, e.mission_code) for e in events if isinstance(e, RecordEvent)} - set(self.timelines)
         )
+        if not keys:
+            return
         found: dict[Key, list[tuple[Any, ...]]] = {}
         # Exactly the page's records, through the (lao_code, mission_code, seq_to) index, one probe
         # per record: reading every open version of every LAO the page touches instead grew with the
