@@ -9,18 +9,18 @@ inside the write transaction is "the last one" certain.
 
 `LedgerLog` holds everything the backends share, written once in portable SQL (`?` parameters;
 `{events}`, `{nid}` and the log's table names filled in per backend), and the log's tables
-declared once (`LOG_TABLES`). Each backend is one module implementing the same ladder:
+declared once (`ledger.store.tables`). Each backend is one module implementing the same ladder:
 `ledger.store.sqlite`, `ledger.store.postgres`. This module names neither.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import StoredEvent
 
@@ -30,130 +30,9 @@ from ledger.integrity.merkle import CompactRange, completed_nodes
 from ledger.stamps import as_bytes, format_stamp, read_stamp, stamp_text
 from ledger.store.credentials import Credentials
 from ledger.store.names import (
-    CHECKPOINT_TABLE,
-    FRONTIER_TABLE,
-    IDEMPOTENCY_TABLE,
-    LOG_TABLE,
-    META_TABLE,
     NODES_TABLE,
-    SESSIONS_TABLE,
-    TOKENS_TABLE,
 )
-
-IMMUTABLE_MESSAGE = "mission-ledger: {table} rows are never changed or removed"
-#: The log's tables beside eventsourcing's events table, once for every backend: each column is
-#: (name, portable type, constraint); a backend maps the portable types onto its own
-#: (`log_table_statements`). Facts — the log, the nodes, the checkpoints, and the events
-#: themselves — are never changed or removed (IMMUTABLE_TABLES, guarded by triggers). CHECK
-#: constraints keep positions, sizes and hashes in their shape, so that a row written past the
-#: application (by hand, by another program) cannot hold what no ledger writes.
-LOG_TABLES: Final[tuple[tuple[str, tuple[tuple[str, str, str], ...], str], ...]] = (
-    (
-        LOG_TABLE,
-        (
-            ("position", "counter", 'PRIMARY KEY CHECK ("position" >= 1)'),
-            ("notification_id", "counter", "NOT NULL UNIQUE"),
-            ("recorded_at", "instant", ""),
-            ("leaf_hash", "bytes", "NOT NULL CHECK (length(leaf_hash) = 32)"),
-        ),
-        "",
-    ),
-    (FRONTIER_TABLE, (("idx", "integer", "PRIMARY KEY"), ("hash", "bytes", "NOT NULL")), ""),
-    (META_TABLE, (("key", "text", "PRIMARY KEY"), ("value", "text", "NOT NULL")), ""),
-    (
-        CHECKPOINT_TABLE,
-        (
-            ("id", "serial", "PRIMARY KEY"),
-            ("size", "counter", "NOT NULL CHECK (size >= 0)"),
-            ("root", "bytes", "NOT NULL CHECK (length(root) = 32)"),
-            ("note", "text", "NOT NULL"),
-            ("signed_at", "instant", "NOT NULL"),
-        ),
-        "",
-    ),
-    (
-        NODES_TABLE,
-        (
-            ("level", "integer", "NOT NULL CHECK (level >= 0 AND level < 64)"),
-            ("idx", "counter", "NOT NULL CHECK (idx >= 0)"),
-            ("hash", "bytes", "NOT NULL CHECK (length(hash) = 32)"),
-        ),
-        "PRIMARY KEY (level, idx)",
-    ),
-    (
-        TOKENS_TABLE,
-        (("token_hash", "bytes", "PRIMARY KEY"), ("token_id", "text", "NOT NULL UNIQUE"), ("name", "text", "NOT NULL")),
-        "",
-    ),
-    (
-        SESSIONS_TABLE,
-        (
-            ("session_hash", "bytes", "PRIMARY KEY"),
-            ("name", "text", "NOT NULL"),
-            ("token_id", "text", "NOT NULL"),
-            ("csrf", "text", "NOT NULL"),
-            ("started_at", "instant", "NOT NULL"),
-            ("expires_at", "instant", "NOT NULL"),
-        ),
-        "",
-    ),
-    (
-        IDEMPOTENCY_TABLE,
-        (
-            ("key_hash", "bytes", "PRIMARY KEY"),
-            ("fingerprint", "bytes", "NOT NULL"),
-            ("first_position", "counter", "NOT NULL"),
-            ("last_position", "counter", "NOT NULL"),
-            ("recorded_at", "instant", "NOT NULL"),
-        ),
-        "",
-    ),
-)
-IMMUTABLE_TABLES: Final = (LOG_TABLE, CHECKPOINT_TABLE, NODES_TABLE)
-#: The columns that hold an instant (portable type `instant`: timestamptz on PostgreSQL, text on SQLite).
-INSTANT_COLUMNS: Final = tuple(
-    (table, column) for table, columns, _ in LOG_TABLES for column, kind, _ in columns if kind == "instant"
-)
-
-
-def log_table_names(name: Callable[[str], str], events: str, notification_id: str) -> dict[str, str]:
-    """log_table_names fills the SQL of LedgerLog for one backend: how it names a table, its
-    events table, and the events' notification id column."""
-    return {
-        "events": events,
-        "nid": notification_id,
-        "log": name(LOG_TABLE),
-        "frontier": name(FRONTIER_TABLE),
-        "meta": name(META_TABLE),
-        "checkpoints": name(CHECKPOINT_TABLE),
-        "nodes": name(NODES_TABLE),
-        "tokens": name(TOKENS_TABLE),
-        "sessions": name(SESSIONS_TABLE),
-        "idempotency": name(IDEMPOTENCY_TABLE),
-    }
-
-
-def log_table_statements(
-    types: Mapping[str, str], name: Callable[[str], str], options: Mapping[str, str] | None = None
-) -> list[str]:
-    """log_table_statements is the DDL of LOG_TABLES for one backend: its SQL type for each
-    portable type (integer, counter, serial, text, bytes, instant), how it names a table, and any
-    options after a table's definition (SQLite's WITHOUT ROWID)."""
-    statements = []
-    for table, columns, constraint in LOG_TABLES:
-        parts = [" ".join(x for x in (column, types[kind], extra) if x) for column, kind, extra in columns]
-        if constraint:
-            parts.append(constraint)
-        suffix = (options or {}).get(table, "")
-        statements.append(f"CREATE TABLE IF NOT EXISTS {name(table)} ({', '.join(parts)}){suffix}")
-    return statements
-
-
-def table_statement(types: Mapping[str, str], name: Callable[[str], str], table: str) -> str:
-    """table_statement is the DDL of one table of LOG_TABLES alone: a ledger made before tokens
-    (or sessions) existed gets the table at its first `token issue` (or sign-in)."""
-    (statement,) = [s for s in log_table_statements(types, name) if f" {name(table)} (" in s]
-    return statement
+from ledger.store.tail import Tail
 
 
 class ClockBehind(Refused):
@@ -247,15 +126,16 @@ class LedgerLog(Credentials, ABC):
 
     @abstractmethod
     def _append(
-        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int
-    ) -> list[int]:
-        """Insert the events and append them to the log (size events long), under the lock;
-        returns their notification ids."""
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int,
+        tail: Tail | None = None,
+    ) -> list[int]:  # fmt: skip
+        """Insert the events and append them to the log (size events long; a batch's `tail`),
+        under the lock; returns their notification ids."""
 
     @contextmanager
     def batch(
         self, stamp: Callable[[datetime | None], datetime], *, follower: Follower | None = None
-    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], Sequence[int]]]]:
+    ) -> Iterator[tuple[datetime, Callable[[Sequence[StoredEvent]], None]]]:
         """batch opens one write transaction, takes the write lock, and asks `stamp` for the
         batch's recorded_at given the last one in the log (so no other writer can record a
         later time before the batch commits); it yields that instant and an insert function
@@ -266,24 +146,39 @@ class LedgerLog(Credentials, ABC):
         try:
             with self._locked() as (raw, cur):
                 recorded_at = stamp(self._last_stamp(cur))
+                size, _, _ = self._settle_clock(cur, [], recorded_at, None)
+                # The lock is held to the end: the tail is read once (ledger.store.tail).
+                has_nodes = self._has_nodes(cur)
+                tail = Tail.read(size, self._frontier(cur, size), lambda *at: self._stored_nodes(cur, *at))
 
-                def insert(stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+                def insert(stored_events: Sequence[StoredEvent]) -> None:
                     self._check_stream_ids(stored_events)
-                    if not stored_events:
-                        return []
-                    size, _, _ = self._settle_clock(cur, stored_events, recorded_at, None)
-                    ids = self._append(raw, cur, stored_events, recorded_at, size)
-                    if follower is not None:
-                        follower.appended(size + 1, recorded_at, stored_events)
-                    return ids
+                    if stored_events:
+                        first = tail.size + 1
+                        self._append_batched(raw, cur, stored_events, recorded_at, tail, has_nodes)
+                        if follower is not None:
+                            follower.appended(first, recorded_at, stored_events)
 
-                yield recorded_at, insert
+                with self._pipelined(raw):
+                    yield recorded_at, insert
         except BaseException:
             if follower is not None:
                 follower.abandoned()
             raise
         if follower is not None:
             follower.committed()
+
+    def _pipelined(self, raw: Any) -> AbstractContextManager[object]:
+        """A batch's statements after the tail is read need no answer: a backend that can send
+        them without waiting for each (PostgreSQL's pipeline) does so here."""
+        return nullcontext()
+
+    def _append_batched(
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail,
+        has_nodes: bool,
+    ) -> None:  # fmt: skip
+        """Append a batch's chunk at the tail it keeps (by default as a single write appends)."""
+        self._append(raw, cur, stored_events, recorded_at, tail.size, tail)
 
     def _last_stamp(self, cur: Cursor) -> datetime | None:
         cur.execute(
@@ -326,6 +221,7 @@ class LedgerLog(Credentials, ABC):
         notification_ids: Sequence[int],
         recorded_at: datetime | None,
         size: int,
+        tail: Tail | None = None,
     ) -> None:
         """Give each new event its position, leaf and recorded_at, and move the frontier on."""
         stamp = format_stamp(recorded_at) if recorded_at is not None else None
@@ -333,15 +229,25 @@ class LedgerLog(Credentials, ABC):
             (position, nid, stamp, event_leaf(position, str(e.originator_id), e.originator_version, e.topic, e.state))
             for position, (e, nid) in enumerate(zip(stored_events, notification_ids, strict=True), start=size + 1)
         ]
-        leaves = [row[3] for row in rows]
-        frontier = self._frontier(cur, size).extend(leaves)
         self._insert_log_rows(cur, rows)
+        self._advance(cur, size, [row[3] for row in rows], tail)
+
+    def _advance(
+        self, cur: Cursor, size: int, leaves: list[bytes], tail: Tail | None, nodes: bool | None = None
+    ) -> None:
+        """Move the stored frontier past `leaves` and store the nodes they complete."""
+        stored = lambda level, lo, hi: self._stored_nodes(cur, level, lo, hi)  # noqa: E731
+        with_nodes = self._has_nodes(cur) if nodes is None else nodes
+        if tail is None:
+            frontier = self._frontier(cur, size).extend(leaves)
+            made = completed_nodes(size, leaves, stored) if with_nodes else []
+        else:
+            made = tail.advance(leaves, stored, nodes=with_nodes)
+            frontier = tail.frontier
         cur.execute(self._sql("DELETE FROM {frontier}"))
         cur.executemany(self._sql("INSERT INTO {frontier} (idx, hash) VALUES (?, ?)"), list(enumerate(frontier.hashes)))
-        if self._has_nodes(cur):
-            nodes = completed_nodes(size, leaves, lambda level, lo, hi: self._stored_nodes(cur, level, lo, hi))
-            if nodes:
-                cur.executemany(self._sql("INSERT INTO {nodes} (level, idx, hash) VALUES (?, ?, ?)"), nodes)
+        if made:
+            cur.executemany(self._sql("INSERT INTO {nodes} (level, idx, hash) VALUES (?, ?, ?)"), made)
 
     def _insert_log_rows(self, cur: Cursor, rows: Sequence[tuple[int, int, str | None, bytes]]) -> None:
         """Insert the log's rows (position, notification id, recorded_at, leaf hash)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +18,20 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Programm
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from ledger.store.contract import (
+from ledger.integrity.leaf import event_leaf
+from ledger.stamps import format_stamp
+from ledger.store.contract import Cursor, LedgerLog, Restamp
+from ledger.store.credentials import IdempotencyKey
+from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.tables import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
     INSTANT_COLUMNS,
-    Cursor,
-    LedgerLog,
-    Restamp,
     log_table_names,
     log_table_statements,
     table_statement,
 )
-from ledger.store.credentials import IdempotencyKey
-from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.tail import Tail
 
 # Tries of an insert that failed before anything was sent (no connection, a lock timeout), for at
 # most _RETRY_SECONDS: a server that stays away is said (503) rather than waited for, as each try
@@ -81,6 +82,19 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
             "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) RETURNING notification_id"
         ).format(Identifier(schema), Identifier(self.events_table_name), SQL(datastore.originator_id_type))
+        self._insert_batch_sql = SQL(
+            "WITH given AS (SELECT * FROM unnest(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[], %s::bigint[], "
+            "%s::bytea[]) AS g (originator_id, originator_version, topic, state, position, leaf_hash)), "
+            "inserted AS (INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+            "SELECT originator_id, originator_version, topic, state FROM given ORDER BY position "
+            "RETURNING notification_id, originator_id, originator_version) "
+            "INSERT INTO {3} (position, notification_id, recorded_at, leaf_hash) "
+            "SELECT g.position, i.notification_id, %s::text::timestamptz, g.leaf_hash "
+            "FROM inserted i JOIN given g USING (originator_id, originator_version)"
+        ).format(
+            Identifier(schema), Identifier(self.events_table_name), SQL(datastore.originator_id_type),
+            SQL(self.names["log"]),
+        )  # fmt: skip
         self.tokens_ddl = table_statement(types, q, TOKENS_TABLE)
         self.sessions_ddl = table_statement(types, q, SESSIONS_TABLE)
         self.idempotency_ddl = table_statement(types, q, IDEMPOTENCY_TABLE)
@@ -163,8 +177,9 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _append(
-        self, curs: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int
-    ) -> list[int]:
+        self, curs: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime | None, size: int,
+        tail: Tail | None = None,
+    ) -> list[int]:  # fmt: skip
         # Four plain arrays, sent in binary, rather than eventsourcing's one array of a composite
         # type (which goes as text, each event's bytes hex-escaped inside it, for the server to
         # parse back): that was most of an import's time on PostgreSQL. The notification ids
@@ -182,8 +197,43 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         notification_ids = sorted(int(row["notification_id"]) for row in curs.fetchall())
         if len(notification_ids) != len(stored_events):  # pragma: no cover - a driver bug
             raise ProgrammingError(f"got {len(notification_ids)} notification ids for {len(stored_events)} events")
-        self._append_to_log(cur, stored_events, notification_ids, recorded_at, size)
+        self._append_to_log(cur, stored_events, notification_ids, recorded_at, size, tail)
         return notification_ids
+
+    def _pipelined(self, raw: Any) -> AbstractContextManager[object]:
+        # A batch's chunks then go to the server one after another without the importer waiting
+        # for each: it plans the next chunk while the server inserts this one. Left (synced)
+        # before the transaction commits; an error any of them met is raised there.
+        pipeline: AbstractContextManager[object] = raw.connection.pipeline()
+        return pipeline
+
+    def _append_batched(
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail,
+        has_nodes: bool,
+    ) -> None:  # fmt: skip
+        # The events and their log rows in one statement that answers nothing: each log row takes
+        # its event's notification id inside the server (joined on the event's stream and
+        # version), so nothing waits for the insert to come back.
+        size = tail.size
+        positions = list(range(size + 1, size + 1 + len(stored_events)))
+        leaves = [
+            event_leaf(p, str(e.originator_id), e.originator_version, e.topic, e.state)
+            for p, e in zip(positions, stored_events, strict=True)
+        ]
+        raw.execute(
+            self._insert_batch_sql,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+                positions,
+                leaves,
+                format_stamp(recorded_at),
+            ),
+            binary=True,
+        )
+        self._advance(cur, size, leaves, tail, has_nodes)
 
     def _insert_log_rows(self, cur: Cursor, rows: Sequence[tuple[int, int, str | None, bytes]]) -> None:
         # One statement for the whole chunk: executemany sends a message per row and waits on

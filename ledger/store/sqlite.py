@@ -18,18 +18,17 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ledger.store.contract import (
+from ledger.store.contract import Cursor, LedgerLog, Restamp
+from ledger.store.credentials import IdempotencyKey
+from ledger.store.names import IDEMPOTENCY_TABLE, NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.tables import (
     IMMUTABLE_MESSAGE,
     IMMUTABLE_TABLES,
-    Cursor,
-    LedgerLog,
-    Restamp,
     log_table_names,
     log_table_statements,
     table_statement,
 )
-from ledger.store.credentials import IdempotencyKey
-from ledger.store.names import IDEMPOTENCY_TABLE, NODES_TABLE, SESSIONS_TABLE, TOKENS_TABLE
+from ledger.store.tail import Tail
 
 #: SQLite's types for the log's portable column types.
 # Instants stay text on SQLite (format_stamp: UTC, microseconds, sortable as text).
@@ -160,6 +159,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         recorded_at: datetime | None,
         size: int,
+        tail: Tail | None = None,
     ) -> list[int]:
         # One executemany instead of eventsourcing's execute per event: with the lock held and
         # rows never deleted, SQLite gives each new row MAX(rowid) + 1, so the batch's
@@ -179,7 +179,7 @@ class SQLiteLedgerRecorder(LedgerLog, SQLiteApplicationRecorder):
         c.execute(self.select_max_notification_id_statement)
         last = int(c.fetchone()[0])
         notification_ids = list(range(last - len(stored_events) + 1, last + 1))
-        self._append_to_log(cur, stored_events, notification_ids, recorded_at, size)
+        self._append_to_log(cur, stored_events, notification_ids, recorded_at, size, tail)
         return notification_ids
 
     @contextmanager

@@ -619,7 +619,7 @@ def test_postgresql_refuses_update_delete_and_truncate(postgres_url: str) -> Non
     import psycopg
 
     from ledger.application import MissionLedger
-    from ledger.store.contract import IMMUTABLE_TABLES
+    from ledger.store.tables import IMMUTABLE_TABLES
     from tests.conftest import package_data
 
     app = MissionLedger(postgres_url, actor="test")
@@ -693,7 +693,7 @@ def test_a_postgresql_ledger_with_text_instants_is_converted_to_timestamptz_stam
     from ledger.integrity.audit import LedgerAuditor
     from ledger.integrity.checkpoint import Signer
     from ledger.stamps import format_stamp
-    from ledger.store.contract import INSTANT_COLUMNS
+    from ledger.store.tables import INSTANT_COLUMNS
     from tests.conftest import package_data
 
     app = MissionLedger(postgres_url, actor="test")
