@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-from ledger.stamps import as_bytes, read_stamp
-from ledger.store.contract import LedgerLog, LoggedEvent
+from ledger.store.contract import LedgerLog, LoggedEvent, logged_event
 from projections.schema import HISTORY_COLUMNS, RECORD_COLUMNS, VERSION_COLUMNS
 
 #: Reads up to `limit` events after a position (the events the set-wise step left).
@@ -163,18 +162,7 @@ def first_reports(views: Path, recorder: LedgerLog, end: int) -> Iterator[Reader
         )
 
         def read(after: int, limit: int) -> list[LoggedEvent]:
-            return [
-                LoggedEvent(
-                    r[0],
-                    str(r[1]),
-                    r[2],
-                    r[3],
-                    r[4] if type(r[4]) is bytes else as_bytes(r[4]) or b"",
-                    read_stamp(r[5]),
-                    bytes(r[6]),
-                )
-                for r in ledger.execute(rest, (after, end, limit)).fetchall()
-            ]
+            return [logged_event(r) for r in ledger.execute(rest, (after, end, limit)).fetchall()]
 
         yield read
     finally:

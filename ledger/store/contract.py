@@ -72,6 +72,21 @@ class Follower(Protocol):
     def abandoned(self) -> None: ...
 
 
+def logged_event(row: Sequence[Any]) -> LoggedEvent:
+    """logged_event reads a row of (position, stream id, version, topic, state, recorded_at, leaf
+    hash): the columns come typed from both stores; only a tampered blob needs as_bytes."""
+    state, leaf = row[4], row[6]
+    return LoggedEvent(
+        row[0],
+        str(row[1]),
+        row[2],
+        row[3],
+        state if type(state) is bytes else as_bytes(state) or b"",
+        read_stamp(row[5]),
+        leaf if type(leaf) is bytes else bytes(leaf),
+    )
+
+
 #: Given the last recorded_at in the log (later than the events' own), a Restamp returns a
 #: new instant (no earlier) and the same events stamped with it.
 Restamp = Callable[[datetime], tuple[datetime, Sequence[StoredEvent]]]
@@ -386,19 +401,7 @@ class LedgerLog(Credentials, ABC):
                 ),
                 (after, limit),
             )
-            # The columns come typed from both stores; only a tampered blob needs as_bytes.
-            return [
-                LoggedEvent(
-                    r[0],
-                    str(r[1]),
-                    r[2],
-                    r[3],
-                    r[4] if type(r[4]) is bytes else as_bytes(r[4]) or b"",
-                    read_stamp(r[5]),
-                    r[6] if type(r[6]) is bytes else bytes(r[6]),
-                )
-                for r in cur.fetchall()
-            ]
+            return [logged_event(r) for r in cur.fetchall()]
 
     def iter_log(self, after: int = 0, page: int = 1000) -> Iterator[LoggedEvent]:
         """iter_log streams the log after `after` in pages, never holding it all in memory."""
