@@ -225,18 +225,17 @@ def _read(source: IO[bytes], frames: queue.Queue[bytes | None]) -> None:
 def follow(views_path: Path, ledger_id: str, source: IO[bytes]) -> dict[str, Any]:
     """follow applies the chunks read from `source` to the views in one transaction and commits
     when told; returns the outcome (the position committed, or why it stood down)."""
-    from ledger.domain.events import decode_event
     from ledger.integrity.leaf import event_leaf
     from ledger.store.contract import LoggedEvent
-    from projections.runner import _meta, _set_meta, open_views
+    from projections.runner import mark, open_views, views_meta
     from projections.schema import SCHEMA_VERSION
-    from projections.writer import PageWriter
+    from projections.writer import write_page
 
     frames: queue.Queue[bytes | None] = queue.Queue(IN_FLIGHT)
     threading.Thread(target=_read, args=(source, frames), daemon=True).start()
     decoder = msgspec.msgpack.Decoder()
     db: Any = None
-    position, last_leaf = 0, ""
+    position, last_leaf = 0, b""
     stood_down: str | None = None
 
     def apply(first: int, recorded_at: str, rows: list[Any]) -> str | None:
@@ -248,10 +247,10 @@ def follow(views_path: Path, ledger_id: str, source: IO[bytes]) -> dict[str, Any
             # previous import's follower committing) has finished or soon will.
             db = open_views(views_path)
             db.execute("BEGIN IMMEDIATE")
-            position = int(_meta(db, "position") or 0)
-            if _meta(db, "ledger_id") not in (None, ledger_id):
+            position = int(views_meta(db, "position") or 0)
+            if views_meta(db, "ledger_id") not in (None, ledger_id):
                 return "the views file belongs to another ledger"
-            if position and _meta(db, "schema_version") != SCHEMA_VERSION:
+            if position and views_meta(db, "schema_version") != SCHEMA_VERSION:
                 return "the views file has another layout (the catch-up rebuilds it)"
         if first != position + 1:
             return f"the views are at {position}, the batch appends from {first}"
@@ -262,13 +261,8 @@ def follow(views_path: Path, ledger_id: str, source: IO[bytes]) -> dict[str, Any
             )
             for i, (stream, version, topic, state) in enumerate(rows)
         ]
-        events = [decode_event(logged.state) for logged in page]
-        writer = PageWriter(db)
-        writer.load(events, page)
-        for logged, event in zip(page, events, strict=True):
-            writer.apply(logged, event)
-        writer.flush()
-        position, last_leaf = page[-1].position, page[-1].leaf_hash.hex()
+        write_page(db, page)
+        position, last_leaf = page[-1].position, page[-1].leaf_hash
         return None
 
     # Every frame is read to the end of the input, whatever happens here: the importer's writes
@@ -280,11 +274,7 @@ def follow(views_path: Path, ledger_id: str, source: IO[bytes]) -> dict[str, Any
                 stood_down = stood_down or "the batch was abandoned"
             elif message == ["commit"]:
                 if stood_down is None and db is not None:
-                    # What the runner writes with every page it applies (projections.runner).
-                    _set_meta(db, "position", str(position))
-                    _set_meta(db, "ledger_id", ledger_id)
-                    _set_meta(db, "schema_version", SCHEMA_VERSION)
-                    _set_meta(db, "last_leaf", last_leaf)
+                    mark(db, position, last_leaf, ledger_id)  # as the runner does with each page
                     db.execute("COMMIT")
                     db.close()
                     return {"position": position}

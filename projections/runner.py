@@ -20,12 +20,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ledger.domain.events import decode_event
 from ledger.errors import Refused
 from ledger.store.contract import LedgerLog
 from projections.bulk import Reader, first_reports
 from projections.schema import SCHEMA_VERSION, TABLES, create_schema, has_schema
-from projections.writer import PageWriter
+from projections.writer import write_page
 
 #: Events per transaction. Records lie in key order, so a page's events dirty pages all over the
 #: file, and each commit writes every dirty page to the journal: 20,000 events a commit wrote a
@@ -137,9 +136,19 @@ def check_views(recorder: LedgerLog, views_path: Path) -> tuple[int, list[str]]:
         live.close()
 
 
-def _meta(db: sqlite_utils.Database, key: str) -> str | None:
+def views_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    """views_meta is one of the views' settings (_meta: position, ledger_id, last_leaf, schema_version)."""
     row = db.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else None
+
+
+def mark(db: sqlite_utils.Database, position: int, leaf: bytes, ledger_id: str) -> None:
+    """mark writes the views' position and what they follow (the ledger, the leaf there, the
+    layout), in the transaction that brought them there."""
+    _set_meta(db, "position", str(position))
+    _set_meta(db, "ledger_id", ledger_id)
+    _set_meta(db, "schema_version", SCHEMA_VERSION)
+    _set_meta(db, "last_leaf", leaf.hex())
 
 
 def _set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
@@ -165,12 +174,12 @@ class Projector:
 
     def position(self) -> int:
         """position is the number of ledger events the views hold."""
-        return int(_meta(self.db, "position") or 0)
+        return int(views_meta(self.db, "position") or 0)
 
     def check(self) -> None:
         """check refuses views that belong to another ledger or run ahead of this one."""
         ledger_id = self.recorder.get_meta("ledger_id") or ""
-        theirs = _meta(self.db, "ledger_id")
+        theirs = views_meta(self.db, "ledger_id")
         advice = f"run `mission-ledger project --rebuild` (views file {self.views_path})"
         if theirs is not None and theirs != ledger_id:
             raise ViewsMismatch(f"the views file belongs to another ledger: {advice}")
@@ -182,7 +191,7 @@ class Projector:
             )
         if position:
             leaf = self.recorder.leaf_at(position)
-            if leaf is None or leaf.hex() != _meta(self.db, "last_leaf"):
+            if leaf is None or leaf.hex() != views_meta(self.db, "last_leaf"):
                 raise ViewsMismatch(f"the views do not match the ledger at position {position}: {advice}")
 
     def fill(self, *, until: int | None = None) -> CatchUp:
@@ -199,16 +208,9 @@ class Projector:
                 leaf = self.recorder.leaf_at(end)
                 assert leaf is not None  # end is within the log (the set-wise step read it)
                 self.db.execute("BEGIN IMMEDIATE")
-                self._mark(end, leaf, self.recorder.get_meta("ledger_id") or "")
+                mark(self.db, end, leaf, self.recorder.get_meta("ledger_id") or "")
                 self.db.execute("COMMIT")
         return CatchUp(0, end)
-
-    def _mark(self, position: int, leaf: bytes, ledger_id: str) -> None:
-        """The views' position and what they follow, in the transaction that brought them there."""
-        _set_meta(self.db, "position", str(position))
-        _set_meta(self.db, "ledger_id", ledger_id)
-        _set_meta(self.db, "schema_version", SCHEMA_VERSION)
-        _set_meta(self.db, "last_leaf", leaf.hex())
 
     def catch_up(
         self,
@@ -220,7 +222,7 @@ class Projector:
         """catch_up applies every event after the views' position (up to position `until`, when
         given; those `read` gives, when given, instead of every event); returns how far it went."""
         self.check()
-        layout = _meta(self.db, "schema_version")
+        layout = views_meta(self.db, "schema_version")
         if self.position() and layout != SCHEMA_VERSION:
             # Views of another layout (an older release) are rebuilt: they are disposable.
             return self.rebuild()
@@ -239,15 +241,10 @@ class Projector:
                     position = self.position()
                     limit = self.page if until is None else min(self.page, until - position)
                     page = (read or self.recorder.select_log)(position, limit) if limit > 0 else []
-                    writer = PageWriter(self.db)
-                    events = [decode_event(logged.state) for logged in page]
-                    writer.load(events, page)
-                    for logged, event in zip(page, events, strict=True):
-                        writer.apply(logged, event)
-                    writer.flush()
+                    write_page(self.db, page)
                     if page:
                         position = page[-1].position
-                        self._mark(position, page[-1].leaf_hash, ledger_id)
+                        mark(self.db, position, page[-1].leaf_hash, ledger_id)
                 except BaseException:
                     self.db.execute("ROLLBACK")
                     raise

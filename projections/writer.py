@@ -31,6 +31,7 @@ from ledger.domain.events import (
     Recorded,
     RecordEvent,
     Voided,
+    decode_event,
     kind_of,
 )
 from ledger.domain.registry import Lao, fold_lao
@@ -177,7 +178,7 @@ class PageWriter:
             if at.version == 1 and isinstance(e, Recorded)
         } - set(self.timelines)
         for key in fresh:
-            self.timelines[key] = _timeline_of([])
+            self.timelines[key] = Timeline(())
         keys = sorted(
             {(e.lao_code, e.mission_code) for e in events if isinstance(e, RecordEvent)} - set(self.timelines)
         )
@@ -322,6 +323,17 @@ class PageWriter:
             _insert("INSERT INTO history", HISTORY_COLUMNS),
             self.history,
         )
+
+
+def write_page(db: sqlite_utils.Database, page: Sequence[LoggedEvent]) -> None:
+    """write_page applies a page of the ledger's events, in ledger order, to the view tables
+    (inside the caller's transaction)."""
+    events = [decode_event(logged.state) for logged in page]
+    writer = PageWriter(db)
+    writer.load(events, page)
+    for logged, event in zip(page, events, strict=True):
+        writer.apply(logged, event)
+    writer.flush()
 
 
 def _lao_row(db: sqlite_utils.Database, code: str) -> Lao | None:

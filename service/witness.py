@@ -24,6 +24,7 @@ from litestar import Litestar, Request, Response, get, post
 from ledger.errors import BadInput
 from ledger.integrity.checkpoint import Quorum, Verifier, parse_checkpoint, split_note
 from ledger.integrity.witness import MAX_REQUEST, Witness, parse_add_checkpoint, witness_verdict
+from ledger.stamps import format_stamp
 
 SIZE_TYPE: Final = "text/x.tlog.size"
 _SCHEMA: Final = (
@@ -57,7 +58,7 @@ class WitnessState:
     def decide(self, body: bytes, config: WitnessConfig) -> tuple[int, str]:
         """decide answers one add-checkpoint request: (status, body)."""
         request = parse_add_checkpoint(body)
-        now = datetime.now(UTC).isoformat()
+        now = format_stamp(datetime.now(UTC))  # the ledger's stored form of an instant
         self.db.execute("BEGIN IMMEDIATE")
         try:
             origin = parse_checkpoint(request.note).origin

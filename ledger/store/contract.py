@@ -29,9 +29,7 @@ from ledger.integrity.leaf import event_leaf
 from ledger.integrity.merkle import CompactRange, completed_nodes
 from ledger.stamps import as_bytes, format_stamp, read_stamp, stamp_text
 from ledger.store.credentials import Credentials
-from ledger.store.names import (
-    NODES_TABLE,
-)
+from ledger.store.names import NODES_TABLE
 from ledger.store.tail import Tail
 
 
@@ -85,6 +83,14 @@ def logged_event(row: Sequence[Any]) -> LoggedEvent:
         read_stamp(row[5]),
         leaf if type(leaf) is bytes else bytes(leaf),
     )
+
+
+def leaves_of(stored_events: Sequence[StoredEvent], size: int) -> list[bytes]:
+    """The leaf hashes of events appended to a log of `size` (positions size + 1, …)."""
+    return [
+        event_leaf(position, str(e.originator_id), e.originator_version, e.topic, e.state)
+        for position, e in enumerate(stored_events, start=size + 1)
+    ]
 
 
 #: Given the last recorded_at in the log (later than the events' own), a Restamp returns a
@@ -163,14 +169,14 @@ class LedgerLog(Credentials, ABC):
                 recorded_at = stamp(self._last_stamp(cur))
                 size, _, _ = self._settle_clock(cur, [], recorded_at, None)
                 # The lock is held to the end: the tail is read once (ledger.store.tail).
-                has_nodes = self._has_nodes(cur)
+                self._has_nodes(cur)  # asked now, remembered: nothing in the batch waits for an answer
                 tail = Tail.read(size, self._frontier(cur, size), lambda *at: self._stored_nodes(cur, *at))
 
                 def insert(stored_events: Sequence[StoredEvent]) -> None:
                     self._check_stream_ids(stored_events)
                     if stored_events:
                         first = tail.size + 1
-                        self._append_batched(raw, cur, stored_events, recorded_at, tail, has_nodes)
+                        self._append_batched(raw, cur, stored_events, recorded_at, tail)
                         if follower is not None:
                             follower.appended(first, recorded_at, stored_events)
 
@@ -189,9 +195,8 @@ class LedgerLog(Credentials, ABC):
         return nullcontext()
 
     def _append_batched(
-        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail,
-        has_nodes: bool,
-    ) -> None:  # fmt: skip
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail
+    ) -> None:
         """Append a batch's chunk at the tail it keeps (by default as a single write appends)."""
         self._append(raw, cur, stored_events, recorded_at, tail.size, tail)
 
@@ -240,19 +245,18 @@ class LedgerLog(Credentials, ABC):
     ) -> None:
         """Give each new event its position, leaf and recorded_at, and move the frontier on."""
         stamp = format_stamp(recorded_at) if recorded_at is not None else None
+        leaves = leaves_of(stored_events, size)
         rows = [
-            (position, nid, stamp, event_leaf(position, str(e.originator_id), e.originator_version, e.topic, e.state))
-            for position, (e, nid) in enumerate(zip(stored_events, notification_ids, strict=True), start=size + 1)
+            (position, nid, stamp, leaf)
+            for position, (nid, leaf) in enumerate(zip(notification_ids, leaves, strict=True), start=size + 1)
         ]
         self._insert_log_rows(cur, rows)
-        self._advance(cur, size, [row[3] for row in rows], tail)
+        self._advance(cur, size, leaves, tail)
 
-    def _advance(
-        self, cur: Cursor, size: int, leaves: list[bytes], tail: Tail | None, nodes: bool | None = None
-    ) -> None:
+    def _advance(self, cur: Cursor, size: int, leaves: list[bytes], tail: Tail | None) -> None:
         """Move the stored frontier past `leaves` and store the nodes they complete."""
         stored = lambda level, lo, hi: self._stored_nodes(cur, level, lo, hi)  # noqa: E731
-        with_nodes = self._has_nodes(cur) if nodes is None else nodes
+        with_nodes = self._has_nodes(cur)
         if tail is None:
             frontier = self._frontier(cur, size).extend(leaves)
             made = completed_nodes(size, leaves, stored) if with_nodes else []

@@ -18,9 +18,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Programm
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from ledger.integrity.leaf import event_leaf
 from ledger.stamps import format_stamp
-from ledger.store.contract import Cursor, LedgerLog, Restamp
+from ledger.store.contract import Cursor, LedgerLog, Restamp, leaves_of
 from ledger.store.credentials import IdempotencyKey
 from ledger.store.names import IDEMPOTENCY_TABLE, SESSIONS_TABLE, TOKENS_TABLE
 from ledger.store.tables import (
@@ -208,18 +207,13 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
         return pipeline
 
     def _append_batched(
-        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail,
-        has_nodes: bool,
-    ) -> None:  # fmt: skip
+        self, raw: Any, cur: Cursor, stored_events: Sequence[StoredEvent], recorded_at: datetime, tail: Tail
+    ) -> None:
         # The events and their log rows in one statement that answers nothing: each log row takes
         # its event's notification id inside the server (joined on the event's stream and
         # version), so nothing waits for the insert to come back.
         size = tail.size
-        positions = list(range(size + 1, size + 1 + len(stored_events)))
-        leaves = [
-            event_leaf(p, str(e.originator_id), e.originator_version, e.topic, e.state)
-            for p, e in zip(positions, stored_events, strict=True)
-        ]
+        leaves = leaves_of(stored_events, size)
         raw.execute(
             self._insert_batch_sql,
             (
@@ -227,13 +221,13 @@ class PostgresLedgerRecorder(LedgerLog, PostgresApplicationRecorder):
                 [e.originator_version for e in stored_events],
                 [e.topic for e in stored_events],
                 [e.state for e in stored_events],
-                positions,
+                list(range(size + 1, size + 1 + len(leaves))),
                 leaves,
                 format_stamp(recorded_at),
             ),
             binary=True,
         )
-        self._advance(cur, size, leaves, tail, has_nodes)
+        self._advance(cur, size, leaves, tail)
 
     def _insert_log_rows(self, cur: Cursor, rows: Sequence[tuple[int, int, str | None, bytes]]) -> None:
         # One statement for the whole chunk: executemany sends a message per row and waits on
